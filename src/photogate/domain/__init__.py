@@ -1,0 +1,1 @@
+"""The pipeline's vocabulary: submissions, products, scan results; no I/O lives here."""

@@ -1,0 +1,58 @@
+"""What the scanner said about an image, and how photogate turns that into a decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """The scanner's own recommendation."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+
+
+# Ordered from most lenient to strictest: a local rule may only move a verdict rightwards.
+_STRICTNESS = {Verdict.PASS: 0, Verdict.INCONCLUSIVE: 1, Verdict.FAIL: 2}
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The scanner's answer; unknown category names are kept as they came."""
+
+    request_id: str
+    verdict: Verdict
+    categories: dict[str, float]
+    model_version: str
+    reasons: tuple[str, ...] = ()
+    scanned_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-category limits of our own: a score at or over `fail` fails, over `review` goes to people.
+
+    They can only make a decision stricter than the scanner's verdict, never more lenient.
+    """
+
+    fail: Mapping[str, float] = field(default_factory=dict)
+    review: Mapping[str, float] = field(default_factory=dict)
+
+    def decide(self, result: ScanResult) -> tuple[Verdict, str | None]:
+        """The final verdict and, when our rule tightened it, the reason why."""
+        verdict, reason = result.verdict, None
+        for name, score in sorted(result.categories.items()):
+            local = self._local_verdict(name, score)
+            if _STRICTNESS[local] > _STRICTNESS[verdict]:
+                verdict, reason = local, f"{name} score {score:.2f} over our {local} limit"
+        return verdict, reason
+
+    def _local_verdict(self, name: str, score: float) -> Verdict:
+        if name in self.fail and score >= self.fail[name]:
+            return Verdict.FAIL
+        if name in self.review and score >= self.review[name]:
+            return Verdict.INCONCLUSIVE
+        return Verdict.PASS

@@ -1,0 +1,80 @@
+"""A customer's photo submission and the states it moves through."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from photogate.domain.scan import ScanResult
+
+
+class Status(StrEnum):
+    """Where a submission stands in the pipeline."""
+
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SCANNING = "scanning"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    NEEDS_REVIEW = "needs_review"
+    FAILED = "failed"
+
+
+# States the scanner may still act on; anything else was settled before and must not be redone.
+SCANNABLE: frozenset[Status] = frozenset({Status.RECEIVED, Status.QUEUED, Status.SCANNING})
+FINAL: frozenset[Status] = frozenset(
+    {Status.APPROVED, Status.REJECTED, Status.NEEDS_REVIEW, Status.FAILED}
+)
+
+
+def new_id() -> str:
+    """A random, URL-safe, unguessable id: status pages are reachable by id alone."""
+    return secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One uploaded photo and everything decided about it."""
+
+    id: str
+    sku: str
+    email: str
+    display_name: str
+    caption: str
+    original_blob: str
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
+    created_at: datetime
+    consent_at: datetime
+    status: Status = Status.RECEIVED
+    status_reason: str | None = None
+    updated_at: datetime | None = None
+    scan: ScanResult | None = None
+    published_at: datetime | None = None
+    thanked_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        """True once no pipeline stage will change this submission again."""
+        return self.status in FINAL
+
+    def moved(self, to: Status, reason: str | None, at: datetime) -> Submission:
+        """This submission in a new state."""
+        return replace(self, status=to, status_reason=reason, updated_at=at)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded state change: who moved what from where to where, and why."""
+
+    submission_id: str
+    from_status: Status | None
+    to_status: Status
+    actor: str
+    reason: str | None
+    at: datetime

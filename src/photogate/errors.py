@@ -1,0 +1,79 @@
+"""One exception hierarchy for photogate: input, not-found, transient and permanent failures."""
+
+from __future__ import annotations
+
+
+class PhotogateError(Exception):
+    """Root of every error photogate raises on purpose."""
+
+
+class ConfigError(PhotogateError):
+    """A setting is missing or wrong; the message names the variable to fix."""
+
+
+class InputError(PhotogateError):
+    """A caller sent something we refuse; `code` is machine-readable, `detail` says what to fix."""
+
+    status: int = 400
+
+    def __init__(self, code: str, detail: str, *, status: int | None = None) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        if status is not None:
+            self.status = status
+
+
+class NotFound(InputError):
+    """The thing asked for does not exist."""
+
+    status = 404
+
+
+class TransientError(PhotogateError):
+    """A failure worth retrying later; `retry_after` is the delay in seconds the peer asked for."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(PhotogateError):
+    """A failure that retrying cannot fix; the work item is settled with this reason."""
+
+
+class ScannerBusy(TransientError):
+    """The scanner answered 429: it is over capacity."""
+
+
+class ScannerUnavailable(TransientError):
+    """The scanner answered 5xx, timed out or could not be reached."""
+
+
+class ScanInputRejected(PermanentError):
+    """The scanner refused the image itself (400, 413, 415)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"scanner refused the image ({status}): {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class MailDeferred(TransientError):
+    """The mail server answered 4xx or could not be reached; try again later."""
+
+
+class MailRejected(PermanentError):
+    """The mail server answered 5xx; this email will never go through."""
+
+
+class BlobNotFound(PhotogateError):
+    """No blob by that name in that container."""
+
+
+class ReceiptExpired(PhotogateError):
+    """A queue message's pop receipt is stale: someone else now owns the message."""
+
+
+class StorageUnavailable(TransientError):
+    """A storage backend failed in a way worth retrying."""

@@ -1,0 +1,49 @@
+"""MessageQueue: Azure Storage Queue semantics (at-least-once, visibility timeout, pop receipts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    """A received message; `pop_receipt` proves the receiver still owns it."""
+
+    id: str
+    body: str
+    pop_receipt: str
+    dequeue_count: int
+    inserted_at: datetime
+
+
+class MessageQueue(Protocol):
+    """Named queues of text messages, delivered at least once."""
+
+    async def send(self, queue: str, body: str, *, delay: float = 0.0) -> str:
+        """Enqueue `body`, invisible for `delay` seconds; returns the message id."""
+        ...
+
+    async def receive(
+        self, queue: str, *, max_messages: int = 1, visibility_timeout: float = 30.0
+    ) -> list[QueueMessage]:
+        """Take up to `max_messages` visible messages and hide them for `visibility_timeout` s.
+
+        Each receive increments the message's dequeue count and issues a new pop receipt.
+        """
+        ...
+
+    async def delete(self, queue: str, message: QueueMessage) -> None:
+        """Remove a received message; raises ReceiptExpired if its receipt is stale."""
+        ...
+
+    async def update_visibility(
+        self, queue: str, message: QueueMessage, visibility_timeout: float
+    ) -> QueueMessage:
+        """Hide (or show) the message for `visibility_timeout` s more; returns it with a new receipt."""
+        ...
+
+    async def count(self, queue: str) -> int:
+        """Approximate number of messages in the queue, visible or not."""
+        ...
