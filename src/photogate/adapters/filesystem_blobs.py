@@ -1,0 +1,103 @@
+"""BlobStore on a local folder: root/quarantine/ and root/public/, written atomically."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from photogate.adapters.atomic_files import write_atomically
+from photogate.adapters.blob_names import blob_url, check_blob_name
+from photogate.errors import BlobNotFound
+from photogate.ports.blobs import Container
+
+# Quarantined originals are unscanned uploads: our user only. Published renditions may be
+# served straight from disk by a reverse proxy running as another user.
+_FILE_MODES = {Container.QUARANTINE: 0o600, Container.PUBLIC: 0o644}
+_PUT_ATTEMPTS = 3
+_MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
+
+
+class FilesystemBlobStore:
+    """Blobs as files; a name's "/" become subfolders. Serve public/ only, never quarantine/.
+
+    The blob's content_type is not stored: files are served with a type guessed from the
+    name's extension. A name cannot be both a blob and a folder of other blobs ("a" and
+    "a/b"); put raises ValueError for the second one.
+    """
+
+    def __init__(self, root: Path, public_base_url: str = "/media") -> None:
+        self._root = Path(root)
+        self._public_base_url = public_base_url
+
+    def path_of(self, container: Container, name: str) -> Path:
+        """The file that holds (or would hold) a blob; raises ValueError for an unsafe name.
+
+        Meant for serving the PUBLIC container under /media/. Never serve a QUARANTINE
+        path: those are customer uploads nobody has scanned yet.
+        """
+        return self._folder(container) / check_blob_name(name)
+
+    async def put(self, container: Container, name: str, data: bytes, content_type: str) -> None:
+        """Store `data` under `name` atomically, replacing any blob of that name."""
+        path = self.path_of(container, name)
+        mode = _FILE_MODES[Container(container)]
+        try:
+            await asyncio.to_thread(_put_file, path, bytes(data), mode)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            raise ValueError(f"blob name {name!r} clashes with a blob or folder") from None
+
+    async def get(self, container: Container, name: str) -> bytes:
+        """The blob's bytes; raises BlobNotFound if there is none."""
+        path = self.path_of(container, name)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except _MISSING:
+            raise BlobNotFound(f"no blob {name!r} in {Container(container).value}") from None
+
+    async def exists(self, container: Container, name: str) -> bool:
+        """Whether a blob of that name is there."""
+        return await asyncio.to_thread(self.path_of(container, name).is_file)
+
+    async def delete(self, container: Container, name: str) -> None:
+        """Remove the blob and the folders it leaves empty; a missing blob is not an error."""
+        path = self.path_of(container, name)
+        await asyncio.to_thread(_remove_file, path, self._folder(container))
+
+    def public_url(self, name: str) -> str:
+        """`public_base_url`/`name`, the URL the web app serves a public blob at."""
+        return blob_url(self._public_base_url, name)
+
+    def _folder(self, container: Container) -> Path:
+        # Container() refuses any string that is not one of the two containers.
+        return self._root / Container(container).value
+
+
+def _put_file(path: Path, data: bytes, mode: int) -> None:
+    for attempt in range(1, _PUT_ATTEMPTS + 1):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write_atomically(path, data, mode=mode)
+        except FileNotFoundError:
+            # A concurrent delete pruned the (then empty) folder between mkdir and the write.
+            if attempt == _PUT_ATTEMPTS:
+                raise
+        else:
+            return
+
+
+def _remove_file(path: Path, container_folder: Path) -> None:
+    try:
+        path.unlink()
+    except _MISSING:
+        return
+    _prune_empty_folders(path.parent, container_folder)
+
+
+def _prune_empty_folders(folder: Path, stop: Path) -> None:
+    # Without this, every deleted quarantine original would leave an empty folder behind.
+    while folder != stop:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty, or already gone: either way pruning ends here
+            return
+        folder = folder.parent

@@ -1,0 +1,84 @@
+"""Mailer over an SMTP relay: Azure Communication Services, SendGrid or any submission server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from photogate.errors import ConfigError, MailDeferred, MailRejected
+from photogate.settings import MailSettings
+
+log = logging.getLogger(__name__)
+
+
+class SmtpMailer:
+    """Sends each message over a fresh connection (thank-you mail is too rare to pool).
+
+    smtp_security "starttls" insists on STARTTLS (never falls back to plain text), "tls"
+    speaks TLS from the first byte (port 465), "none" is for a relay on loopback.
+    """
+
+    def __init__(self, settings: MailSettings) -> None:
+        if not settings.smtp_host:
+            raise ConfigError("PHOTOGATE_MAIL__SMTP_HOST: required when the mail backend is smtp")
+        self._settings = settings
+
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver the message; raises MailDeferred (4xx, unreachable) or MailRejected (5xx)."""
+        try:
+            refused = await self._deliver(message)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise _translate(exc) from exc
+        _log_sent(message, refused, self._settings.smtp_host)
+
+    async def _deliver(self, message: EmailMessage) -> Mapping[str, object]:
+        s = self._settings
+        refused, _ = await aiosmtplib.send(
+            message,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_security == "tls",
+            start_tls=s.smtp_security == "starttls",
+            username=s.smtp_username or None,
+            password=s.smtp_password.get_secret_value() if s.smtp_username else None,
+            timeout=s.smtp_timeout_s,
+        )
+        return refused
+
+
+def _translate(exc: Exception) -> MailDeferred | MailRejected:
+    """Map an aiosmtplib failure onto transient (4xx, network) or permanent (5xx) errors."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return _from_refusals(exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return _from_reply(exc.code, exc.message)
+    if isinstance(exc, OSError):  # refused connection, timeout, TLS handshake, disconnect
+        return MailDeferred(f"mail server unreachable or not answering: {exc}")
+    # What remains is the server lacking something we were told to use (STARTTLS, AUTH):
+    # retrying will not change that, fixing the settings will.
+    return MailRejected(f"mail server cannot be used as configured: {exc}")
+
+
+def _from_refusals(refusals: list[aiosmtplib.SMTPRecipientRefused]) -> MailDeferred | MailRejected:
+    text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in refusals)
+    if all(400 <= r.code < 500 for r in refusals):
+        return MailDeferred(f"mail server deferred every recipient: {text}")
+    return MailRejected(f"mail server refused every recipient: {text}")
+
+
+def _from_reply(code: int, message: str) -> MailDeferred | MailRejected:
+    if 500 <= code < 600:
+        return MailRejected(f"mail server rejected the message: {code} {message}")
+    return MailDeferred(f"mail server asked to try later: {code} {message}")
+
+
+def _log_sent(message: EmailMessage, refused: Mapping[str, object], host: str) -> None:
+    message_id = message.get("Message-ID", "(no Message-ID)")
+    if refused:
+        # Some recipients got it: retrying would send them a duplicate, so we only report.
+        log.warning("mail %s sent via %s, but refused for %s", message_id, host, refused)
+    else:
+        log.info("mail %s sent via %s", message_id, host)

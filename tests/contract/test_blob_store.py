@@ -1,0 +1,257 @@
+"""Contract of the BlobStore port, run over every implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from photogate.adapters.filesystem_blobs import FilesystemBlobStore
+from photogate.adapters.memory.blobs import InMemoryBlobStore
+from photogate.errors import BlobNotFound
+from photogate.ports.blobs import BlobStore, Container
+
+Q, P = Container.QUARANTINE, Container.PUBLIC
+NAME = "3f2a9c/800.webp"
+UNSAFE_NAMES = [
+    "../../etc/passwd",
+    "/abs",
+    "a\\b",
+    "a\x00b",
+    "",
+    "a//b",
+    "a/",
+    "./a",
+    "a/../b",
+    ".hidden",
+    "a\nb",
+]
+
+
+@pytest.fixture(params=["filesystem", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    """Each BlobStore implementation, empty, with public URLs under /media."""
+    if request.param == "filesystem":
+        return FilesystemBlobStore(tmp_path / "blobs")
+    return InMemoryBlobStore()
+
+
+async def test_put_then_get_returns_the_same_bytes(store: BlobStore) -> None:
+    """A blob read back is byte for byte what was stored."""
+    data = bytes(range(256)) * 10
+    await store.put(Q, NAME, data, "image/webp")
+    assert await store.get(Q, NAME) == data
+
+
+async def test_put_replaces_an_existing_blob(store: BlobStore) -> None:
+    """Putting a name again replaces the earlier bytes."""
+    await store.put(P, NAME, b"first", "image/webp")
+    await store.put(P, NAME, b"second", "image/webp")
+    assert await store.get(P, NAME) == b"second"
+
+
+async def test_get_of_a_missing_blob_raises_blob_not_found(store: BlobStore) -> None:
+    """Reading a name never stored raises BlobNotFound."""
+    with pytest.raises(BlobNotFound):
+        await store.get(Q, "nothing/here.webp")
+
+
+async def test_get_of_a_folder_like_prefix_raises_blob_not_found(store: BlobStore) -> None:
+    """The "folder" part of a stored name is not itself a blob."""
+    await store.put(Q, NAME, b"x", "image/webp")
+    assert not await store.exists(Q, "3f2a9c")
+    with pytest.raises(BlobNotFound):
+        await store.get(Q, "3f2a9c")
+
+
+async def test_exists_follows_put_and_delete(store: BlobStore) -> None:
+    """exists is false before put, true after, false again after delete."""
+    assert not await store.exists(Q, NAME)
+    await store.put(Q, NAME, b"x", "image/jpeg")
+    assert await store.exists(Q, NAME)
+    await store.delete(Q, NAME)
+    assert not await store.exists(Q, NAME)
+
+
+async def test_delete_is_idempotent(store: BlobStore) -> None:
+    """Deleting a blob twice, or one never stored, is not an error."""
+    await store.put(Q, NAME, b"x", "image/jpeg")
+    await store.delete(Q, NAME)
+    await store.delete(Q, NAME)
+    await store.delete(Q, "never/stored")
+    with pytest.raises(BlobNotFound):
+        await store.get(Q, NAME)
+
+
+async def test_delete_leaves_sibling_blobs_alone(store: BlobStore) -> None:
+    """Deleting one rendition keeps the others of the same prefix."""
+    await store.put(P, "3f2a9c/400.webp", b"small", "image/webp")
+    await store.put(P, "3f2a9c/800.webp", b"large", "image/webp")
+    await store.delete(P, "3f2a9c/400.webp")
+    assert await store.get(P, "3f2a9c/800.webp") == b"large"
+
+
+async def test_containers_are_independent(store: BlobStore) -> None:
+    """The same name in quarantine and public are two different blobs."""
+    await store.put(Q, NAME, b"original", "image/jpeg")
+    assert not await store.exists(P, NAME)
+    await store.put(P, NAME, b"rendition", "image/webp")
+    await store.delete(Q, NAME)
+    assert await store.get(P, NAME) == b"rendition"
+    assert not await store.exists(Q, NAME)
+
+
+@pytest.mark.parametrize("name", UNSAFE_NAMES)
+async def test_unsafe_names_are_refused_by_every_operation(store: BlobStore, name: str) -> None:
+    """Names that could escape the container raise ValueError whatever the operation."""
+    with pytest.raises(ValueError, match="blob name"):
+        await store.put(Q, name, b"x", "text/plain")
+    with pytest.raises(ValueError, match="blob name"):
+        await store.get(Q, name)
+    with pytest.raises(ValueError, match="blob name"):
+        await store.exists(Q, name)
+    with pytest.raises(ValueError, match="blob name"):
+        await store.delete(Q, name)
+    with pytest.raises(ValueError, match="blob name"):
+        store.public_url(name)
+
+
+async def test_unknown_container_is_refused(store: BlobStore) -> None:
+    """A string that is not one of the two containers cannot be used as one."""
+    with pytest.raises(ValueError, match="Container"):
+        await store.put("../public", NAME, b"x", "text/plain")  # type: ignore[arg-type]
+
+
+def test_public_url_joins_the_base_url_and_the_name(store: BlobStore) -> None:
+    """public_url is the base URL, a slash, then the name."""
+    assert store.public_url(NAME) == "/media/3f2a9c/800.webp"
+
+
+def test_public_url_honours_a_configured_base_url(tmp_path: Path) -> None:
+    """Both stores use the base URL they were given, without doubling its slash."""
+    for store in (
+        FilesystemBlobStore(tmp_path, public_base_url="https://cdn.example/media/"),
+        InMemoryBlobStore(public_base_url="https://cdn.example/media/"),
+    ):
+        assert store.public_url(NAME) == "https://cdn.example/media/3f2a9c/800.webp"
+
+
+# --- filesystem only --------------------------------------------------------------------
+
+
+@pytest.fixture
+def fs_store(tmp_path: Path) -> FilesystemBlobStore:
+    """A filesystem store rooted in a fresh folder."""
+    return FilesystemBlobStore(tmp_path / "blobs")
+
+
+def break_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every fsync fail from now on, as if the disk died in the middle of a write."""
+
+    def fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def all_files(root: Path) -> list[str]:
+    """Every file under root, relative, sorted."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+async def test_failed_write_leaves_no_blob_and_no_temp_file(
+    fs_store: FilesystemBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails midway leaves nothing under the final name and no temp file."""
+    break_fsync(monkeypatch)
+    with pytest.raises(OSError, match="Input/output"):
+        await fs_store.put(Q, NAME, b"partial", "image/jpeg")
+    assert all_files(tmp_path / "blobs") == []
+
+
+async def test_failed_overwrite_keeps_the_previous_blob(
+    fs_store: FilesystemBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replacement that fails midway leaves the earlier bytes readable."""
+    await fs_store.put(P, NAME, b"complete", "image/webp")
+    break_fsync(monkeypatch)
+    with pytest.raises(OSError, match="Input/output"):
+        await fs_store.put(P, NAME, b"half-writ", "image/webp")
+    monkeypatch.undo()
+    assert await fs_store.get(P, NAME) == b"complete"
+    assert all_files(tmp_path / "blobs") == [f"public/{NAME}"]
+
+
+async def test_temp_file_left_by_a_crash_is_not_a_blob(
+    fs_store: FilesystemBlobStore,
+) -> None:
+    """A temp file orphaned by a killed process can never be read or found as a blob."""
+    folder = fs_store.path_of(Q, NAME).parent
+    folder.mkdir(parents=True)
+    (folder / ".800.webp.k3j4h2.tmp").write_bytes(b"partial")
+    assert not await fs_store.exists(Q, NAME)
+    with pytest.raises(ValueError, match="dot"):
+        await fs_store.get(Q, "3f2a9c/.800.webp.k3j4h2.tmp")
+
+
+async def test_blobs_are_files_under_their_container_folder(
+    fs_store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    """path_of names the file under root/<container>/ that holds the blob's bytes."""
+    await fs_store.put(P, NAME, b"webp", "image/webp")
+    path = fs_store.path_of(P, NAME)
+    assert path == tmp_path / "blobs" / "public" / "3f2a9c" / "800.webp"
+    assert path.read_bytes() == b"webp"
+
+
+async def test_quarantine_files_are_private_and_public_files_world_readable(
+    fs_store: FilesystemBlobStore,
+) -> None:
+    """Quarantined uploads get mode 0600, published renditions 0644."""
+    await fs_store.put(Q, NAME, b"x", "image/jpeg")
+    await fs_store.put(P, NAME, b"x", "image/webp")
+    assert fs_store.path_of(Q, NAME).stat().st_mode & 0o777 == 0o600
+    assert fs_store.path_of(P, NAME).stat().st_mode & 0o777 == 0o644
+
+
+async def test_delete_prunes_folders_it_leaves_empty(
+    fs_store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    """Deleting the last blob of a prefix removes its folder but keeps the container's."""
+    await fs_store.put(Q, "a/b/c.jpg", b"x", "image/jpeg")
+    await fs_store.delete(Q, "a/b/c.jpg")
+    assert list((tmp_path / "blobs" / "quarantine").iterdir()) == []
+
+
+async def test_name_clashing_with_a_folder_is_refused(fs_store: FilesystemBlobStore) -> None:
+    """On disk a name cannot be both a blob and the folder of other blobs."""
+    await fs_store.put(Q, NAME, b"x", "image/jpeg")
+    with pytest.raises(ValueError, match="clashes"):
+        await fs_store.put(Q, "3f2a9c", b"y", "image/jpeg")
+    with pytest.raises(ValueError, match="clashes"):
+        await fs_store.put(Q, f"{NAME}/child", b"y", "image/jpeg")
+    assert await fs_store.get(Q, NAME) == b"x"
+
+
+async def test_store_creates_its_folders_on_first_write(tmp_path: Path) -> None:
+    """A root that does not exist yet is created on the first put, not in the constructor."""
+    root = tmp_path / "not" / "yet"
+    store = FilesystemBlobStore(root)
+    assert not await store.exists(P, NAME)
+    await store.put(P, NAME, b"x", "image/webp")
+    assert (root / "public" / NAME).is_file()
+
+
+async def test_puts_racing_deletes_in_one_folder_all_succeed(
+    fs_store: FilesystemBlobStore,
+) -> None:
+    """A put never fails because a concurrent delete pruned the folder it is writing into."""
+    for round_ in range(100):
+        await fs_store.put(Q, f"race{round_}/a", b"a", "text/plain")
+        await asyncio.gather(
+            fs_store.delete(Q, f"race{round_}/a"),
+            fs_store.put(Q, f"race{round_}/b", b"b", "text/plain"),
+        )
+        assert await fs_store.get(Q, f"race{round_}/b") == b"b"

@@ -1,0 +1,355 @@
+"""Contract of the Mailer port over every implementation, plus each one's own promises."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import logging
+import re
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from photogate.adapters.file_mailer import FileMailer
+from photogate.adapters.memory.mailer import InMemoryMailer
+from photogate.adapters.smtp_mailer import SmtpMailer
+from photogate.errors import ConfigError, MailDeferred, MailRejected
+from photogate.ports.mailer import Mailer
+from photogate.settings import MailSettings
+
+SENDER = "Tailwind Traders <photos@tailwindtraders.example>"
+USERNAME, PASSWORD = "photogate", "s3cret-Pa55"
+Inbox = Callable[[], list[EmailMessage]]
+
+
+def thank_you(to: str = "Zoë Ávila <zoe@example.com>", message_id: str = "") -> EmailMessage:
+    """A thank-you email with a plain-text body and an HTML alternative, non-ASCII included."""
+    message = EmailMessage()
+    message["Subject"] = "Thank you for your photo, Zoë"
+    message["From"] = SENDER
+    message["To"] = to
+    message["Date"] = formatdate()
+    message["Message-ID"] = message_id or make_msgid(domain="tailwindtraders.example")
+    message.set_content("Thanks, Zoë! Your photo is live.\n")
+    message.add_alternative("<p>Thanks, <b>Zoë</b>! Your photo is live.</p>\n", subtype="html")
+    return message
+
+
+def parse(data: bytes) -> EmailMessage:
+    """Parse raw RFC 5322 bytes into an EmailMessage."""
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def body(message: EmailMessage, subtype: str) -> str:
+    """The decoded text of the message's text/<subtype> part, with newlines for line ends."""
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None
+    # On the wire (and in .eml files) lines end with CRLF; that is not a change of content.
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Delivered:
+    """What the test relay received: envelope and raw message."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+
+@dataclass
+class Relay:
+    """An aiosmtpd handler that records messages and answers with planned replies."""
+
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    data_reply: str = "250 OK"
+    received: list[Delivered] = field(default_factory=list)
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        reply = self.rcpt_replies.get(address, "250 OK")
+        if reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return reply
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.data_reply.startswith("250"):
+            delivered = Delivered(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+            self.received.append(delivered)
+        return self.data_reply
+
+
+@dataclass
+class Authenticator:
+    """Accepts USERNAME/PASSWORD only and remembers who logged in."""
+
+    logins: list[bytes] = field(default_factory=list)
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and data == (USERNAME.encode(), PASSWORD.encode())
+        if ok:
+            self.logins.append(data.login)
+        # handled=False makes aiosmtpd itself answer "535" on failure.
+        return AuthResult(success=ok, handled=False)
+
+
+@contextmanager
+def running(handler: Relay, **smtp_options: Any) -> Iterator[int]:
+    """Run an aiosmtpd server on a free loopback port; yields the port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def smtp_mailer(port: int, **overrides: Any) -> SmtpMailer:
+    """An SmtpMailer for a plain-text relay on loopback."""
+    options: dict[str, Any] = {"smtp_security": "none", "smtp_timeout_s": 5.0} | overrides
+    return SmtpMailer(
+        MailSettings(backend="smtp", smtp_host="127.0.0.1", smtp_port=port, **options)
+    )
+
+
+@pytest.fixture
+def relay() -> Iterator[tuple[Relay, int]]:
+    """A recording SMTP relay that accepts everything."""
+    handler = Relay()
+    with running(handler) as port:
+        yield handler, port
+
+
+@pytest.fixture(params=["file", "memory", pytest.param("smtp", marks=pytest.mark.integration)])
+def delivery(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Mailer, Inbox]:
+    """Each Mailer with a way to read back, parsed, what it delivered."""
+    if request.param == "file":
+        outbox = FileMailer(tmp_path / "outbox")
+        return outbox, lambda: [parse(path.read_bytes()) for path in outbox.files()]
+    if request.param == "memory":
+        memory = InMemoryMailer()
+        return memory, lambda: memory.sent
+    handler, port = request.getfixturevalue("relay")
+    return smtp_mailer(port), lambda: [parse(got.content) for got in handler.received]
+
+
+async def test_message_with_alternatives_arrives_intact(delivery: tuple[Mailer, Inbox]) -> None:
+    """Headers, Message-ID and both the text and HTML bodies survive delivery."""
+    mailer, inbox = delivery
+    sent = thank_you()
+    await mailer.send(sent)
+    [got] = inbox()
+    for header in ("Subject", "From", "To", "Message-ID", "Date"):
+        assert str(got[header]) == str(sent[header])
+    assert body(got, "plain") == "Thanks, Zoë! Your photo is live.\n"
+    assert body(got, "html") == "<p>Thanks, <b>Zoë</b>! Your photo is live.</p>\n"
+
+
+async def test_distinct_messages_arrive_separately(delivery: tuple[Mailer, Inbox]) -> None:
+    """Two messages with different Message-IDs are two deliveries."""
+    mailer, inbox = delivery
+    await mailer.send(thank_you(to="ann@example.com"))
+    await mailer.send(thank_you(to="bob@example.com"))
+    assert sorted(str(got["To"]) for got in inbox()) == ["ann@example.com", "bob@example.com"]
+
+
+# --- FileMailer ---------------------------------------------------------------------------
+
+
+async def test_file_mailer_overwrites_a_resent_message_id(tmp_path: Path) -> None:
+    """Sending the same Message-ID twice leaves one file holding the later message."""
+    mailer = FileMailer(tmp_path)
+    await mailer.send(thank_you(to="first@example.com", message_id="<42@photogate>"))
+    await mailer.send(thank_you(to="second@example.com", message_id="<42@photogate>"))
+    [path] = mailer.files()
+    assert str(parse(path.read_bytes())["To"]) == "second@example.com"
+
+
+async def test_file_mailer_names_files_by_time_and_message_id(tmp_path: Path) -> None:
+    """A file is named <UTC timestamp>_<sanitized Message-ID>-<hash>.eml, inside the folder."""
+    mailer = FileMailer(tmp_path / "outbox")
+    await mailer.send(thank_you(message_id="<../../etc/x y@photogate>"))
+    [path] = mailer.files()
+    assert path.parent == tmp_path / "outbox"
+    assert re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z_etc_x_y@photogate-[0-9a-f]{12}\.eml", path.name)
+
+
+async def test_file_mailer_writes_smtp_wire_format(tmp_path: Path) -> None:
+    """Files use CRLF line ends, as RFC 5322 and mail clients expect."""
+    mailer = FileMailer(tmp_path)
+    await mailer.send(thank_you())
+    data = mailer.files()[0].read_bytes()
+    assert b"\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+
+
+async def test_file_mailer_keeps_every_message_without_message_id(tmp_path: Path) -> None:
+    """Messages lacking a Message-ID cannot be deduplicated, so each gets its own file."""
+    mailer = FileMailer(tmp_path)
+    for _ in range(2):
+        message = thank_you()
+        del message["Message-ID"]
+        await mailer.send(message)
+    assert len(mailer.files()) == 2
+
+
+async def test_file_mailer_leaves_no_temp_files(tmp_path: Path) -> None:
+    """After sending, the outbox holds only .eml files."""
+    mailer = FileMailer(tmp_path)
+    await mailer.send(thank_you())
+    assert [p.suffix for p in tmp_path.iterdir()] == [".eml"]
+
+
+# --- InMemoryMailer -----------------------------------------------------------------------
+
+
+async def test_in_memory_mailer_fails_the_next_sends_on_request() -> None:
+    """fail_next(2, error) makes two sends raise it; the third is recorded."""
+    mailer = InMemoryMailer()
+    mailer.fail_next(2, MailDeferred("relay busy"))
+    for _ in range(2):
+        with pytest.raises(MailDeferred, match="relay busy"):
+            await mailer.send(thank_you())
+    assert mailer.failures_left == 0
+    await mailer.send(thank_you())
+    assert len(mailer.sent) == 1
+
+
+async def test_in_memory_mailer_records_a_snapshot(tmp_path: Path) -> None:
+    """Changing a message after sending does not change what was recorded."""
+    mailer = InMemoryMailer()
+    message = thank_you(to="ann@example.com")
+    await mailer.send(message)
+    message.replace_header("To", "someone-else@example.com")
+    assert str(mailer.sent[0]["To"]) == "ann@example.com"
+
+
+# --- SmtpMailer ---------------------------------------------------------------------------
+
+
+def test_smtp_mailer_requires_a_host() -> None:
+    """Choosing SMTP without a host fails at start-up naming the variable."""
+    with pytest.raises(ConfigError, match="PHOTOGATE_MAIL__SMTP_HOST"):
+        SmtpMailer(MailSettings(backend="smtp"))
+
+
+@pytest.mark.integration
+async def test_smtp_envelope_uses_the_from_and_to_headers(relay: tuple[Relay, int]) -> None:
+    """MAIL FROM and RCPT TO are the bare addresses of the From and To headers."""
+    handler, port = relay
+    await smtp_mailer(port).send(thank_you(to="Ann <ann@example.com>, bob@example.com"))
+    [got] = handler.received
+    assert got.mail_from == "photos@tailwindtraders.example"
+    assert got.rcpt_tos == ["ann@example.com", "bob@example.com"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("handler", "error", "text"),
+    [
+        (Relay(rcpt_replies={"zoe@example.com": "451 try later"}), MailDeferred, "451 try later"),
+        (Relay(data_reply="451 try later"), MailDeferred, "451 try later"),
+        (Relay(rcpt_replies={"zoe@example.com": "550 no such user"}), MailRejected, "550"),
+        (Relay(data_reply="554 spam detected"), MailRejected, "554 spam detected"),
+    ],
+    ids=["rcpt-451", "data-451", "rcpt-550", "data-554"],
+)
+async def test_smtp_replies_map_to_deferred_or_rejected(
+    handler: Relay, error: type[Exception], text: str
+) -> None:
+    """4xx replies raise MailDeferred and 5xx MailRejected, quoting the server."""
+    with running(handler) as port, pytest.raises(error, match=text):
+        await smtp_mailer(port).send(thank_you())
+    assert handler.received == []
+
+
+@pytest.mark.integration
+async def test_smtp_mixed_refusals_are_permanent() -> None:
+    """If every recipient is refused and one of them with 5xx, the message is rejected."""
+    handler = Relay(rcpt_replies={"a@example.com": "451 later", "b@example.com": "550 no"})
+    with running(handler) as port, pytest.raises(MailRejected, match="550 no"):
+        await smtp_mailer(port).send(thank_you(to="a@example.com, b@example.com"))
+
+
+@pytest.mark.integration
+async def test_smtp_partial_refusal_still_counts_as_sent() -> None:
+    """One accepted recipient means sent: a retry would send the others a duplicate."""
+    handler = Relay(rcpt_replies={"gone@example.com": "550 no such user"})
+    with running(handler) as port:
+        await smtp_mailer(port).send(thank_you(to="ann@example.com, gone@example.com"))
+    assert [got.rcpt_tos for got in handler.received] == [["ann@example.com"]]
+
+
+@pytest.mark.integration
+async def test_smtp_nothing_listening_is_deferred() -> None:
+    """A refused connection raises MailDeferred."""
+    with pytest.raises(MailDeferred, match="unreachable"):
+        await smtp_mailer(free_port()).send(thank_you())
+
+
+@pytest.mark.integration
+async def test_smtp_silent_server_times_out_as_deferred() -> None:
+    """A server that accepts the connection but never greets raises MailDeferred."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        mailer = smtp_mailer(silent.getsockname()[1], smtp_timeout_s=0.3)
+        with pytest.raises(MailDeferred):
+            await mailer.send(thank_you())
+
+
+@pytest.mark.integration
+async def test_smtp_logs_in_when_a_username_is_set(caplog: pytest.LogCaptureFixture) -> None:
+    """With smtp_username set the mailer authenticates, and the password is never logged."""
+    caplog.set_level(logging.DEBUG)
+    handler, authenticator = Relay(), Authenticator()
+    with running(handler, authenticator=authenticator, auth_require_tls=False) as port:
+        mailer = smtp_mailer(port, smtp_username=USERNAME, smtp_password=PASSWORD)
+        await mailer.send(thank_you())
+    assert authenticator.logins == [USERNAME.encode()]
+    assert len(handler.received) == 1
+    assert PASSWORD not in caplog.text
+    assert base64.b64encode(PASSWORD.encode()).decode() not in caplog.text
+
+
+@pytest.mark.integration
+async def test_smtp_wrong_password_is_rejected() -> None:
+    """A 535 answer to AUTH raises MailRejected and sends nothing."""
+    handler = Relay()
+    with running(handler, authenticator=Authenticator(), auth_require_tls=False) as port:
+        mailer = smtp_mailer(port, smtp_username=USERNAME, smtp_password="wrong")
+        with pytest.raises(MailRejected, match="535"):
+            await mailer.send(thank_you())
+    assert handler.received == []
+
+
+@pytest.mark.integration
+async def test_smtp_starttls_never_falls_back_to_plain_text(relay: tuple[Relay, int]) -> None:
+    """With smtp_security=starttls, a server without STARTTLS gets no message at all."""
+    handler, port = relay
+    with pytest.raises(MailRejected, match="STARTTLS"):
+        await smtp_mailer(port, smtp_security="starttls").send(thank_you())
+    assert handler.received == []
