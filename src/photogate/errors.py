@@ -50,6 +50,10 @@ class ScannerUnavailable(TransientError):
     """The scanner answered 5xx, timed out or could not be reached."""
 
 
+class ScannerMisconfigured(ScannerUnavailable):
+    """The scanner refused us (bad API key or URL): fix the settings; messages stay queued."""
+
+
 class ScanInputRejected(PermanentError):
     """The scanner refused the image itself (400, 413, 415)."""
 
@@ -77,3 +81,7 @@ class ReceiptExpired(PhotogateError):
 
 class StorageUnavailable(TransientError):
     """A storage backend failed in a way worth retrying."""
+
+
+class CatalogConflict(PermanentError):
+    """The catalog refused a write that breaks one of its rules (a duplicate or unknown id)."""
