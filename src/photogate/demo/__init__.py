@@ -1,0 +1,1 @@
+"""The demo shop: Tailwind Traders products and their generated marketing photos."""

@@ -1,0 +1,148 @@
+"""Decide whether an uploaded file is an image we accept, judging by its content alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Final
+
+from PIL import Image
+
+from photogate.errors import InputError
+from photogate.imaging import (
+    BOMB_ERRORS,
+    DECODE_ERRORS,
+    FORMATS,
+    HEIF_SEQUENCE_BRANDS,
+    SNIFF_BYTES,
+    has_alpha,
+    heif_brand,
+    open_as,
+    sniff,
+)
+from photogate.settings import UploadSettings
+
+MIN_SIDE: Final = 64
+ACCEPTED: Final = "JPEG, PNG, WebP or HEIC"
+# EXIF orientations that turn the picture a quarter, so width and height trade places.
+_QUARTER_TURNS: Final = frozenset({5, 6, 7, 8})
+_ORIENTATION_TAG: Final = 0x0112
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What intake learned about an accepted image; sizes are as the picture is meant to be seen."""
+
+    format: str
+    content_type: str
+    width: int
+    height: int
+    has_alpha: bool
+
+
+def inspect_upload(path: Path, size_bytes: int, limits: UploadSettings) -> ImageInfo:
+    """Check the file at `path` fully; raise InputError saying why it is refused.
+
+    Blocking (it reads and decodes every pixel): async callers run it in a thread.
+    """
+    _check_size(size_bytes, limits)
+    with path.open("rb") as fp:
+        head = fp.read(SNIFF_BYTES)
+        fmt = _check_signature(head)
+        fp.seek(0)
+        with _opened(fp, fmt, limits) as img:
+            return _inspect(img, fmt)
+
+
+def _check_size(size_bytes: int, limits: UploadSettings) -> None:
+    if size_bytes == 0:
+        raise InputError("empty_file", "The file is empty.", status=400)
+    if size_bytes > limits.max_bytes:
+        detail = f"The file is larger than the {limits.max_bytes / (1024 * 1024):g} MiB limit."
+        raise InputError("file_too_large", detail, status=413)
+
+
+def _check_signature(head: bytes) -> str:
+    if not head:
+        raise InputError("empty_file", "The file is empty.", status=400)
+    fmt = sniff(head)
+    if fmt is None:
+        detail = f"This is not a photo we accept. Please upload a {ACCEPTED} image."
+        raise InputError("unsupported_type", detail, status=415)
+    if fmt == "heic" and heif_brand(head) in HEIF_SEQUENCE_BRANDS:
+        raise _animated("This HEIC file is an image sequence")
+    return fmt
+
+
+def _opened(fp: IO[bytes], fmt: str, limits: UploadSettings) -> Image.Image:
+    try:
+        img = open_as(fp, fmt)
+    except BOMB_ERRORS:
+        raise _too_large(limits) from None
+    except DECODE_ERRORS:
+        raise _corrupt() from None
+    _check_pixels(img, limits)
+    return img
+
+
+def _inspect(img: Image.Image, fmt: str) -> ImageInfo:
+    _check_frames(img, fmt)
+    _check_small(img)
+    _decode(img)
+    width, height = _oriented_size(img)
+    content_type = FORMATS[fmt][1]
+    return ImageInfo(fmt, content_type, width, height, has_alpha(img))
+
+
+def _check_pixels(img: Image.Image, limits: UploadSettings) -> None:
+    width, height = img.size
+    if width * height > limits.max_pixels:
+        img.close()
+        raise _too_large(limits)
+
+
+def _check_frames(img: Image.Image, fmt: str) -> None:
+    # Extra JPEG "frames" are MPF previews and depth maps, not animation; the rest is.
+    frames = getattr(img, "n_frames", 1)
+    if fmt != "jpeg" and frames > 1:
+        raise _animated(f"This image has {frames} frames")
+
+
+def _check_small(img: Image.Image) -> None:
+    if min(img.size) < MIN_SIDE:
+        size = f"{img.width}x{img.height}"
+        detail = f"The image is {size}; both sides must be at least {MIN_SIDE} px."
+        raise InputError("image_too_small", detail, status=400)
+
+
+def _decode(img: Image.Image) -> None:
+    # Decoding every pixel is the only way to find a truncated or corrupt stream.
+    try:
+        img.load()
+    except DECODE_ERRORS:
+        raise _corrupt() from None
+
+
+def _oriented_size(img: Image.Image) -> tuple[int, int]:
+    try:
+        orientation = img.getexif().get(_ORIENTATION_TAG, 1)
+    except DECODE_ERRORS:
+        orientation = 1  # unreadable EXIF: the picture is shown as stored
+    width, height = img.size
+    return (height, width) if orientation in _QUARTER_TURNS else (width, height)
+
+
+def _too_large(limits: UploadSettings) -> InputError:
+    megapixels = limits.max_pixels / 1_000_000
+    detail = f"The image has more than {megapixels:g} megapixels; please upload a smaller one."
+    return InputError("image_too_large", detail, status=413)
+
+
+def _animated(what: str) -> InputError:
+    detail = f"{what}; we take still photos only and reject animations rather than keep a frame."
+    return InputError("animated_image", detail, status=415)
+
+
+def _corrupt() -> InputError:
+    detail = "The image could not be decoded; it may be truncated or damaged."
+    return InputError("corrupt_image", detail, status=400)

@@ -1,0 +1,185 @@
+"""inspect_upload: accepted photos by content, every kind of bad upload refused with its code."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from photogate.errors import InputError
+from photogate.intake.image_check import ImageInfo, inspect_upload
+from photogate.settings import UploadSettings
+from photogate.testing import samples
+
+Sample = Callable[[], bytes]
+
+
+def inspect(tmp_path: Path, data: bytes, limits: UploadSettings | None = None) -> ImageInfo:
+    # Every upload is named photo.jpg: the name must never matter.
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(data)
+    return inspect_upload(path, len(data), limits or UploadSettings())
+
+
+def refusal(tmp_path: Path, data: bytes, limits: UploadSettings | None = None) -> InputError:
+    with pytest.raises(InputError) as caught:
+        inspect(tmp_path, data, limits)
+    return caught.value
+
+
+GOOD = [
+    (samples.clean_jpeg, "jpeg", "image/jpeg", (1200, 900), False),
+    (samples.low_quality_jpeg, "jpeg", "image/jpeg", (150, 120), False),
+    (samples.failing_jpeg, "jpeg", "image/jpeg", (800, 600), False),
+    (samples.review_jpeg, "jpeg", "image/jpeg", (800, 600), False),
+    (samples.jpeg_with_gps_exif, "jpeg", "image/jpeg", (300, 400), False),
+    (samples.heic_photo, "heic", "image/heic", (640, 480), False),
+    (samples.png_with_alpha, "png", "image/png", (400, 300), True),
+    (samples.webp_photo, "webp", "image/webp", (800, 600), False),
+]
+
+
+@pytest.mark.parametrize(("sample", "fmt", "content_type", "size", "alpha"), GOOD)
+def test_good_photos_are_accepted_with_their_format_and_upright_size(
+    tmp_path: Path,
+    sample: Sample,
+    fmt: str,
+    content_type: str,
+    size: tuple[int, int],
+    alpha: bool,
+) -> None:
+    """Each accepted format is recognised by content and reports its size as shown upright."""
+    info = inspect(tmp_path, sample())
+    assert info == ImageInfo(fmt, content_type, size[0], size[1], alpha)
+
+
+BAD = [
+    (samples.empty, "empty_file", 400),
+    (samples.text_file, "unsupported_type", 415),
+    (samples.pdf_file, "unsupported_type", 415),
+    (samples.html_file, "unsupported_type", 415),
+    (samples.svg_file, "unsupported_type", 415),
+    (samples.php_as_jpg, "unsupported_type", 415),
+    (samples.gif_still, "unsupported_type", 415),
+    (samples.animated_gif, "unsupported_type", 415),
+    (samples.truncated_jpeg, "corrupt_image", 400),
+    (samples.bomb_png, "image_too_large", 413),
+    (samples.animated_webp, "animated_image", 415),
+    (samples.animated_png, "animated_image", 415),
+    (samples.heic_burst, "animated_image", 415),
+    (samples.tiny_jpeg, "image_too_small", 400),
+]
+
+
+@pytest.mark.parametrize(("sample", "code", "status"), BAD)
+def test_bad_uploads_are_refused_with_their_code_and_status(
+    tmp_path: Path, sample: Sample, code: str, status: int
+) -> None:
+    """Each bad input is refused with the machine-readable code and HTTP status it maps to."""
+    error = refusal(tmp_path, sample())
+    assert (error.code, error.status) == (code, status)
+
+
+def test_unsupported_type_lists_the_accepted_types(tmp_path: Path) -> None:
+    """The unsupported-type detail tells the customer which formats would work."""
+    error = refusal(tmp_path, samples.php_as_jpg())
+    assert all(name in error.detail for name in ("JPEG", "PNG", "WebP", "HEIC"))
+
+
+def test_animated_detail_says_we_reject_rather_than_take_a_frame(tmp_path: Path) -> None:
+    """The animated-image detail says the upload is rejected, not cut down to its first frame."""
+    error = refusal(tmp_path, samples.animated_webp())
+    assert "reject" in error.detail
+    assert "frame" in error.detail
+
+
+def test_a_png_named_jpg_is_judged_a_png(tmp_path: Path) -> None:
+    """The format comes from the bytes, not from the file name."""
+    assert inspect(tmp_path, samples.png_with_alpha()).format == "png"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n" + b"not really a png" * 8,
+        b"RIFF\x00\x01\x00\x00WEBPVP8 " + b"\x00" * 64,
+        b"\xff\xd8\xff\xe0" + b"\x13" * 64,
+    ],
+)
+def test_right_signature_with_garbage_after_it_is_corrupt(tmp_path: Path, data: bytes) -> None:
+    """A valid magic number followed by junk is a corrupt image, not an accepted one."""
+    assert refusal(tmp_path, data).code == "corrupt_image"
+
+
+def test_heif_sequence_brand_is_refused_as_animated(tmp_path: Path) -> None:
+    """A HEIF file whose major brand declares an image sequence is refused as an animation."""
+    data = b"\x00\x00\x00\x18ftypmsf1\x00\x00\x00\x00msf1hevc" + b"\x00" * 64
+    error = refusal(tmp_path, data)
+    assert (error.code, error.status) == ("animated_image", 415)
+
+
+def test_avif_is_not_taken_for_heic(tmp_path: Path) -> None:
+    """An AVIF file (also ISO-BMFF) is an unsupported type."""
+    data = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 64
+    assert refusal(tmp_path, data).code == "unsupported_type"
+
+
+def test_a_file_over_the_byte_limit_is_too_large(tmp_path: Path) -> None:
+    """An upload bigger than max_bytes is refused with 413 before anything is decoded."""
+    error = refusal(tmp_path, samples.clean_jpeg(), UploadSettings(max_bytes=1024))
+    assert (error.code, error.status) == ("file_too_large", 413)
+
+
+def test_pixel_limit_is_ours_and_named_in_megapixels(tmp_path: Path) -> None:
+    """Our own max_pixels refuses an image Pillow would happily open, stating the limit in MP."""
+    error = refusal(tmp_path, samples.clean_jpeg(), UploadSettings(max_pixels=500_000))
+    assert (error.code, error.status) == ("image_too_large", 413)
+    assert "0.5 megapixels" in error.detail
+
+
+def test_pillow_bomb_warning_becomes_a_refusal(tmp_path: Path) -> None:
+    """An image over Pillow's own bomb threshold is refused even when our limit is higher."""
+    limits = UploadSettings(max_pixels=500_000_000)
+    assert refusal(tmp_path, samples.bomb_png(10_000, 10_000), limits).code == "image_too_large"
+
+
+PROC_STATUS = Path("/proc/self/status")
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux); False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss_kib() -> int:
+    line = next(ln for ln in PROC_STATUS.read_text().splitlines() if ln.startswith("VmHWM:"))
+    return int(line.split()[1])
+
+
+@pytest.mark.parametrize("side", [30_000, 9_000])
+def test_pixel_bombs_are_refused_fast_without_allocating_pixels(tmp_path: Path, side: int) -> None:
+    """A small PNG claiming a huge size is refused quickly, and its pixels are never allocated."""
+    data = samples.bomb_png(side, side)
+    # Pillow allocates pixels outside Python's allocator, so tracemalloc alone cannot see them.
+    rss_known = reset_peak_rss()
+    rss_before = peak_rss_kib() if rss_known else 0
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        error = refusal(tmp_path, data)
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.code == "image_too_large"
+    assert elapsed < 1.0
+    assert peak < 50 * 1024 * 1024
+    if rss_known:
+        assert peak_rss_kib() - rss_before < 50 * 1024
