@@ -1,0 +1,245 @@
+"""InMemoryCatalog: the Catalog port on dicts, with the SQL catalog's rules and atomicity."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from photogate.clock import Clock, utcnow
+from photogate.domain.catalog import (
+    CustomerPhoto,
+    EmailRecord,
+    EmailStatus,
+    OutboxMessage,
+    Product,
+)
+from photogate.domain.scan import ScanResult
+from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
+from photogate.errors import CatalogConflict
+
+# Waiting for the scanner, as opposed to being scanned or settled.
+WAITING = frozenset({Status.RECEIVED, Status.QUEUED})
+
+
+@dataclass
+class _OutboxRow:
+    message: OutboxMessage
+    created_at: datetime
+    dispatched_at: datetime | None = None
+
+
+class InMemoryCatalog:
+    """The whole catalog in dicts; no method awaits, so each one is atomic on the event loop.
+
+    Every check runs before the first change, so a refused write leaves nothing behind,
+    as a rolled-back transaction would.
+    """
+
+    def __init__(self, *, clock: Clock = utcnow) -> None:
+        self._clock = clock
+        self._products: dict[str, Product] = {}
+        self._submissions: dict[str, Submission] = {}
+        self._photos: dict[str, CustomerPhoto] = {}
+        self._emails: dict[str, EmailRecord] = {}
+        self._outbox: dict[str, _OutboxRow] = {}
+        self._audit: list[AuditEntry] = []
+
+    async def aclose(self) -> None:
+        """Nothing to release; here so callers can close any catalog alike."""
+
+    # -- products -------------------------------------------------------------------------
+
+    async def upsert_products(self, products: Sequence[Product]) -> None:
+        """Insert or update these products by SKU."""
+        self._products.update((product.sku, product) for product in products)
+
+    async def list_products(self) -> list[Product]:
+        """All products, by SKU."""
+        return [self._products[sku] for sku in sorted(self._products)]
+
+    async def get_product(self, sku: str) -> Product | None:
+        """One product, or None."""
+        return self._products.get(sku)
+
+    async def list_photos(
+        self, sku: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[CustomerPhoto], int]:
+        """A page of a product's approved photos, newest first, and the total count."""
+        photos = [photo for photo in self._photos.values() if photo.sku == sku]
+        photos.sort(key=lambda photo: (photo.approved_at, photo.submission_id), reverse=True)
+        return photos[offset : offset + limit], len(photos)
+
+    async def get_photo(self, submission_id: str) -> CustomerPhoto | None:
+        """The published photo of one submission, or None."""
+        return self._photos.get(submission_id)
+
+    async def photo_counts(self) -> dict[str, int]:
+        """Number of approved customer photos per SKU."""
+        counts: dict[str, int] = {}
+        for photo in self._photos.values():
+            counts[photo.sku] = counts.get(photo.sku, 0) + 1
+        return counts
+
+    # -- submissions ----------------------------------------------------------------------
+
+    async def add_submission(self, submission: Submission, outbox: OutboxMessage) -> None:
+        """Record a new submission, its "received" audit entry and its queue message at once."""
+        _require_aware(submission.created_at, submission.consent_at, submission.updated_at)
+        self._refuse_if(submission.id in self._submissions, f"submission {submission.id} exists")
+        self._refuse_if(submission.sku not in self._products, f"no product {submission.sku}")
+        self._check_outbox(outbox, also_known={submission.id})
+        self._submissions[submission.id] = submission
+        self._audit.append(
+            AuditEntry(
+                submission.id, None, submission.status, "customer", None, submission.created_at
+            )
+        )
+        self._queue(outbox)
+
+    async def get_submission(self, submission_id: str) -> Submission | None:
+        """One submission, or None."""
+        return self._submissions.get(submission_id)
+
+    async def transition(
+        self,
+        submission_id: str,
+        *,
+        allowed_from: Collection[Status],
+        to: Status,
+        actor: str,
+        reason: str | None = None,
+        scan: ScanResult | None = None,
+    ) -> Submission | None:
+        """Move the submission to `to` only if it is in `allowed_from`, with an audit entry."""
+        current = self._submissions.get(submission_id)
+        if current is None or current.status not in allowed_from:
+            return None
+        moved = current.moved(to, reason, self._clock())
+        if scan is not None:
+            moved = replace(moved, scan=scan)
+        return self._settle(current, moved, actor)
+
+    async def approve(
+        self,
+        submission_id: str,
+        *,
+        photo: CustomerPhoto,
+        email: EmailRecord,
+        outbox: OutboxMessage,
+        actor: str,
+        scan: ScanResult | None,
+    ) -> bool:
+        """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`."""
+        current = self._submissions.get(submission_id)
+        if current is None or current.status not in SCANNABLE:
+            return False
+        _require_aware(photo.approved_at)
+        self._check_photo(photo)
+        self._check_email(email)
+        self._check_outbox(outbox)
+        moved = replace(
+            current.moved(Status.APPROVED, None, self._clock()),
+            published_at=photo.approved_at,
+            scan=scan if scan is not None else current.scan,
+        )
+        self._settle(current, moved, actor)
+        self._photos[photo.submission_id] = photo
+        self._emails[email.id] = email
+        self._queue(outbox)
+        return True
+
+    async def queue_position(self, submission_id: str) -> int | None:
+        """How many submissions waiting to be scanned were received before this one."""
+        this = self._submissions.get(submission_id)
+        if this is None or this.status not in WAITING:
+            return None
+        waiting = (s for s in self._submissions.values() if s.status in WAITING)
+        return sum(1 for s in waiting if s.created_at < this.created_at)
+
+    async def audit_trail(self, submission_id: str) -> list[AuditEntry]:
+        """Every recorded state change of the submission, oldest first."""
+        return [entry for entry in self._audit if entry.submission_id == submission_id]
+
+    # -- outbox and emails ----------------------------------------------------------------
+
+    async def pending_outbox(self, limit: int) -> list[OutboxMessage]:
+        """Outbox messages not yet handed to the queue, oldest first."""
+        pending = [row for row in self._outbox.values() if row.dispatched_at is None]
+        pending.sort(key=lambda row: (row.created_at, row.message.id))
+        return [row.message for row in pending[:limit]]
+
+    async def mark_dispatched(self, outbox_id: str) -> None:
+        """The outbox message is on its queue now; marking it twice keeps the first time."""
+        row = self._outbox.get(outbox_id)
+        if row is not None and row.dispatched_at is None:
+            row.dispatched_at = self._clock()
+
+    async def get_email(self, email_id: str) -> EmailRecord | None:
+        """One owed email, or None."""
+        return self._emails.get(email_id)
+
+    async def mark_email_sent(self, email_id: str, at: datetime) -> bool:
+        """Record delivery and the submission's thanked time; False if it was already sent."""
+        _require_aware(at)
+        email = self._emails.get(email_id)
+        if email is None or email.status is EmailStatus.SENT:
+            return False
+        self._emails[email_id] = replace(email, status=EmailStatus.SENT, sent_at=at)
+        submission = self._submissions[email.submission_id]
+        self._submissions[submission.id] = replace(submission, thanked_at=at)
+        return True
+
+    async def mark_email_attempt(self, email_id: str, error: str, *, final: bool) -> None:
+        """Record a failed delivery attempt; `final` marks the email failed for good."""
+        email = self._emails.get(email_id)
+        if email is None or email.status is EmailStatus.SENT:
+            return
+        status = EmailStatus.FAILED if final else email.status
+        self._emails[email_id] = replace(
+            email, attempts=email.attempts + 1, last_error=error, status=status
+        )
+
+    # -- rules the database enforces for the SQL catalog -----------------------------------
+
+    def _settle(self, current: Submission, moved: Submission, actor: str) -> Submission:
+        self._submissions[moved.id] = moved
+        at = moved.updated_at or self._clock()
+        entry = AuditEntry(moved.id, current.status, moved.status, actor, moved.status_reason, at)
+        self._audit.append(entry)
+        return moved
+
+    def _queue(self, message: OutboxMessage) -> None:
+        self._outbox[message.id] = _OutboxRow(message, self._clock())
+
+    def _check_photo(self, photo: CustomerPhoto) -> None:
+        self._refuse_if(photo.submission_id in self._photos, f"{photo.submission_id} published")
+        self._refuse_unknown({photo.submission_id})
+
+    def _check_email(self, email: EmailRecord) -> None:
+        self._refuse_if(email.id in self._emails, f"email {email.id} exists")
+        owed = ((e.submission_id, e.kind) for e in self._emails.values())
+        duplicate = (email.submission_id, email.kind) in set(owed)
+        self._refuse_if(duplicate, f"a {email.kind} email is owed for {email.submission_id}")
+        self._refuse_unknown({email.submission_id})
+
+    def _check_outbox(self, message: OutboxMessage, also_known: Iterable[str] = ()) -> None:
+        self._refuse_if(message.id in self._outbox, f"outbox message {message.id} exists")
+        if message.submission_id is not None:
+            self._refuse_unknown({message.submission_id} - set(also_known))
+
+    def _refuse_unknown(self, submission_ids: set[str]) -> None:
+        for submission_id in submission_ids:
+            self._refuse_if(submission_id not in self._submissions, f"no {submission_id}")
+
+    @staticmethod
+    def _refuse_if(broken: bool, rule: str) -> None:
+        if broken:
+            raise CatalogConflict(f"the catalog refused the write: {rule}")
+
+
+def _require_aware(*moments: datetime | None) -> None:
+    """Refuse naive datetimes, as the SQL catalog does: their zone would be a guess."""
+    for moment in moments:
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError(f"naive datetime {moment.isoformat()}: pass an aware one")

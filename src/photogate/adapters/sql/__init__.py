@@ -1,0 +1,1 @@
+"""The catalog database on SQLAlchemy: tables, the adapter and Alembic migrations."""

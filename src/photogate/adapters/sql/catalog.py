@@ -1,0 +1,286 @@
+"""SqlCatalog: the Catalog port on SQLAlchemy Core, for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.engine import create_catalog_engine
+from photogate.adapters.sql.moves import Move, apply_move
+from photogate.clock import Clock, utcnow
+from photogate.domain.catalog import (
+    CustomerPhoto,
+    EmailRecord,
+    EmailStatus,
+    OutboxMessage,
+    Product,
+)
+from photogate.domain.scan import ScanResult
+from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
+from photogate.errors import CatalogConflict, StorageUnavailable
+
+# Waiting for the scanner, as opposed to being scanned or settled. Statuses are bound as their
+# plain values: a driver may adapt an Enum by its name.
+WAITING = (Status.RECEIVED.value, Status.QUEUED.value)
+_SENT = EmailStatus.SENT.value
+
+
+async def open_sql_catalog(url: str, *, clock: Clock = utcnow) -> SqlCatalog:
+    """A SqlCatalog on `url`, connected once so that a wrong URL fails now, not later."""
+    catalog = SqlCatalog(create_catalog_engine(url), clock=clock)
+    try:
+        await catalog.ping()
+    except BaseException:
+        await catalog.aclose()
+        raise
+    return catalog
+
+
+class SqlCatalog:
+    """The catalog database; every multi-row change happens in one transaction."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """Reach the database once; raises StorageUnavailable when it cannot be reached."""
+        async with self._read() as conn:
+            await conn.execute(select(1))
+
+    # -- products -------------------------------------------------------------------------
+
+    async def upsert_products(self, products: Sequence[Product]) -> None:
+        """Insert or update these products by SKU."""
+        async with self._write() as conn:
+            for product in products:
+                values = mapping.product_values(product)
+                changed = await conn.execute(
+                    update(db.products).where(db.products.c.sku == product.sku).values(values)
+                )
+                if changed.rowcount == 0:
+                    await conn.execute(insert(db.products).values(values))
+
+    async def list_products(self) -> list[Product]:
+        """All products, by SKU."""
+        async with self._read() as conn:
+            rows = await conn.execute(select(db.products).order_by(db.products.c.sku))
+            return [mapping.product_from_row(row) for row in rows.mappings()]
+
+    async def get_product(self, sku: str) -> Product | None:
+        """One product, or None."""
+        async with self._read() as conn:
+            rows = await conn.execute(select(db.products).where(db.products.c.sku == sku))
+            row = rows.mappings().first()
+        return None if row is None else mapping.product_from_row(row)
+
+    async def list_photos(
+        self, sku: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[CustomerPhoto], int]:
+        """A page of a product's approved photos, newest first, and the total count."""
+        of_sku = db.customer_photos.c.sku == sku
+        newest_first = (
+            db.customer_photos.c.approved_at.desc(),
+            db.customer_photos.c.submission_id.desc(),
+        )
+        page = select(db.customer_photos).where(of_sku).order_by(*newest_first)
+        async with self._read() as conn:
+            total = await conn.scalar(select(func.count()).where(of_sku))
+            rows = await conn.execute(page.limit(limit).offset(offset))
+            return [mapping.photo_from_row(row) for row in rows.mappings()], total or 0
+
+    async def get_photo(self, submission_id: str) -> CustomerPhoto | None:
+        """The published photo of one submission, or None."""
+        query = select(db.customer_photos).where(
+            db.customer_photos.c.submission_id == submission_id
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return None if row is None else mapping.photo_from_row(row)
+
+    async def photo_counts(self) -> dict[str, int]:
+        """Number of approved customer photos per SKU."""
+        sku = db.customer_photos.c.sku
+        async with self._read() as conn:
+            rows = await conn.execute(select(sku, func.count()).group_by(sku))
+            return {row[0]: row[1] for row in rows}
+
+    # -- submissions ----------------------------------------------------------------------
+
+    async def add_submission(self, submission: Submission, outbox: OutboxMessage) -> None:
+        """Record a new submission, its "received" audit entry and its queue message at once."""
+        received = AuditEntry(
+            submission.id, None, submission.status, "customer", None, submission.created_at
+        )
+        async with self._write() as conn:
+            await conn.execute(insert(db.submissions).values(mapping.submission_values(submission)))
+            await conn.execute(insert(db.audit_log).values(mapping.audit_values(received)))
+            await self._queue(conn, outbox)
+
+    async def get_submission(self, submission_id: str) -> Submission | None:
+        """One submission, or None."""
+        async with self._read() as conn:
+            return await self._load(conn, submission_id)
+
+    async def transition(
+        self,
+        submission_id: str,
+        *,
+        allowed_from: Collection[Status],
+        to: Status,
+        actor: str,
+        reason: str | None = None,
+        scan: ScanResult | None = None,
+    ) -> Submission | None:
+        """Move the submission to `to` only if it is in `allowed_from`, with an audit entry."""
+        changes = {} if scan is None else {"scan": mapping.scan_json(scan)}
+        allowed = frozenset(allowed_from)
+        move = Move(submission_id, allowed, to, actor, reason, self._clock(), changes)
+        async with self._write() as conn:
+            if not await apply_move(conn, move):
+                return None
+            return await self._load(conn, submission_id)
+
+    async def approve(
+        self,
+        submission_id: str,
+        *,
+        photo: CustomerPhoto,
+        email: EmailRecord,
+        outbox: OutboxMessage,
+        actor: str,
+        scan: ScanResult | None,
+    ) -> bool:
+        """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`."""
+        at = self._clock()
+        changes: mapping.Values = {"published_at": photo.approved_at}
+        if scan is not None:
+            changes["scan"] = mapping.scan_json(scan)
+        move = Move(submission_id, SCANNABLE, Status.APPROVED, actor, None, at, changes)
+        async with self._write() as conn:
+            if not await apply_move(conn, move):
+                return False
+            await conn.execute(insert(db.customer_photos).values(mapping.photo_values(photo)))
+            await conn.execute(insert(db.emails).values(mapping.email_values(email, at)))
+            await self._queue(conn, outbox)
+        return True
+
+    async def queue_position(self, submission_id: str) -> int | None:
+        """How many submissions waiting to be scanned were received before this one."""
+        this = select(db.submissions.c.status, db.submissions.c.created_at)
+        async with self._read() as conn:
+            row = (await conn.execute(this.where(db.submissions.c.id == submission_id))).first()
+            if row is None or row.status not in WAITING:
+                return None
+            ahead = select(func.count()).where(
+                db.submissions.c.status.in_(WAITING), db.submissions.c.created_at < row.created_at
+            )
+            return await conn.scalar(ahead) or 0
+
+    async def audit_trail(self, submission_id: str) -> list[AuditEntry]:
+        """Every recorded state change of the submission, oldest first."""
+        query = select(db.audit_log).where(db.audit_log.c.submission_id == submission_id)
+        async with self._read() as conn:
+            rows = await conn.execute(query.order_by(db.audit_log.c.id))
+            return [mapping.audit_from_row(row) for row in rows.mappings()]
+
+    # -- outbox and emails ----------------------------------------------------------------
+
+    async def pending_outbox(self, limit: int) -> list[OutboxMessage]:
+        """Outbox messages not yet handed to the queue, oldest first."""
+        query = select(db.outbox).where(db.outbox.c.dispatched_at.is_(None))
+        async with self._read() as conn:
+            rows = await conn.execute(
+                query.order_by(db.outbox.c.created_at, db.outbox.c.id).limit(limit)
+            )
+            return [mapping.outbox_from_row(row) for row in rows.mappings()]
+
+    async def mark_dispatched(self, outbox_id: str) -> None:
+        """The outbox message is on its queue now; marking it twice keeps the first time."""
+        pending = (db.outbox.c.id == outbox_id) & db.outbox.c.dispatched_at.is_(None)
+        async with self._write() as conn:
+            await conn.execute(update(db.outbox).where(pending).values(dispatched_at=self._clock()))
+
+    async def get_email(self, email_id: str) -> EmailRecord | None:
+        """One owed email, or None."""
+        async with self._read() as conn:
+            rows = await conn.execute(select(db.emails).where(db.emails.c.id == email_id))
+            row = rows.mappings().first()
+        return None if row is None else mapping.email_from_row(row)
+
+    async def mark_email_sent(self, email_id: str, at: datetime) -> bool:
+        """Record delivery and the submission's thanked time; False if it was already sent."""
+        unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
+        its_submission = select(db.emails.c.submission_id).where(db.emails.c.id == email_id)
+        async with self._write() as conn:
+            sent = await conn.execute(
+                update(db.emails).where(unsent).values(status=_SENT, sent_at=at)
+            )
+            if sent.rowcount == 0:
+                return False
+            await conn.execute(
+                update(db.submissions)
+                .where(db.submissions.c.id == its_submission.scalar_subquery())
+                .values(thanked_at=at)
+            )
+        return True
+
+    async def mark_email_attempt(self, email_id: str, error: str, *, final: bool) -> None:
+        """Record a failed delivery attempt; `final` marks the email failed for good."""
+        changes: mapping.Values = {"attempts": db.emails.c.attempts + 1, "last_error": error}
+        if final:
+            changes["status"] = EmailStatus.FAILED.value
+        unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
+        async with self._write() as conn:
+            await conn.execute(update(db.emails).where(unsent).values(changes))
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def _queue(self, conn: AsyncConnection, message: OutboxMessage) -> None:
+        await conn.execute(insert(db.outbox).values(mapping.outbox_values(message, self._clock())))
+
+    async def _load(self, conn: AsyncConnection, submission_id: str) -> Submission | None:
+        rows = await conn.execute(
+            select(db.submissions).where(db.submissions.c.id == submission_id)
+        )
+        row = rows.mappings().first()
+        return None if row is None else mapping.submission_from_row(row)
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        with _translated_errors():
+            async with self._engine.connect() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        with _translated_errors():
+            async with self._engine.begin() as conn:
+                yield conn
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Database failures as photogate errors: broken rules are permanent, outages transient."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise CatalogConflict(f"the catalog refused the write: {exc.orig}") from exc
+    except OperationalError as exc:
+        raise StorageUnavailable(f"the catalog database is unavailable: {exc.orig}") from exc
+    except StatementError as exc:
+        # A value our column types refused (a naive datetime): the caller's bug, as it was raised.
+        if isinstance(exc.orig, ValueError):
+            raise exc.orig from exc
+        raise

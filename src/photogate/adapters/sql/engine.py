@@ -1,0 +1,76 @@
+"""Engines for the catalog: SQLite tuned for several processes, and sync twins of async URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# Migrations run synchronously, so each async driver maps to a sync driver of the same database.
+_SYNC_DRIVERS = {
+    "sqlite+aiosqlite": "sqlite+pysqlite",
+    "postgresql+asyncpg": "postgresql+psycopg",
+    "postgresql+psycopg_async": "postgresql+psycopg",
+}
+
+# Web and worker processes share one SQLite file: busy_timeout (set first, so the others wait
+# too) makes a writer wait for the lock instead of failing at once, and WAL lets readers run
+# beside the writer. SQLite leaves foreign keys off unless each connection asks.
+_SQLITE_PRAGMAS = (
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def create_catalog_engine(url: str) -> AsyncEngine:
+    """An async engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout."""
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
+    return engine
+
+
+def sync_url(url: str) -> URL:
+    """The same database as `url`, reached through a synchronous driver."""
+    parsed = make_url(url)
+    return parsed.set(drivername=_SYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
+def create_migration_engine(url: str) -> Engine:
+    """A sync engine whose transactions take SQLite's write lock at BEGIN.
+
+    Two processes upgrading one fresh file then run one after the other: the second waits,
+    sees the schema at head and does nothing.
+    """
+    parsed = sync_url(url)
+    engine = create_engine(parsed)
+    if engine.dialect.name == "sqlite":
+        _ensure_parent_dir(parsed)
+        event.listen(engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in _SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _sqlite_manual_transactions(dbapi_connection: Any, record: Any) -> None:
+    # pysqlite would otherwise run DDL outside any transaction; we emit BEGIN ourselves.
+    _apply_sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _ensure_parent_dir(url: URL) -> None:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,69 @@
+"""Compare-and-set of a submission's status and its audit entry, in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.domain.submission import AuditEntry, Status
+
+# A compare-and-set that lost a race re-reads the status; after this many losses, give up.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Move:
+    """A state change to apply only if the submission is still in `allowed_from`."""
+
+    submission_id: str
+    allowed_from: frozenset[Status]
+    to: Status
+    actor: str
+    reason: str | None
+    at: datetime
+    changes: mapping.Values = field(default_factory=dict)
+
+
+async def apply_move(conn: AsyncConnection, move: Move) -> bool:
+    """Move the submission and audit it; False if it is gone or elsewhere than `allowed_from`.
+
+    The UPDATE is guarded by the status just read, so of two racing stages only one moves it;
+    the loser re-reads and gives up unless the new status is still allowed.
+    """
+    for _ in range(_ATTEMPTS):
+        seen = await _status(conn, move.submission_id)
+        if seen is None or seen not in move.allowed_from:
+            return False
+        if await _compare_and_set(conn, move, seen):
+            return True
+    return False
+
+
+async def _status(conn: AsyncConnection, submission_id: str) -> Status | None:
+    # FOR UPDATE makes PostgreSQL racers queue here; SQLite's compiler leaves it out.
+    query = select(db.submissions.c.status).where(db.submissions.c.id == submission_id)
+    seen = await conn.scalar(query.with_for_update())
+    return None if seen is None else Status(seen)
+
+
+async def _compare_and_set(conn: AsyncConnection, move: Move, seen: Status) -> bool:
+    # Statuses are bound as plain values: a driver may adapt an Enum by its name.
+    row = db.submissions.c
+    still_seen = (row.id == move.submission_id) & (row.status == seen.value)
+    values = {
+        **move.changes,
+        "status": move.to.value,
+        "status_reason": move.reason,
+        "updated_at": move.at,
+    }
+    changed = await conn.execute(update(db.submissions).where(still_seen).values(values))
+    if changed.rowcount == 0:
+        return False
+    entry = AuditEntry(move.submission_id, seen, move.to, move.actor, move.reason, move.at)
+    await conn.execute(insert(db.audit_log).values(mapping.audit_values(entry)))
+    return True

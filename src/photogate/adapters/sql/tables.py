@@ -1,0 +1,153 @@
+"""The catalog's tables in SQLAlchemy Core; migrations/ must create exactly this schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+# Constraint names are fixed so the migration and this module name them the same on every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; SQLite keeps no zone, so UTC is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes: their meaning would depend on the server's zone."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: pass an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The stored instant as an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _json() -> JSON:
+    # A Python None is SQL NULL, not the JSON literal null, so IS NULL finds it.
+    return JSON(none_as_null=True)
+
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("price_cents", Integer, nullable=False),
+    Column("marketing_photos", _json(), nullable=False),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("sku", String, ForeignKey("products.sku"), nullable=False),
+    Column("email", String, nullable=False),
+    Column("display_name", String, nullable=False),
+    Column("caption", Text, nullable=False),
+    Column("original_blob", String, nullable=False),
+    Column("content_type", String, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("status", String, nullable=False),
+    Column("status_reason", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime),
+    Column("consent_at", UtcDateTime, nullable=False),
+    Column("scan", _json()),
+    Column("published_at", UtcDateTime),
+    Column("thanked_at", UtcDateTime),
+    Column("extra", _json(), nullable=False),
+    # queue_position counts waiting submissions received before a given one.
+    Index(None, "status", "created_at"),
+)
+
+customer_photos = Table(
+    "customer_photos",
+    metadata,
+    Column("submission_id", String, ForeignKey("submissions.id"), primary_key=True),
+    Column("sku", String, nullable=False),
+    Column("display_name", String, nullable=False),
+    Column("caption", Text, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("placeholder", Text, nullable=False),
+    Column("renditions", _json(), nullable=False),
+    Column("approved_at", UtcDateTime, nullable=False),
+    # A product page lists its photos newest first.
+    Index(None, "sku", "approved_at"),
+)
+
+emails = Table(
+    "emails",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("submission_id", String, ForeignKey("submissions.id"), nullable=False),
+    Column("kind", String, nullable=False),
+    Column("to", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The database, not the code, guarantees one thank-you per submission.
+    UniqueConstraint("submission_id", "kind"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("queue", String, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("submission_id", String, ForeignKey("submissions.id")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("dispatched_at", UtcDateTime),
+    # The dispatcher reads undispatched rows oldest first.
+    Index(None, "dispatched_at", "created_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", String, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("from_status", String),
+    Column("to_status", String, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("reason", Text),
+    Column("at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,642 @@
+"""Contract of the Catalog port: the in-memory fake, SQLite and PostgreSQL pass the same suite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, make_url, text
+
+from photogate.adapters.memory.catalog import InMemoryCatalog
+from photogate.adapters.sql.catalog import SqlCatalog, open_sql_catalog
+from photogate.adapters.sql.engine import sync_url
+from photogate.adapters.sql.migrate import current_revision, upgrade
+from photogate.adapters.sql.tables import metadata
+from photogate.domain.catalog import (
+    CustomerPhoto,
+    EmailRecord,
+    EmailStatus,
+    OutboxMessage,
+    Product,
+    Rendition,
+)
+from photogate.domain.scan import ScanResult, Verdict
+from photogate.domain.submission import SCANNABLE, Status, Submission, new_id
+from photogate.errors import CatalogConflict
+from photogate.ports.catalog import Catalog
+
+POSTGRES_URL = os.environ.get("PHOTOGATE_TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+SKU = "MUG-1"
+TABLES = "products, submissions, customer_photos, emails, outbox, audit_log"
+POSTGRES = pytest.param("postgres", marks=pytest.mark.integration)
+
+
+class TickingClock:
+    """A UTC clock that moves one millisecond forward each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = T0 + timedelta(days=1)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
+
+
+# -- backends ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated database on the server under test, dropped after the session."""
+    if not POSTGRES_URL:
+        reason = "PHOTOGATE_TEST_POSTGRES_URL is not set"
+        if IN_CI:
+            pytest.fail(f"{reason}, and CI=true requires the PostgreSQL run")
+        pytest.skip(reason)
+    name = f"photogate_contract_{secrets.token_hex(4)}"
+    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _emptied(url: str) -> str:
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    engine.dispose()
+    return url
+
+
+def _migrated(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "postgres":
+        return _emptied(request.getfixturevalue("postgres_url"))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'catalog.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", POSTGRES])
+def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty catalog database at the newest schema."""
+    return _migrated(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite", POSTGRES])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """None for the in-memory catalog, else the URL of an empty migrated database."""
+    if request.param == "memory":
+        return None
+    return _migrated(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def clock() -> TickingClock:
+    return TickingClock()
+
+
+@pytest.fixture
+async def catalog(backend: str | None, clock: TickingClock) -> AsyncIterator[Catalog]:
+    if backend is None:
+        yield InMemoryCatalog(clock=clock)
+        return
+    sql_catalog = await open_sql_catalog(backend, clock=clock)
+    yield sql_catalog
+    await sql_catalog.aclose()
+
+
+# -- builders ------------------------------------------------------------------------------
+
+
+def a_product(sku: str = SKU, name: str = "Mug") -> Product:
+    return Product(sku, name, "A mug.", 1299, ("/img/mug-front.jpg", "/img/mug-side.jpg"))
+
+
+def a_scan(verdict: Verdict = Verdict.PASS) -> ScanResult:
+    return ScanResult(
+        request_id=new_id(),
+        verdict=verdict,
+        categories={"nudity": 0.012, "violence": 0.0},
+        model_version="ref-1.2",
+        reasons=("looks fine", "no faces"),
+        scanned_at="2025-03-01T12:00:05Z",
+    )
+
+
+def a_submission(created_at: datetime = T0, *, sku: str = SKU) -> Submission:
+    return Submission(
+        id=new_id(),
+        sku=sku,
+        email="ana@example.com",
+        display_name="Ana Łukasiewicz",
+        caption="Mit Kaffee ☕ — très bien! 🎉",
+        original_blob=f"quarantine/{new_id()}.jpg",
+        content_type="image/jpeg",
+        size_bytes=123_456,
+        width=4032,
+        height=3024,
+        created_at=created_at,
+        consent_at=created_at - timedelta(seconds=3),
+    )
+
+
+def an_outbox(submission_id: str, queue: str = "scan") -> OutboxMessage:
+    return OutboxMessage(
+        new_id(), queue, json.dumps({"submission_id": submission_id}), submission_id
+    )
+
+
+def a_photo(submission: Submission, approved_at: datetime = T0) -> CustomerPhoto:
+    renditions = (
+        Rendition("webp", 480, 360, f"/media/{submission.id}-480.webp", 20_000),
+        Rendition("jpeg", 1200, 900, f"/media/{submission.id}-1200.jpg", 150_000),
+    )
+    return CustomerPhoto(
+        submission.id,
+        submission.sku,
+        submission.display_name,
+        submission.caption,
+        1200,
+        900,
+        "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+        approved_at,
+        renditions,
+    )
+
+
+def an_email(submission_id: str, kind: str = "thank_you") -> EmailRecord:
+    return EmailRecord(new_id(), submission_id, kind, "ana@example.com")
+
+
+async def received(catalog: Catalog, created_at: datetime = T0, sku: str = SKU) -> Submission:
+    await catalog.upsert_products([a_product(sku)])
+    submission = a_submission(created_at, sku=sku)
+    await catalog.add_submission(submission, an_outbox(submission.id))
+    return submission
+
+
+async def approved(
+    catalog: Catalog, approved_at: datetime = T0, sku: str = SKU
+) -> tuple[Submission, EmailRecord]:
+    submission = await received(catalog, sku=sku)
+    email = an_email(submission.id)
+    publish = an_outbox(submission.id, "publish")
+    photo = a_photo(submission, approved_at)
+    assert await catalog.approve(
+        submission.id, photo=photo, email=email, outbox=publish, actor="scanner", scan=a_scan()
+    )
+    return submission, email
+
+
+# -- products ------------------------------------------------------------------------------
+
+
+async def test_upsert_inserts_then_updates_products_listed_by_sku(catalog: Catalog) -> None:
+    """Upserting by SKU inserts new products, replaces known ones, and lists them by SKU."""
+    await catalog.upsert_products([a_product("TEE-2", "Tee"), a_product("CAP-9", "Cap")])
+    await catalog.upsert_products([a_product("TEE-2", "Tee, organic"), a_product("BAG-1")])
+    products = await catalog.list_products()
+    assert [(p.sku, p.name) for p in products] == [
+        ("BAG-1", "Mug"),
+        ("CAP-9", "Cap"),
+        ("TEE-2", "Tee, organic"),
+    ]
+    assert await catalog.get_product("CAP-9") == a_product("CAP-9", "Cap")
+    assert await catalog.get_product("NOPE") is None
+
+
+# -- submissions ---------------------------------------------------------------------------
+
+
+async def test_submission_round_trips_with_aware_datetimes_scan_and_unicode(
+    catalog: Catalog,
+) -> None:
+    """A stored submission reads back equal: same instants (tz-aware), scan, extra and caption."""
+    await catalog.upsert_products([a_product()])
+    paris = timezone(timedelta(hours=2))
+    submission = replace(
+        a_submission(datetime(2025, 6, 1, 14, 30, 15, 123456, tzinfo=paris)),
+        scan=a_scan(Verdict.INCONCLUSIVE),
+        updated_at=T0,
+        extra={"source": "kiosk"},
+    )
+    await catalog.add_submission(submission, an_outbox(submission.id))
+    stored = await catalog.get_submission(submission.id)
+    assert stored == submission
+    assert stored is not None
+    assert stored.created_at.tzinfo is not None
+    if isinstance(catalog, SqlCatalog):
+        assert stored.created_at.utcoffset() == timedelta(0)
+        assert stored.consent_at.utcoffset() == timedelta(0)
+    assert await catalog.get_submission("missing") is None
+
+
+async def test_add_submission_writes_its_outbox_message_and_received_audit(
+    catalog: Catalog,
+) -> None:
+    """Adding a submission also queues its outbox message and audits it as the customer's."""
+    submission = await received(catalog)
+    [message] = await catalog.pending_outbox(10)
+    assert (message.queue, message.submission_id) == ("scan", submission.id)
+    assert message.payload() == {"submission_id": submission.id}
+    [entry] = await catalog.audit_trail(submission.id)
+    assert (entry.from_status, entry.to_status, entry.actor) == (None, Status.RECEIVED, "customer")
+    assert entry.at == submission.created_at
+
+
+async def test_add_submission_for_unknown_product_is_refused_and_leaves_nothing(
+    catalog: Catalog,
+) -> None:
+    """A submission for a SKU the shop does not sell raises CatalogConflict and writes no row."""
+    submission = a_submission(sku="GHOST")
+    with pytest.raises(CatalogConflict):
+        await catalog.add_submission(submission, an_outbox(submission.id))
+    assert await catalog.get_submission(submission.id) is None
+    assert await catalog.pending_outbox(10) == []
+
+
+async def test_adding_the_same_submission_twice_is_refused(catalog: Catalog) -> None:
+    """A second add with the same id raises CatalogConflict and queues nothing more."""
+    submission = await received(catalog)
+    with pytest.raises(CatalogConflict):
+        await catalog.add_submission(submission, an_outbox(submission.id))
+    assert len(await catalog.pending_outbox(10)) == 1
+    assert len(await catalog.audit_trail(submission.id)) == 1
+
+
+async def test_naive_datetimes_are_refused(catalog: Catalog) -> None:
+    """A datetime without a zone raises ValueError instead of being stored as a guess."""
+    await catalog.upsert_products([a_product()])
+    submission = a_submission(datetime(2025, 3, 1, 12, 0))
+    with pytest.raises(ValueError, match="naive"):
+        await catalog.add_submission(submission, an_outbox(submission.id))
+
+
+# -- transitions ---------------------------------------------------------------------------
+
+
+async def test_transition_from_an_allowed_state_moves_and_audits(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """A transition from an allowed state returns the moved submission and writes an audit row."""
+    submission = await received(catalog)
+    scan = a_scan(Verdict.FAIL)
+    moved = await catalog.transition(
+        submission.id,
+        allowed_from=SCANNABLE,
+        to=Status.REJECTED,
+        actor="scanner",
+        reason="nudity over limit",
+        scan=scan,
+    )
+    assert moved is not None
+    assert (moved.status, moved.status_reason, moved.scan) == (
+        Status.REJECTED,
+        "nudity over limit",
+        scan,
+    )
+    assert moved.updated_at == clock.now
+    assert await catalog.get_submission(submission.id) == moved
+    last = (await catalog.audit_trail(submission.id))[-1]
+    assert (last.from_status, last.to_status) == (Status.RECEIVED, Status.REJECTED)
+    assert (last.actor, last.reason, last.at) == ("scanner", "nudity over limit", clock.now)
+
+
+async def test_transition_from_another_state_changes_nothing(catalog: Catalog) -> None:
+    """A transition whose allowed states exclude the current one returns None and audits nothing."""
+    submission = await received(catalog)
+    assert (
+        await catalog.transition(
+            submission.id, allowed_from={Status.SCANNING}, to=Status.APPROVED, actor="scanner"
+        )
+        is None
+    )
+    assert await catalog.get_submission(submission.id) == submission
+    assert len(await catalog.audit_trail(submission.id)) == 1
+    assert (
+        await catalog.transition("missing", allowed_from=SCANNABLE, to=Status.QUEUED, actor="x")
+        is None
+    )
+
+
+async def test_transition_keeps_the_stored_scan_when_given_none(catalog: Catalog) -> None:
+    """A transition without a scan leaves the previously stored scan in place."""
+    submission = await received(catalog)
+    scan = a_scan(Verdict.INCONCLUSIVE)
+    await catalog.transition(
+        submission.id, allowed_from=SCANNABLE, to=Status.NEEDS_REVIEW, actor="scanner", scan=scan
+    )
+    moved = await catalog.transition(
+        submission.id, allowed_from={Status.NEEDS_REVIEW}, to=Status.REJECTED, actor="moderator"
+    )
+    assert moved is not None
+    assert (moved.scan, moved.status_reason) == (scan, None)
+
+
+async def test_concurrent_transitions_from_one_state_have_one_winner(catalog: Catalog) -> None:
+    """Of several racing transitions out of `received`, exactly one moves the submission."""
+    submission = await received(catalog)
+    results = await asyncio.gather(
+        *(
+            catalog.transition(
+                submission.id, allowed_from={Status.RECEIVED}, to=Status.QUEUED, actor=f"w{i}"
+            )
+            for i in range(5)
+        )
+    )
+    assert sum(result is not None for result in results) == 1
+    assert len(await catalog.audit_trail(submission.id)) == 2
+
+
+async def test_audit_trail_lists_every_change_oldest_first(catalog: Catalog) -> None:
+    """The audit trail replays the submission's path from received to approved, in order."""
+    submission = await received(catalog)
+    for source, target in [(Status.RECEIVED, Status.QUEUED), (Status.QUEUED, Status.SCANNING)]:
+        await catalog.transition(submission.id, allowed_from={source}, to=target, actor="worker")
+    await catalog.approve(
+        submission.id,
+        photo=a_photo(submission),
+        email=an_email(submission.id),
+        outbox=an_outbox(submission.id, "publish"),
+        actor="scanner",
+        scan=a_scan(),
+    )
+    trail = await catalog.audit_trail(submission.id)
+    assert [(e.from_status, e.to_status) for e in trail] == [
+        (None, Status.RECEIVED),
+        (Status.RECEIVED, Status.QUEUED),
+        (Status.QUEUED, Status.SCANNING),
+        (Status.SCANNING, Status.APPROVED),
+    ]
+    assert [e.at for e in trail] == sorted(e.at for e in trail)
+    assert await catalog.audit_trail("missing") == []
+
+
+# -- approval ------------------------------------------------------------------------------
+
+
+async def test_approve_publishes_photo_owes_email_and_queues_at_once(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """Approving sets status, scan and published time, and stores the photo, email and message."""
+    submission = await received(catalog)
+    scan, photo, email = a_scan(), a_photo(submission), an_email(submission.id)
+    publish = an_outbox(submission.id, "publish")
+    assert await catalog.approve(
+        submission.id, photo=photo, email=email, outbox=publish, actor="scanner", scan=scan
+    )
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None
+    assert (stored.status, stored.scan, stored.published_at) == (Status.APPROVED, scan, T0)
+    assert await catalog.get_photo(submission.id) == photo
+    assert await catalog.get_email(email.id) == email
+    assert publish in await catalog.pending_outbox(10)
+
+
+async def test_approve_twice_returns_false_and_changes_nothing(catalog: Catalog) -> None:
+    """A redelivered approval returns False: still one photo, one email and one publish message."""
+    submission, email = await approved(catalog)
+    again = await catalog.approve(
+        submission.id,
+        photo=a_photo(submission, T0 + timedelta(hours=1)),
+        email=an_email(submission.id),
+        outbox=an_outbox(submission.id, "publish"),
+        actor="scanner",
+        scan=None,
+    )
+    assert again is False
+    assert await catalog.list_photos(SKU, limit=10) == ([a_photo(submission)], 1)
+    assert await catalog.get_email(email.id) == email
+    assert [m.queue for m in await catalog.pending_outbox(10)] == ["scan", "publish"]
+    assert len(await catalog.audit_trail(submission.id)) == 2
+
+
+async def test_approve_of_a_settled_or_unknown_submission_returns_false(catalog: Catalog) -> None:
+    """Only a scannable submission can be approved; a rejected or missing one returns False."""
+    submission = await received(catalog)
+    await catalog.transition(
+        submission.id, allowed_from=SCANNABLE, to=Status.REJECTED, actor="moderator"
+    )
+    for submission_id in (submission.id, "missing"):
+        assert not await catalog.approve(
+            submission_id,
+            photo=a_photo(submission),
+            email=an_email(submission.id),
+            outbox=an_outbox(submission.id, "publish"),
+            actor="scanner",
+            scan=None,
+        )
+    assert await catalog.get_photo(submission.id) is None
+    assert await catalog.photo_counts() == {}
+
+
+async def test_second_email_of_a_kind_is_refused_and_rolls_back_the_approval(
+    catalog: Catalog,
+) -> None:
+    """One email per (submission, kind): a duplicate undoes the whole approval that carried it."""
+    first, _ = await approved(catalog)
+    second = await received(catalog)
+    with pytest.raises(CatalogConflict):
+        await catalog.approve(
+            second.id,
+            photo=a_photo(second),
+            email=an_email(first.id),  # a second thank-you for the first submission
+            outbox=an_outbox(second.id, "publish"),
+            actor="scanner",
+            scan=a_scan(),
+        )
+    assert await catalog.get_submission(second.id) == second
+    assert await catalog.get_photo(second.id) is None
+    assert len(await catalog.audit_trail(second.id)) == 1
+    assert [m.queue for m in await catalog.pending_outbox(10)] == ["scan", "publish", "scan"]
+
+
+async def test_concurrent_approvals_publish_once(catalog: Catalog) -> None:
+    """Of several racing approvals of one submission, exactly one wins and writes one photo."""
+    submission = await received(catalog)
+    results = await asyncio.gather(
+        *(
+            catalog.approve(
+                submission.id,
+                photo=a_photo(submission),
+                email=an_email(submission.id),
+                outbox=an_outbox(submission.id, "publish"),
+                actor=f"worker-{i}",
+                scan=a_scan(),
+            )
+            for i in range(4)
+        )
+    )
+    assert sorted(results) == [False, False, False, True]
+    assert await catalog.photo_counts() == {SKU: 1}
+
+
+# -- emails --------------------------------------------------------------------------------
+
+
+async def test_mark_email_sent_once_records_delivery_and_thanked_time(catalog: Catalog) -> None:
+    """The first mark_email_sent records delivery and thanked_at; a second one returns False."""
+    submission, email = await approved(catalog)
+    at = T0 + timedelta(minutes=5)
+    assert await catalog.mark_email_sent(email.id, at) is True
+    assert await catalog.mark_email_sent(email.id, at + timedelta(minutes=1)) is False
+    assert await catalog.get_email(email.id) == replace(email, status=EmailStatus.SENT, sent_at=at)
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None
+    assert stored.thanked_at == at
+    assert await catalog.mark_email_sent("missing", at) is False
+    assert await catalog.get_email("missing") is None
+
+
+async def test_mark_email_attempt_counts_failures_and_final_gives_up(catalog: Catalog) -> None:
+    """Each failed attempt is counted with its error; a final one marks the email failed."""
+    _, email = await approved(catalog)
+    await catalog.mark_email_attempt(email.id, "421 try later", final=False)
+    pending = await catalog.get_email(email.id)
+    assert pending == replace(email, attempts=1, last_error="421 try later")
+    await catalog.mark_email_attempt(email.id, "550 no such user", final=True)
+    failed = await catalog.get_email(email.id)
+    assert failed == replace(
+        email, status=EmailStatus.FAILED, attempts=2, last_error="550 no such user"
+    )
+
+
+async def test_a_sent_email_ignores_later_failed_attempts(catalog: Catalog) -> None:
+    """A failure reported after delivery (a redelivered job) does not undo the delivery."""
+    _, email = await approved(catalog)
+    await catalog.mark_email_sent(email.id, T0)
+    await catalog.mark_email_attempt(email.id, "timeout", final=True)
+    stored = await catalog.get_email(email.id)
+    assert stored is not None
+    assert (stored.status, stored.attempts) == (EmailStatus.SENT, 0)
+
+
+# -- queue position ------------------------------------------------------------------------
+
+
+async def test_queue_position_counts_waiting_submissions_received_earlier(
+    catalog: Catalog,
+) -> None:
+    """Position is the number of received or queued submissions created strictly before this one."""
+    subs = [await received(catalog, T0 + timedelta(seconds=i)) for i in range(5)]
+    await catalog.transition(subs[1].id, allowed_from=SCANNABLE, to=Status.SCANNING, actor="w")
+    await catalog.transition(subs[2].id, allowed_from=SCANNABLE, to=Status.QUEUED, actor="w")
+    positions = [await catalog.queue_position(s.id) for s in subs]
+    assert positions == [0, None, 1, 2, 3]
+    assert await catalog.queue_position("missing") is None
+
+
+async def test_submissions_received_at_the_same_instant_do_not_count_each_other(
+    catalog: Catalog,
+) -> None:
+    """Only submissions strictly earlier are ahead: two at the same instant both see position 0."""
+    twins = [await received(catalog, T0) for _ in range(2)]
+    assert [await catalog.queue_position(s.id) for s in twins] == [0, 0]
+
+
+# -- photos --------------------------------------------------------------------------------
+
+
+async def test_list_photos_pages_newest_first_with_the_total(catalog: Catalog) -> None:
+    """Photos of a SKU come newest first, a page at a time, each page with the SKU's total."""
+    mugs = [(await approved(catalog, T0 + timedelta(hours=i)))[0] for i in range(5)]
+    await approved(catalog, T0, sku="TEE-2")
+    newest_first = [s.id for s in reversed(mugs)]
+    pages = [await catalog.list_photos(SKU, limit=2, offset=o) for o in (0, 2, 4, 6)]
+    assert [[p.submission_id for p in page] for page, _ in pages] == [
+        newest_first[0:2],
+        newest_first[2:4],
+        newest_first[4:],
+        [],
+    ]
+    assert {total for _, total in pages} == {5}
+    assert await catalog.list_photos("NONE", limit=5) == ([], 0)
+
+
+async def test_photo_round_trips_with_its_renditions(catalog: Catalog) -> None:
+    """A published photo reads back equal, renditions and placeholder included."""
+    submission, _ = await approved(catalog)
+    photo = await catalog.get_photo(submission.id)
+    assert photo == a_photo(submission)
+    assert photo.best("webp", 600) == photo.renditions[0]
+    assert await catalog.get_photo("missing") is None
+
+
+async def test_photo_counts_per_sku(catalog: Catalog) -> None:
+    """photo_counts counts approved photos per SKU and omits SKUs without any."""
+    for sku in ("MUG-1", "MUG-1", "TEE-2"):
+        await approved(catalog, sku=sku)
+    await catalog.upsert_products([a_product("CAP-9")])
+    assert await catalog.photo_counts() == {"MUG-1": 2, "TEE-2": 1}
+
+
+# -- outbox --------------------------------------------------------------------------------
+
+
+async def test_pending_outbox_is_oldest_first_until_dispatched(catalog: Catalog) -> None:
+    """Undispatched messages come oldest first up to the limit; dispatched ones (even twice) go."""
+    subs = [await received(catalog, T0 + timedelta(seconds=i)) for i in range(3)]
+    pending = await catalog.pending_outbox(10)
+    assert [m.submission_id for m in pending] == [s.id for s in subs]
+    assert await catalog.pending_outbox(2) == pending[:2]
+    await catalog.mark_dispatched(pending[0].id)
+    await catalog.mark_dispatched(pending[0].id)
+    await catalog.mark_dispatched("missing")
+    assert await catalog.pending_outbox(10) == pending[1:]
+
+
+# -- migrations (SQL only) -----------------------------------------------------------------
+
+
+def test_migrations_create_exactly_the_schema_of_tables_py(migrated_url: str) -> None:
+    """Alembic finds no difference between the migrated database and tables.metadata."""
+    assert _schema_differences(migrated_url, metadata) == []
+
+
+def test_schema_comparison_notices_drift(migrated_url: str) -> None:
+    """The comparison is not vacuous: a table missing from the migrations is reported."""
+    drifted = MetaData()
+    for table in metadata.tables.values():
+        table.to_metadata(drifted)
+    Table("extra_table", drifted, Column("id", Integer, primary_key=True))
+    assert [diff[0] for diff in _schema_differences(migrated_url, drifted)] == ["add_table"]
+
+
+def test_upgrade_twice_is_a_no_op_that_keeps_data(migrated_url: str) -> None:
+    """Upgrading a database already at head keeps its revision and its rows."""
+    engine = create_engine(sync_url(migrated_url))
+    insert = "INSERT INTO products VALUES ('MUG-1', 'Mug', '', 1, '[]')"
+    with engine.begin() as conn:
+        conn.execute(text(insert))
+    upgrade(migrated_url)
+    assert current_revision(migrated_url) == "0001"
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM products")) == 1
+    engine.dispose()
+
+
+def _schema_differences(url: str, target: MetaData) -> list[tuple[object, ...]]:
+    engine = create_engine(sync_url(url))
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, target)
+    engine.dispose()
+    return list(differences)
