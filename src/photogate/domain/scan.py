@@ -10,7 +10,7 @@ from enum import StrEnum
 class Verdict(StrEnum):
     """The scanner's own recommendation."""
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
 
@@ -33,7 +33,7 @@ class ScanResult:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Per-category limits of our own: a score at or over `fail` fails, over `review` goes to people.
+    """Per-category limits of our own: at or over `fail` fails, at or over `review` goes to people.
 
     They can only make a decision stricter than the scanner's verdict, never more lenient.
     """

@@ -32,6 +32,10 @@ class ProductCatalog(Protocol):
         """A page of a product's approved photos, newest first, and the total count."""
         ...
 
+    async def get_photo(self, submission_id: str) -> CustomerPhoto | None:
+        """The published photo of one submission, or None."""
+        ...
+
     async def photo_counts(self) -> dict[str, int]:
         """Number of approved customer photos per SKU."""
         ...
@@ -92,8 +96,10 @@ class SubmissionLedger(Protocol):
 class EmailOutbox(Protocol):
     """The transactional outbox of queue messages, and the emails owed."""
 
-    async def pending_outbox(self, limit: int) -> list[OutboxMessage]:
-        """Outbox messages not yet handed to the queue, oldest first."""
+    async def pending_outbox(
+        self, limit: int, *, created_before: datetime | None = None
+    ) -> list[OutboxMessage]:
+        """Outbox messages not yet handed to the queue, oldest first (only older ones if asked)."""
         ...
 
     async def mark_dispatched(self, outbox_id: str) -> None:

@@ -41,7 +41,7 @@ class MessageQueue(Protocol):
     async def update_visibility(
         self, queue: str, message: QueueMessage, visibility_timeout: float
     ) -> QueueMessage:
-        """Hide (or show) the message for `visibility_timeout` s more; returns it with a new receipt."""
+        """Hide the message for `visibility_timeout` s from now; returns it with a new receipt."""
         ...
 
     async def count(self, queue: str) -> int:

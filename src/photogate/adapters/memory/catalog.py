@@ -163,9 +163,16 @@ class InMemoryCatalog:
 
     # -- outbox and emails ----------------------------------------------------------------
 
-    async def pending_outbox(self, limit: int) -> list[OutboxMessage]:
-        """Outbox messages not yet handed to the queue, oldest first."""
-        pending = [row for row in self._outbox.values() if row.dispatched_at is None]
+    async def pending_outbox(
+        self, limit: int, *, created_before: datetime | None = None
+    ) -> list[OutboxMessage]:
+        """Outbox messages not yet handed to the queue, oldest first (only older ones if asked)."""
+        pending = [
+            row
+            for row in self._outbox.values()
+            if row.dispatched_at is None
+            and (created_before is None or row.created_at < created_before)
+        ]
         pending.sort(key=lambda row: (row.created_at, row.message.id))
         return [row.message for row in pending[:limit]]
 

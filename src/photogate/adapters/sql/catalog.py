@@ -197,9 +197,13 @@ class SqlCatalog:
 
     # -- outbox and emails ----------------------------------------------------------------
 
-    async def pending_outbox(self, limit: int) -> list[OutboxMessage]:
-        """Outbox messages not yet handed to the queue, oldest first."""
+    async def pending_outbox(
+        self, limit: int, *, created_before: datetime | None = None
+    ) -> list[OutboxMessage]:
+        """Outbox messages not yet handed to the queue, oldest first (only older ones if asked)."""
         query = select(db.outbox).where(db.outbox.c.dispatched_at.is_(None))
+        if created_before is not None:
+            query = query.where(db.outbox.c.created_at < created_before)
         async with self._read() as conn:
             rows = await conn.execute(
                 query.order_by(db.outbox.c.created_at, db.outbox.c.id).limit(limit)

@@ -1,0 +1,1 @@
+"""In-memory fakes of every port, for unit tests and for trying things out."""

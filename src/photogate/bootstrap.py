@@ -1,0 +1,111 @@
+"""The composition root: the one place that turns settings into adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from photogate.domain.scan import Thresholds
+from photogate.notifying.thank_customer import NotifyPolicy
+from photogate.ports import BlobStore, Catalog, Mailer, MessageQueue, Ports, Scanner
+from photogate.scanning.limiter import LimitedScanner
+from photogate.scanning.scan_submission import ScanPolicy
+from photogate.settings import Settings
+
+Closer = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    """Everything an entry point needs: settings, the ports' adapters and the policies."""
+
+    settings: Settings
+    ports: Ports
+    scan_policy: ScanPolicy
+    notify_policy: NotifyPolicy
+    closers: list[Closer] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        """Release connections and files, last opened first."""
+        for close in reversed(self.closers):
+            await close()
+        self.closers.clear()
+
+
+async def bootstrap(
+    settings: Settings,
+    *,
+    blobs: BlobStore | None = None,
+    queue: MessageQueue | None = None,
+    catalog: Catalog | None = None,
+    scanner: Scanner | None = None,
+    mailer: Mailer | None = None,
+) -> Services:
+    """Build the services for `settings`; tests may pass any port's adapter in directly."""
+    closers: list[Closer] = []
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ports = Ports(
+        blobs=blobs or _blobs(settings),
+        queue=queue or _queue(settings, closers),
+        catalog=catalog or await _catalog(settings, closers),
+        scanner=LimitedScanner(
+            scanner or _scanner(settings, closers), settings.scanner.max_in_flight
+        ),
+        mailer=mailer or _mailer(settings),
+    )
+    return Services(settings, ports, _scan_policy(settings), _notify_policy(settings), closers)
+
+
+def _scan_policy(settings: Settings) -> ScanPolicy:
+    thresholds = Thresholds(
+        fail=settings.scanner.fail_thresholds, review=settings.scanner.review_thresholds
+    )
+    return ScanPolicy(thresholds)
+
+
+def _notify_policy(settings: Settings) -> NotifyPolicy:
+    return NotifyPolicy(sender=settings.mail.sender, shop_url=settings.web.base_url())
+
+
+def _blobs(settings: Settings) -> BlobStore:
+    from photogate.adapters.filesystem_blobs import FilesystemBlobStore
+
+    return FilesystemBlobStore(settings.blob_dir, public_base_url="/media")
+
+
+def _queue(settings: Settings, closers: list[Closer]) -> MessageQueue:
+    from photogate.adapters.sqlite_queue import SqliteMessageQueue
+
+    queue = SqliteMessageQueue(settings.queue_path)
+
+    async def close() -> None:
+        queue.close()
+
+    closers.append(close)
+    return queue
+
+
+async def _catalog(settings: Settings, closers: list[Closer]) -> Catalog:
+    from photogate.adapters.sql.catalog import open_sql_catalog
+
+    catalog = await open_sql_catalog(settings.catalog_url())
+    closers.append(catalog.aclose)
+    return catalog
+
+
+def _scanner(settings: Settings, closers: list[Closer]) -> Scanner:
+    from photogate.adapters.http_scanner import HttpScanner
+
+    scanner = HttpScanner(settings.scanner)
+    closers.append(scanner.aclose)
+    return scanner
+
+
+def _mailer(settings: Settings) -> Mailer:
+    if settings.mail.backend == "smtp":
+        from photogate.adapters.smtp_mailer import SmtpMailer
+
+        return SmtpMailer(settings.mail)
+    from photogate.adapters.file_mailer import FileMailer
+
+    return FileMailer(settings.outbox_dir)

@@ -1,0 +1,72 @@
+"""Use case: accept an upload (validate everything, then quarantine, record and queue it)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from photogate.clock import Clock, utcnow
+from photogate.domain.catalog import OutboxMessage
+from photogate.domain.submission import Submission, new_id
+from photogate.errors import NotFound
+from photogate.intake.form import UploadForm, checked_form
+from photogate.intake.image_check import ImageInfo, inspect_upload
+from photogate.messages import SCAN_QUEUE, scan_request
+from photogate.outbox import relay_soon
+from photogate.ports import Container, Ports
+from photogate.settings import UploadSettings
+
+
+async def accept_upload(
+    form: UploadForm,
+    image: Path,
+    size_bytes: int,
+    *,
+    ports: Ports,
+    limits: UploadSettings,
+    clock: Clock = utcnow,
+) -> Submission:
+    """Check the form and the image, then store the original and queue it for scanning.
+
+    Nothing is written unless every check passes. Raises InputError (or NotFound) otherwise.
+    """
+    form = checked_form(form, limits)
+    if await ports.catalog.get_product(form.sku) is None:
+        raise NotFound("unknown_product", f"there is no product with SKU {form.sku!r}")
+    info = await asyncio.to_thread(inspect_upload, image, size_bytes, limits)
+    submission = _new_submission(form, info, size_bytes, clock)
+    outbox = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(submission.id), submission.id)
+    await _store(submission, outbox, image, ports)
+    await relay_soon(ports.catalog, ports.queue, outbox)
+    return await ports.catalog.get_submission(submission.id) or submission
+
+
+def _new_submission(form: UploadForm, info: ImageInfo, size: int, clock: Clock) -> Submission:
+    submission_id, now = new_id(), clock()
+    return Submission(
+        id=submission_id,
+        sku=form.sku,
+        email=form.email,
+        display_name=form.display_name,
+        caption=form.caption,
+        original_blob=f"{submission_id}/original.{info.format}",
+        content_type=info.content_type,
+        size_bytes=size,
+        width=info.width,
+        height=info.height,
+        created_at=now,
+        consent_at=now,
+    )
+
+
+async def _store(submission: Submission, outbox: OutboxMessage, image: Path, ports: Ports) -> None:
+    """Quarantine the original, then record submission and queue message in one transaction."""
+    data = await asyncio.to_thread(image.read_bytes)
+    blob = submission.original_blob
+    await ports.blobs.put(Container.QUARANTINE, blob, data, submission.content_type)
+    try:
+        await ports.catalog.add_submission(submission, outbox)
+    except BaseException:
+        # No row points at the blob: remove it so a failed intake leaves nothing behind.
+        await ports.blobs.delete(Container.QUARANTINE, blob)
+        raise

@@ -1,0 +1,36 @@
+"""The queues the pipeline uses and the bodies of their messages (JSON, small, versioned)."""
+
+from __future__ import annotations
+
+import json
+
+from photogate.errors import PermanentError
+
+SCAN_QUEUE = "scans"
+NOTIFY_QUEUE = "notifications"
+
+
+def poison_queue(queue: str) -> str:
+    """Where a queue's messages go after too many failed attempts (Azure Functions' naming)."""
+    return f"{queue}-poison"
+
+
+def scan_request(submission_id: str) -> str:
+    """Body of a message asking for one submission to be scanned."""
+    return json.dumps({"v": 1, "submission_id": submission_id})
+
+
+def thank_request(email_id: str) -> str:
+    """Body of a message asking for one owed email to be sent."""
+    return json.dumps({"v": 1, "email_id": email_id})
+
+
+def field_of(body: str, name: str) -> str:
+    """One string field of a message body; a malformed body is a permanent error."""
+    try:
+        value = json.loads(body)[name]
+    except (ValueError, KeyError, TypeError):
+        raise PermanentError(f"malformed message, no {name!r}: {body[:200]!r}") from None
+    if not isinstance(value, str):
+        raise PermanentError(f"malformed message, {name!r} is not a string")
+    return value

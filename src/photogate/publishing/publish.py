@@ -1,0 +1,81 @@
+"""Use case: publish an approved photo (renditions, catalog row and owed email, atomically)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+from photogate.clock import Clock, utcnow
+from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Rendition
+from photogate.domain.scan import ScanResult
+from photogate.domain.submission import Submission, new_id
+from photogate.messages import NOTIFY_QUEUE, thank_request
+from photogate.outbox import relay_soon
+from photogate.ports import Container, Ports
+from photogate.publishing.renditions import PublicImages, make_renditions
+
+ACTOR = "scanner"
+THANK_YOU = "thank_you"
+
+
+def public_key(submission_id: str) -> str:
+    """The folder of a submission's public files; one-way, so a photo URL does not reveal the id."""
+    return hashlib.sha256(f"photogate-public:{submission_id}".encode()).hexdigest()[:24]
+
+
+async def publish(
+    submission: Submission,
+    original: bytes,
+    scan: ScanResult | None,
+    *,
+    ports: Ports,
+    clock: Clock = utcnow,
+    actor: str = ACTOR,
+) -> bool:
+    """Write the renditions, then approve, add the photo and owe a thank-you in one transaction.
+
+    Returns False if the submission was settled by someone else first (nothing changes then;
+    rewriting the same rendition files is harmless).
+    """
+    images = await asyncio.to_thread(make_renditions, original)
+    renditions = await _write_public(submission.id, images, ports)
+    photo = _photo(submission, images, renditions, clock)
+    email = EmailRecord(
+        id=new_id(), submission_id=submission.id, kind=THANK_YOU, to=submission.email
+    )
+    outbox = OutboxMessage(new_id(), NOTIFY_QUEUE, thank_request(email.id), submission.id)
+    approved = await ports.catalog.approve(
+        submission.id, photo=photo, email=email, outbox=outbox, actor=actor, scan=scan
+    )
+    if approved:
+        await relay_soon(ports.catalog, ports.queue, outbox)
+    return approved
+
+
+async def _write_public(
+    submission_id: str, images: PublicImages, ports: Ports
+) -> tuple[Rendition, ...]:
+    folder = public_key(submission_id)
+    written = []
+    for blob in images.renditions:
+        name = f"{folder}/{blob.suffix}"
+        await ports.blobs.put(Container.PUBLIC, name, blob.data, blob.content_type)
+        url = ports.blobs.public_url(name)
+        written.append(Rendition(blob.format, blob.width, blob.height, url, len(blob.data)))
+    return tuple(written)
+
+
+def _photo(
+    submission: Submission, images: PublicImages, renditions: tuple[Rendition, ...], clock: Clock
+) -> CustomerPhoto:
+    return CustomerPhoto(
+        submission_id=submission.id,
+        sku=submission.sku,
+        display_name=submission.display_name,
+        caption=submission.caption,
+        width=images.width,
+        height=images.height,
+        placeholder=images.placeholder,
+        approved_at=clock(),
+        renditions=renditions,
+    )

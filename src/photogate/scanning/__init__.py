@@ -1,0 +1,1 @@
+"""Stage 2, scanning: have the scanning API judge each quarantined original, at its pace."""

@@ -1,0 +1,86 @@
+"""Use case: scan one submission and settle it (approve and publish, reject, or send to people)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from photogate.clock import Clock, utcnow
+from photogate.domain.scan import ScanResult, Thresholds, Verdict
+from photogate.domain.submission import SCANNABLE, Status, Submission
+from photogate.errors import BlobNotFound, ScanInputRejected
+from photogate.ports import Container, Ports
+from photogate.publishing.publish import publish
+from photogate.scanning.rendition import scanner_rendition
+
+log = logging.getLogger(__name__)
+ACTOR = "scanner"
+
+
+@dataclass(frozen=True)
+class ScanPolicy:
+    """What the scan stage needs besides its ports."""
+
+    thresholds: Thresholds
+    clock: Clock = utcnow
+
+
+async def scan_submission(submission_id: str, *, ports: Ports, policy: ScanPolicy) -> Status | None:
+    """Scan the submission once and record the decision; returns its state afterwards.
+
+    Safe to call again for the same id (a redelivered message): a settled submission is left
+    as it is, and the scanner returns its stored result for a repeated request id.
+    Transient scanner errors propagate so the caller retries later.
+    """
+    submission = await _claim(submission_id, ports)
+    if submission is None or submission.status not in SCANNABLE:
+        return None if submission is None else submission.status
+    try:
+        original = await ports.blobs.get(Container.QUARANTINE, submission.original_blob)
+    except BlobNotFound:
+        return await _settle(ports, submission, Status.FAILED, "the original is missing", None)
+    try:
+        result = await _scan(ports, submission, original)
+    except ScanInputRejected as exc:
+        return await _settle(ports, submission, Status.REJECTED, f"invalid image: {exc}", None)
+    return await _decide(ports, policy, submission, original, result)
+
+
+async def _claim(submission_id: str, ports: Ports) -> Submission | None:
+    """Mark the submission as being scanned, unless it was settled already."""
+    moved = await ports.catalog.transition(
+        submission_id,
+        allowed_from={Status.RECEIVED, Status.QUEUED},
+        to=Status.SCANNING,
+        actor=ACTOR,
+    )
+    return moved or await ports.catalog.get_submission(submission_id)
+
+
+async def _scan(ports: Ports, submission: Submission, original: bytes) -> ScanResult:
+    image, content_type = await asyncio.to_thread(scanner_rendition, original)
+    return await ports.scanner.scan(submission.id, image, content_type)
+
+
+async def _decide(
+    ports: Ports, policy: ScanPolicy, submission: Submission, original: bytes, result: ScanResult
+) -> Status | None:
+    verdict, tightened = policy.thresholds.decide(result)
+    reason = tightened or "; ".join(result.reasons) or None
+    if verdict is Verdict.PASS:
+        await publish(submission, original, result, ports=ports, clock=policy.clock)
+        return Status.APPROVED
+    if verdict is Verdict.FAIL:
+        return await _settle(ports, submission, Status.REJECTED, reason or "scanner: fail", result)
+    return await _settle(ports, submission, Status.NEEDS_REVIEW, reason or "scanner unsure", result)
+
+
+async def _settle(
+    ports: Ports, submission: Submission, to: Status, reason: str, scan: ScanResult | None
+) -> Status | None:
+    log.info("submission %s -> %s (%s)", submission.id, to, reason)
+    moved = await ports.catalog.transition(
+        submission.id, allowed_from=SCANNABLE, to=to, actor=ACTOR, reason=reason, scan=scan
+    )
+    return to if moved else None

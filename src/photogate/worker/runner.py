@@ -1,0 +1,42 @@
+"""Runs the worker: one consumer per queue and the outbox relay, until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from photogate.bootstrap import Services
+from photogate.outbox import relay_outbox
+from photogate.worker.consumer import QueueConsumer
+from photogate.worker.routes import notify_route, scan_route
+
+log = logging.getLogger(__name__)
+RELAY_EVERY_S = 2.0
+# Writers send their own outbox message at once; the sweep only takes what they left behind.
+RELAY_AGE_S = 5.0
+
+
+async def run_worker(
+    services: Services, stop: asyncio.Event, *, scans: bool = True, notifications: bool = True
+) -> None:
+    """Consume the chosen queues until `stop` is set; in-flight messages are finished first."""
+    routes = ([scan_route(services)] if scans else []) + (
+        [notify_route(services)] if notifications else []
+    )
+    consumers = [QueueConsumer(services.ports.queue, r, services.settings.queue) for r in routes]
+    jobs = [consumer.run(stop) for consumer in consumers]
+    await asyncio.gather(*jobs, _relay_loop(services, stop))
+
+
+async def _relay_loop(services: Services, stop: asyncio.Event) -> None:
+    """Sends outbox messages that the writer could not send itself (queue down, crash)."""
+    while not stop.is_set():
+        try:
+            await relay_outbox(
+                services.ports.catalog, services.ports.queue, older_than_s=RELAY_AGE_S
+            )
+        except Exception:
+            log.warning("outbox relay failed; retrying", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=RELAY_EVERY_S)

@@ -1,0 +1,150 @@
+"""Use cases: scan a submission, decide, publish; redelivery never decides or publishes twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from photogate.adapters.memory.scanner import scan_result
+from photogate.domain.scan import Thresholds, Verdict
+from photogate.domain.submission import Status
+from photogate.errors import ScanInputRejected, ScannerBusy
+from photogate.intake.accept_upload import accept_upload
+from photogate.messages import NOTIFY_QUEUE
+from photogate.ports import Container
+from photogate.publishing.publish import public_key
+from photogate.scanning.scan_submission import ScanPolicy, scan_submission
+from photogate.settings import UploadSettings
+from photogate.testing import samples
+from tests.unit.conftest import SKU, Fakes, form, photo_file
+
+
+async def uploaded(fakes: Fakes, tmp_path: Path, data: bytes | None = None) -> str:
+    path, size = photo_file(tmp_path, data)
+    submission = await accept_upload(form(), path, size, ports=fakes.ports, limits=UploadSettings())
+    return submission.id
+
+
+async def test_pass_publishes_renditions_row_and_owes_one_email(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A pass is approved, renditions go public, the catalog gets its row and an email is owed."""
+    sid = await uploaded(fakes, tmp_path)
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.APPROVED
+    public = fakes.blobs.names(Container.PUBLIC)
+    assert public and all(name.startswith(public_key(sid) + "/") for name in public)
+    assert sid not in " ".join(public), "public names must not reveal the submission id"
+    photos, total = await fakes.catalog.list_photos(SKU, limit=10)
+    assert total == 1
+    assert {r.format for r in photos[0].renditions} == {"webp", "jpeg"}
+    assert photos[0].placeholder.startswith("#")
+    assert await fakes.queue.count(NOTIFY_QUEUE) == 1
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None and submission.published_at is not None
+
+
+async def test_scanner_gets_a_clean_rendition_and_the_submission_id(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """The scanner is called with X-Request-Id = submission id and a metadata-free JPEG."""
+    sid = await uploaded(fakes, tmp_path, samples.jpeg_with_gps_exif())
+    await scan_submission(sid, ports=fakes.ports, policy=scan_policy)
+    (call,) = fakes.scanner.calls
+    assert call.request_id == sid
+    assert call.content_type == "image/jpeg"
+    assert b"Exif" not in call.image[:4096]
+
+
+async def test_redelivery_after_approval_changes_nothing(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """Scanning an approved submission again makes no second scan, photo row or email."""
+    sid = await uploaded(fakes, tmp_path)
+    await scan_submission(sid, ports=fakes.ports, policy=scan_policy)
+    again = await scan_submission(sid, ports=fakes.ports, policy=scan_policy)
+    assert again is Status.APPROVED
+    assert len(fakes.scanner.calls) == 1
+    assert (await fakes.catalog.list_photos(SKU, limit=10))[1] == 1
+    assert await fakes.queue.count(NOTIFY_QUEUE) == 1
+
+
+@pytest.mark.parametrize(
+    ("verdict", "expected"),
+    [(Verdict.FAIL, Status.REJECTED), (Verdict.INCONCLUSIVE, Status.NEEDS_REVIEW)],
+)
+async def test_fail_and_inconclusive_are_not_published(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path, verdict: Verdict, expected: Status
+) -> None:
+    """A fail is rejected and an inconclusive goes to people; neither is published."""
+    sid = await uploaded(fakes, tmp_path)
+    fakes.scanner.script(sid, scan_result(verdict, reasons=("looks off",), violence=0.9))
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is expected
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None and submission.status_reason == "looks off"
+    assert submission.scan is not None and submission.scan.categories["violence"] == 0.9
+    assert fakes.blobs.names(Container.PUBLIC) == []
+    assert await fakes.queue.count(NOTIFY_QUEUE) == 0
+
+
+async def test_local_threshold_makes_a_pass_stricter(fakes: Fakes, tmp_path: Path) -> None:
+    """Our own threshold turns the scanner's pass into a rejection, with the reason recorded."""
+    sid = await uploaded(fakes, tmp_path)
+    fakes.scanner.script(sid, scan_result(Verdict.PASS, weapons=0.5, novelty=0.2))
+    policy = ScanPolicy(Thresholds(fail={"weapons": 0.4}))
+    assert await scan_submission(sid, ports=fakes.ports, policy=policy) is Status.REJECTED
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    assert submission.status_reason == "weapons score 0.50 over our fail limit"
+    assert submission.scan is not None and "novelty" in submission.scan.categories
+
+
+def test_thresholds_never_make_a_verdict_more_lenient() -> None:
+    """A scanner fail stays a fail however lenient our thresholds are."""
+    strict = Thresholds(fail={"violence": 0.99}, review={"violence": 0.99})
+    assert strict.decide(scan_result(Verdict.FAIL, violence=0.1))[0] is Verdict.FAIL
+    review = Thresholds(review={"hate": 0.3})
+    assert review.decide(scan_result(Verdict.PASS, hate=0.3))[0] is Verdict.INCONCLUSIVE
+
+
+async def test_scanner_refusal_rejects_as_invalid(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A 400/413/415 from the scanner rejects the photo as invalid, naming the reason."""
+    sid = await uploaded(fakes, tmp_path)
+    fakes.scanner.script(sid, ScanInputRejected(413, "image larger than 4 MiB"))
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.REJECTED
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None and submission.status_reason is not None
+    assert submission.status_reason.startswith("invalid image:")
+
+
+async def test_busy_scanner_propagates_and_a_retry_settles(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A 429 leaves the submission scanning for a retry, which then settles it once."""
+    sid = await uploaded(fakes, tmp_path)
+    fakes.scanner.script(sid, ScannerBusy("over capacity", retry_after=2), scan_result())
+    with pytest.raises(ScannerBusy):
+        await scan_submission(sid, ports=fakes.ports, policy=scan_policy)
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None and submission.status is Status.SCANNING
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.APPROVED
+    trail = [e.to_status for e in await fakes.catalog.audit_trail(sid)]
+    assert trail == [Status.RECEIVED, Status.QUEUED, Status.SCANNING, Status.APPROVED]
+
+
+async def test_missing_original_fails_the_submission(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """If the quarantined original is gone the submission fails with that reason."""
+    sid = await uploaded(fakes, tmp_path)
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    await fakes.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.FAILED
+
+
+async def test_unknown_submission_is_ignored(fakes: Fakes, scan_policy: ScanPolicy) -> None:
+    """A message for a submission that does not exist settles to nothing."""
+    assert await scan_submission("nope", ports=fakes.ports, policy=scan_policy) is None

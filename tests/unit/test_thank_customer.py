@@ -1,0 +1,82 @@
+"""Use case: thank the customer. One email per approval; 4xx retried, 5xx given up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from photogate.domain.catalog import EmailStatus
+from photogate.errors import MailDeferred, MailRejected
+from photogate.messages import NOTIFY_QUEUE, field_of
+from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
+from photogate.scanning.scan_submission import ScanPolicy, scan_submission
+from tests.unit.conftest import Fakes
+from tests.unit.test_scan_and_publish import uploaded
+
+
+async def owed_email(fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy) -> str:
+    sid = await uploaded(fakes, tmp_path)
+    await scan_submission(sid, ports=fakes.ports, policy=scan_policy)
+    (message,) = await fakes.queue.receive(NOTIFY_QUEUE)
+    return field_of(message.body, "email_id")
+
+
+async def test_one_email_names_the_product_and_links_to_it(
+    fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy, notify_policy: NotifyPolicy
+) -> None:
+    """The thank-you goes to the customer, names the product, links its page, text and HTML."""
+    email_id = await owed_email(fakes, tmp_path, scan_policy)
+    status = await thank_customer(email_id, ports=fakes.ports, policy=notify_policy)
+    assert status is EmailStatus.SENT
+    (message,) = fakes.mailer.sent
+    assert message["To"] == "Kim <kim@example.com>"
+    assert "Trail Tent 2P" in message["Subject"]
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    assert "http://shop.example/products/TT-TENT-2P" in text.get_content()
+    assert 'href="http://shop.example/products/TT-TENT-2P"' in html.get_content()
+    record = await fakes.catalog.get_email(email_id)
+    assert record is not None and record.status is EmailStatus.SENT
+    submission = await fakes.catalog.get_submission(record.submission_id)
+    assert submission is not None and submission.thanked_at is not None
+
+
+async def test_second_delivery_sends_nothing(
+    fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy, notify_policy: NotifyPolicy
+) -> None:
+    """A redelivered notification does not send a second email."""
+    email_id = await owed_email(fakes, tmp_path, scan_policy)
+    await thank_customer(email_id, ports=fakes.ports, policy=notify_policy)
+    assert await thank_customer(email_id, ports=fakes.ports, policy=notify_policy) is None
+    assert len(fakes.mailer.sent) == 1
+
+
+async def test_4xx_is_recorded_and_retried(
+    fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy, notify_policy: NotifyPolicy
+) -> None:
+    """A deferral is recorded and re-raised so the message comes back; the retry sends it."""
+    email_id = await owed_email(fakes, tmp_path, scan_policy)
+    fakes.mailer.fail_next(1, MailDeferred("451 try later"))
+    with pytest.raises(MailDeferred):
+        await thank_customer(email_id, ports=fakes.ports, policy=notify_policy)
+    record = await fakes.catalog.get_email(email_id)
+    assert record is not None and record.attempts == 1 and record.last_error == "451 try later"
+    assert (
+        await thank_customer(email_id, ports=fakes.ports, policy=notify_policy) is EmailStatus.SENT
+    )
+
+
+async def test_5xx_fails_the_email_for_good(
+    fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy, notify_policy: NotifyPolicy
+) -> None:
+    """A permanent rejection marks the email failed and it is never tried again."""
+    email_id = await owed_email(fakes, tmp_path, scan_policy)
+    fakes.mailer.fail_next(1, MailRejected("550 no such user"))
+    assert (
+        await thank_customer(email_id, ports=fakes.ports, policy=notify_policy)
+        is EmailStatus.FAILED
+    )
+    assert await thank_customer(email_id, ports=fakes.ports, policy=notify_policy) is None
+    assert fakes.mailer.sent == []
