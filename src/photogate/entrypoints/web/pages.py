@@ -1,0 +1,67 @@
+"""The storefront's HTML pages: products, a product with its photos and form, an upload's status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from photogate.domain.submission import FINAL
+from photogate.entrypoints.web.api import product_or_404
+from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.schemas import photo_out, product_out
+from photogate.entrypoints.web.status import submission_status
+from photogate.entrypoints.web.templating import templates
+from photogate.intake.form import MAX_DISPLAY_NAME
+
+GALLERY_PAGE: Final = 12
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@router.get("/")
+async def home(request: Request, services: ServicesDep) -> HTMLResponse:
+    """Every product as a card with its marketing photo and number of customer photos."""
+    catalog = services.ports.catalog
+    counts = await catalog.photo_counts()
+    products = [product_out(p, counts.get(p.sku, 0)) for p in await catalog.list_products()]
+    return templates().TemplateResponse(request, "index.html", {"products": products})
+
+
+@router.get("/products/{sku}")
+async def product_page(
+    request: Request,
+    sku: str,
+    services: ServicesDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    """The product, its approved customer photos, and the form to send one."""
+    catalog, limits = services.ports.catalog, services.settings.uploads
+    product = await product_or_404(catalog, sku)
+    photos, total = await catalog.list_photos(sku, limit=GALLERY_PAGE, offset=offset)
+    context = {
+        "product": product_out(product, total),
+        "photos": [photo_out(p) for p in photos],
+        "next_offset": offset + GALLERY_PAGE if offset + GALLERY_PAGE < total else None,
+        "max_bytes": limits.max_bytes,
+        "max_mib": f"{limits.max_bytes / (1024 * 1024):g}",
+        "max_caption": limits.max_caption,
+        "max_display_name": MAX_DISPLAY_NAME,
+    }
+    return templates().TemplateResponse(request, "product.html", context)
+
+
+@router.get("/submissions/{submission_id}")
+async def submission_page(
+    request: Request, submission_id: str, services: ServicesDep
+) -> HTMLResponse:
+    """The upload's status; it polls the API by itself until the photo is settled."""
+    status = await submission_status(services.ports.catalog, submission_id)
+    product = await services.ports.catalog.get_product(status.sku)
+    context = {
+        "s": status,
+        "product_name": product.name if product else status.sku,
+        "final": status.status in FINAL,
+    }
+    return templates().TemplateResponse(request, "submission.html", context)

@@ -1,0 +1,52 @@
+// Keeps the upload status page current: asks the API every second until the photo is settled,
+// then reloads once so the page shows the final result (and the photo, when it was approved).
+"use strict";
+
+(function () {
+  var FINAL = ["approved", "rejected", "needs_review", "failed"];
+  var POLL_MS = 1000;
+  var panel = document.getElementById("status");
+  var text = document.getElementById("status-text");
+  if (!panel || !text) {
+    return;
+  }
+  var url = panel.getAttribute("data-status-url");
+  var failures = 0;
+
+  function show(data) {
+    panel.setAttribute("data-status", data.status);
+    if (text.textContent !== data.message) {
+      text.textContent = data.message;
+    }
+    if (FINAL.indexOf(data.status) !== -1) {
+      window.location.reload();
+      return true;
+    }
+    return false;
+  }
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("status " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        failures = 0;
+        if (!show(data)) {
+          window.setTimeout(poll, POLL_MS);
+        }
+      })
+      .catch(function () {
+        failures += 1;
+        if (failures === 3) {
+          text.textContent = "We cannot reach the shop right now; still trying…";
+        }
+        window.setTimeout(poll, Math.min(POLL_MS * failures, 10000));
+      });
+  }
+
+  window.setTimeout(poll, POLL_MS);
+})();

@@ -1,0 +1,167 @@
+"""POST /api/products/{sku}/photos: stream the form in under the size limit, then call intake."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Final
+
+from fastapi import APIRouter, Request, Response
+from python_multipart.multipart import parse_options_header
+from starlette.datastructures import Headers
+
+from photogate.entrypoints.web.api import product_or_404
+from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.multipart_stream import (
+    FORM_ALLOWANCE,
+    MultipartSink,
+    ReceivedForm,
+    file_too_large,
+    malformed,
+)
+from photogate.entrypoints.web.schemas import (
+    ErrorOut,
+    UploadAccepted,
+    status_api_url,
+    status_page_url,
+)
+from photogate.errors import InputError
+from photogate.intake.accept_upload import accept_upload
+from photogate.intake.form import UploadForm
+from photogate.settings import UploadSettings
+
+YES: Final = frozenset({"true", "on", "1", "yes"})
+
+router = APIRouter(prefix="/api", tags=["uploads"])
+
+_FORM_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["file", "email", "display_name", "consent"],
+    "properties": {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "The photo: JPEG, PNG, WebP or HEIC, a still image, at most "
+            "PHOTOGATE_UPLOADS__MAX_BYTES (15 MiB by default). Its filename is ignored.",
+        },
+        "email": {
+            "type": "string",
+            "format": "email",
+            "description": "Where we send the thank-you. Never shown, never returned.",
+        },
+        "display_name": {"type": "string", "maxLength": 80, "description": "Shown with the photo"},
+        "caption": {"type": "string", "maxLength": 500, "description": "Optional"},
+        "consent": {
+            "type": "string",
+            "enum": ["true", "on", "1"],
+            "description": "The customer allows Tailwind Traders to show the photo.",
+        },
+    },
+}
+UPLOAD_OPENAPI: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}},
+    }
+}
+_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "Missing file, bad form data, empty or corrupt image",
+        404: "Unknown product",
+        413: "File, image or a field too large",
+        415: "Not a photo we accept, or animated",
+        422: "Bad email, display name or caption, or no consent",
+    }.items()
+}
+
+
+@router.post(
+    "/products/{sku}/photos",
+    status_code=202,
+    summary="Upload a customer photo",
+    openapi_extra=UPLOAD_OPENAPI,
+    responses=_ERRORS,
+)
+async def upload_photo(
+    sku: str, request: Request, response: Response, services: ServicesDep
+) -> UploadAccepted:
+    """Store the photo in quarantine and queue it for scanning; it is shown once approved.
+
+    Nothing is stored if any check fails. The body is read as it arrives and refused as soon
+    as it passes the size limit.
+    """
+    settings = services.settings
+    await product_or_404(services.ports.catalog, sku)
+    received = await receive_form(request, settings.uploads, settings.data_dir / "tmp")
+    try:
+        image = _require_file(received)
+        submission = await accept_upload(
+            _form(sku, received.fields),
+            image,
+            received.size,
+            ports=services.ports,
+            limits=settings.uploads,
+        )
+    finally:
+        received.discard()
+    response.headers["Location"] = status_api_url(submission.id)
+    return UploadAccepted(
+        id=submission.id,
+        status=submission.status,
+        status_url=status_api_url(submission.id),
+        page_url=status_page_url(submission.id),
+    )
+
+
+async def receive_form(request: Request, limits: UploadSettings, tmp_dir: Path) -> ReceivedForm:
+    """Parse the streamed body; the photo lands in a temp file under `tmp_dir`."""
+    _check_declared_length(request.headers, limits.max_bytes)
+    sink = MultipartSink(_boundary(request.headers), tmp_dir, limits.max_bytes)
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await asyncio.to_thread(sink.feed, chunk)
+        return await asyncio.to_thread(sink.finish)
+    except BaseException:
+        # Synchronous on purpose: this must run even while the task is being cancelled.
+        sink.discard()
+        raise
+
+
+def _check_declared_length(headers: Headers, max_bytes: int) -> None:
+    """Refuse before reading a byte when the client already says the body is too big."""
+    declared = headers.get("content-length")
+    if declared is None:
+        return
+    if not declared.isdigit():
+        raise InputError("bad_content_length", "Content-Length is not a number.", status=400)
+    if int(declared) > max_bytes + FORM_ALLOWANCE:
+        raise file_too_large(max_bytes)
+
+
+def _boundary(headers: Headers) -> bytes:
+    kind, options = parse_options_header(headers.get("content-type", ""))
+    if kind != b"multipart/form-data":
+        detail = "Send the photo as multipart/form-data (an HTML form with a file field)."
+        raise InputError("multipart_required", detail, status=415)
+    boundary = options.get(b"boundary", b"")
+    if not 1 <= len(boundary) <= 70:
+        raise malformed("the multipart boundary is missing or too long")
+    return boundary
+
+
+def _require_file(received: ReceivedForm) -> Path:
+    if received.file is None:
+        raise InputError("file_required", "Choose a photo to upload (form field 'file').")
+    return received.file
+
+
+def _form(sku: str, fields: dict[str, str]) -> UploadForm:
+    return UploadForm(
+        sku=sku,
+        email=fields.get("email", ""),
+        display_name=fields.get("display_name", ""),
+        caption=fields.get("caption", ""),
+        consent=fields.get("consent", "").strip().lower() in YES,
+    )

@@ -1,0 +1,95 @@
+"""MultipartSink: the upload form parsed as it streams in, with every limit enforced on the way."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from photogate.entrypoints.web.multipart_stream import (
+    MultipartSink,
+    ReceivedForm,
+    sweep_stale_uploads,
+)
+from photogate.errors import InputError
+from tests.support.web_stack import multipart_body
+
+BOUNDARY = b"photogate-test-boundary"
+FIELDS = [
+    ("email", "zoë@example.com".encode()),
+    ("display_name", b"Zo\xc3\xab"),
+    ("consent", b"on"),
+]
+PHOTO = bytes(range(256)) * 40
+
+
+def feed_all(sink: MultipartSink, body: bytes, chunk: int) -> ReceivedForm:
+    """Feed `body` in pieces of `chunk` bytes, then finish."""
+    for start in range(0, len(body), chunk):
+        sink.feed(body[start : start + chunk])
+    return sink.finish()
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096, 1 << 20])
+def test_fields_and_file_survive_any_chunking(tmp_path: Path, chunk: int) -> None:
+    """However the body is cut into chunks, the fields and the file bytes come out whole."""
+    body, _ = multipart_body(FIELDS, PHOTO)
+    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20), body, chunk)
+    assert received.fields == {"email": "zoë@example.com", "display_name": "Zoë", "consent": "on"}
+    assert received.file is not None
+    assert received.file.read_bytes() == PHOTO
+    assert received.size == len(PHOTO)
+    received.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_file_over_the_limit_stops_as_soon_as_it_passes(tmp_path: Path) -> None:
+    """The file part is refused the moment it passes the limit; the temp file never exceeds it."""
+    limit = 10_000
+    sink = MultipartSink(BOUNDARY, tmp_path, limit)
+    body, _ = multipart_body(FIELDS, b"\xff" * (limit * 3))
+    with pytest.raises(InputError) as refused:
+        for start in range(0, len(body), 1000):
+            sink.feed(body[start : start + 1000])
+            assert all(p.stat().st_size <= limit for p in tmp_path.iterdir())
+    assert (refused.value.code, refused.value.status) == ("file_too_large", 413)
+    sink.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_client_filename_never_names_the_temp_file(tmp_path: Path) -> None:
+    """A filename with a path in it is ignored: the temp file is ours, inside tmp_dir."""
+    body, _ = multipart_body(FIELDS, PHOTO, filename=b"../../evil.jpg")
+    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20), body, 4096)
+    assert received.file is not None
+    assert received.file.parent == tmp_path
+    assert "evil" not in received.file.name
+    received.discard()
+
+
+def test_invalid_utf8_in_a_field_is_refused(tmp_path: Path) -> None:
+    """A text field that is not UTF-8 is a 400 invalid_text."""
+    body, _ = multipart_body([("display_name", b"\xff\xfe")], PHOTO)
+    with pytest.raises(InputError, match="invalid_text"):
+        feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20), body, 4096)
+
+
+def test_part_without_a_form_data_name_is_refused(tmp_path: Path) -> None:
+    """A part whose Content-Disposition has no name is a 400 malformed_form."""
+    body = b"--" + BOUNDARY + b"\r\nContent-Disposition: attachment\r\n\r\nx\r\n--" + BOUNDARY
+    with pytest.raises(InputError, match="malformed_form"):
+        feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20), body + b"--\r\n", 4096)
+
+
+def test_sweep_removes_only_old_upload_files(tmp_path: Path) -> None:
+    """Leftover temp files older than the cut-off go; fresh ones and other files stay."""
+    old, fresh, other = (tmp_path / n for n in ("upload-a.part", "upload-b.part", "keep.txt"))
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    an_hour_ago = time.time() - 7200
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    os.utime(other, (an_hour_ago, an_hour_ago))
+    assert sweep_stale_uploads(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "upload-b.part"]

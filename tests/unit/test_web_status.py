@@ -1,0 +1,87 @@
+"""What a customer is told about an upload: plain words, no scanner internals, no email address."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from photogate.adapters.memory.catalog import InMemoryCatalog
+from photogate.domain.catalog import OutboxMessage, Product
+from photogate.domain.submission import SCANNABLE, Status, Submission
+from photogate.entrypoints.web.status import status_message, submission_status
+from photogate.errors import NotFound
+
+NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
+EMAIL = "secret.person@example.com"
+
+
+def submission(number: int) -> Submission:
+    """A fresh upload of the mug."""
+    sid = f"{number:032x}"
+    return Submission(
+        id=sid,
+        sku="MUG",
+        email=EMAIL,
+        display_name="Sam",
+        caption="",
+        content_type="image/jpeg",
+        original_blob=f"{sid}/original.jpeg",
+        size_bytes=1000,
+        width=800,
+        height=600,
+        created_at=NOW + timedelta(seconds=number),
+        consent_at=NOW,
+    )
+
+
+async def catalog_with(count: int) -> InMemoryCatalog:
+    """A catalog holding the mug and `count` uploads, in order."""
+    catalog = InMemoryCatalog(clock=lambda: NOW)
+    await catalog.upsert_products([Product("MUG", "Mug", "A mug.", 900)])
+    for number in range(count):
+        outbox = OutboxMessage(f"o{number}", "scans", "{}", f"{number:032x}")
+        await catalog.add_submission(submission(number), outbox)
+    return catalog
+
+
+async def test_waiting_upload_shows_its_place_in_line() -> None:
+    """The third upload waiting is number 3 in line, and the message says so."""
+    catalog = await catalog_with(3)
+    status = await submission_status(catalog, f"{2:032x}")
+    assert status.queue_position == 3
+    assert "number 3" in status.message
+    assert status.photo is None
+
+
+@pytest.mark.parametrize(
+    ("to", "reason"),
+    [
+        (Status.REJECTED, "did not pass our checks"),
+        (Status.FAILED, "could not be processed"),
+    ],
+)
+async def test_settled_upload_hides_the_internal_reason(to: Status, reason: str) -> None:
+    """Rejected and failed uploads get a fixed customer-safe reason, not the scanner's own."""
+    catalog = await catalog_with(1)
+    internal = "nudity score 0.97 over our fail limit (model refscanner-1.0)"
+    sid = f"{0:032x}"
+    await catalog.transition(sid, allowed_from=SCANNABLE, to=to, actor="scanner", reason=internal)
+    status = await submission_status(catalog, sid)
+    assert status.status_reason == reason
+    dumped = status.model_dump_json()
+    assert "nudity" not in dumped
+    assert EMAIL not in dumped
+    assert status.queue_position is None
+
+
+async def test_unknown_submission_is_not_found() -> None:
+    """An id nobody was given is NotFound."""
+    with pytest.raises(NotFound):
+        await submission_status(await catalog_with(0), "f" * 32)
+
+
+def test_next_in_line_reads_naturally() -> None:
+    """Position 1 (or unknown) reads "next in line"."""
+    assert "next in line" in status_message(Status.QUEUED, 1)
+    assert "next in line" in status_message(Status.RECEIVED, None)
