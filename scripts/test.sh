@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start 2: install what the tests need (Python packages, Chromium, PostgreSQL), start the
 # services they use, then run linters, the type checker and the whole test suite.
-source "$(dirname "$0")/_venv.sh" "dev,postgres"
+source "$(dirname "$0")/_venv.sh" "dev,postgres,azure"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 apt_updated=""
@@ -23,6 +23,7 @@ if [ -z "$pgbin" ]; then
 fi
 
 workdir=$(mktemp -d /tmp/photogate-test.XXXXXX)
+chmod 755 "$workdir"  # the postgres user must reach its data dir inside
 cleanup() {
     if [ -n "${pgdata:-}" ] && [ -f "$pgdata/postmaster.pid" ]; then
         as_root runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true
