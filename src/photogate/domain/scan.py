@@ -15,6 +15,19 @@ class Verdict(StrEnum):
     INCONCLUSIVE = "inconclusive"
 
 
+# The categories the scanning API documents; it may add names, which clients must keep.
+KNOWN_CATEGORIES: tuple[str, ...] = (
+    "sexual",
+    "violence",
+    "hate",
+    "self_harm",
+    "drugs",
+    "weapons",
+    "text_pii",
+    "competitor_brand",
+    "low_quality",
+)
+
 # Ordered from most lenient to strictest: a local rule may only move a verdict rightwards.
 _STRICTNESS = {Verdict.PASS: 0, Verdict.INCONCLUSIVE: 1, Verdict.FAIL: 2}
 

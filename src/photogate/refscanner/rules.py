@@ -25,22 +25,13 @@ from typing import Literal
 
 from PIL import Image, ImageStat
 
+from photogate.domain.scan import KNOWN_CATEGORIES
 from photogate.refscanner.decoding import Decoded
 
 Verdict = Literal["pass", "fail", "inconclusive"]
 NudityScore = Callable[[Image.Image], float]
 
-CATEGORIES = (
-    "sexual",
-    "violence",
-    "hate",
-    "self_harm",
-    "drugs",
-    "weapons",
-    "text_pii",
-    "competitor_brand",
-    "low_quality",
-)
+CATEGORIES = KNOWN_CATEGORIES
 NOVELTY = "novelty"
 MIN_SIDE = 200
 NUDITY_FAIL = 0.6

@@ -6,22 +6,11 @@ import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, replace
 
-from photogate.domain.scan import ScanResult, Verdict
+from photogate.domain.scan import KNOWN_CATEGORIES, ScanResult, Verdict
 from photogate.errors import ScanInputRejected
 
 Outcome = ScanResult | Exception
 
-KNOWN_CATEGORIES = (
-    "sexual",
-    "violence",
-    "hate",
-    "self_harm",
-    "drugs",
-    "weapons",
-    "text_pii",
-    "competitor_brand",
-    "low_quality",
-)
 MODEL_VERSION = "memory-1.0"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
