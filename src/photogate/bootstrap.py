@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from photogate.domain.scan import Thresholds
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import BlobStore, Catalog, Mailer, MessageQueue, Ports, Scanner
-from photogate.scanning.limiter import LimitedScanner
+from photogate.scanning.limiter import AdaptiveLimiter, AdaptiveScanner, limiter_for
 from photogate.scanning.scan_submission import ScanPolicy
 from photogate.settings import Settings
 
@@ -24,6 +24,8 @@ class Services:
     scan_policy: ScanPolicy
     notify_policy: NotifyPolicy
     closers: list[Closer] = field(default_factory=list)
+    # The limiter of scanner calls (ports.scanner goes through it); consumers ask it for room.
+    scan_limiter: AdaptiveLimiter | None = None
 
     async def aclose(self) -> None:
         """Release connections and files, last opened first."""
@@ -44,16 +46,16 @@ async def bootstrap(
     """Build the services for `settings`; tests may pass any port's adapter in directly."""
     closers: list[Closer] = []
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    limiter = limiter_for(settings.scanner)
     ports = Ports(
-        blobs=blobs or _blobs(settings),
+        blobs=blobs or _blobs(settings, closers),
         queue=queue or _queue(settings, closers),
         catalog=catalog or await _catalog(settings, closers),
-        scanner=LimitedScanner(
-            scanner or _scanner(settings, closers), settings.scanner.max_in_flight
-        ),
+        scanner=AdaptiveScanner(scanner or _scanner(settings, closers), limiter),
         mailer=mailer or _mailer(settings),
     )
-    return Services(settings, ports, _scan_policy(settings), _notify_policy(settings), closers)
+    policies = _scan_policy(settings), _notify_policy(settings)
+    return Services(settings, ports, *policies, closers, scan_limiter=limiter)
 
 
 def _scan_policy(settings: Settings) -> ScanPolicy:
@@ -67,13 +69,25 @@ def _notify_policy(settings: Settings) -> NotifyPolicy:
     return NotifyPolicy(sender=settings.mail.sender, shop_url=settings.web.base_url())
 
 
-def _blobs(settings: Settings) -> BlobStore:
+def _blobs(settings: Settings, closers: list[Closer]) -> BlobStore:
+    if settings.backend == "azure":
+        from photogate.adapters.azure_blobs import AzureBlobStore
+
+        store = AzureBlobStore.from_settings(settings.azure)
+        closers.append(store.aclose)
+        return store
     from photogate.adapters.filesystem_blobs import FilesystemBlobStore
 
     return FilesystemBlobStore(settings.blob_dir, public_base_url="/media")
 
 
 def _queue(settings: Settings, closers: list[Closer]) -> MessageQueue:
+    if settings.backend == "azure":
+        from photogate.adapters.azure_queue import AzureStorageQueue
+
+        azure_queue = AzureStorageQueue.from_settings(settings.azure)
+        closers.append(azure_queue.aclose)
+        return azure_queue
     from photogate.adapters.sqlite_queue import SqliteMessageQueue
 
     queue = SqliteMessageQueue(settings.queue_path)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+from azure.storage.blob.aio import BlobServiceClient
 
+from photogate.adapters.azure_blobs import AzureBlobStore
 from photogate.adapters.filesystem_blobs import FilesystemBlobStore
 from photogate.adapters.memory.blobs import InMemoryBlobStore
-from photogate.errors import BlobNotFound
+from photogate.errors import BlobNotFound, ConfigError
 from photogate.ports.blobs import BlobStore, Container
+from tests.support import azurite
 
 Q, P = Container.QUARANTINE, Container.PUBLIC
 NAME = "3f2a9c/800.webp"
@@ -30,12 +36,31 @@ UNSAFE_NAMES = [
 ]
 
 
-@pytest.fixture(params=["filesystem", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+AZURE = pytest.param("azure", marks=pytest.mark.integration)
+
+
+@pytest.fixture(params=["filesystem", "memory", AZURE])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
     """Each BlobStore implementation, empty, with public URLs under /media."""
     if request.param == "filesystem":
-        return FilesystemBlobStore(tmp_path / "blobs")
-    return InMemoryBlobStore()
+        yield FilesystemBlobStore(tmp_path / "blobs")
+    elif request.param == "memory":
+        yield InMemoryBlobStore()
+    else:
+        async with azure_store_for(public_base_url="/media") as azure_store:
+            yield azure_store
+
+
+@asynccontextmanager
+async def azure_store_for(prefix: str = "", **settings: object) -> AsyncIterator[AzureBlobStore]:
+    """An AzureBlobStore on Azurite with containers of its own, deleted afterwards."""
+    connection, prefix = azurite.azurite_connection_string(), prefix or azurite.unique_prefix()
+    azure_store = AzureBlobStore.from_settings(azurite.settings_for(connection, prefix, **settings))
+    try:
+        yield azure_store
+    finally:
+        await azure_store.aclose()
+        await azurite.delete_containers(connection, prefix)
 
 
 async def test_put_then_get_returns_the_same_bytes(store: BlobStore) -> None:
@@ -255,3 +280,66 @@ async def test_puts_racing_deletes_in_one_folder_all_succeed(
             fs_store.put(Q, f"race{round_}/b", b"b", "text/plain"),
         )
         assert await fs_store.get(Q, f"race{round_}/b") == b"b"
+
+
+# --- Azure only -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def az_store() -> AsyncIterator[AzureBlobStore]:
+    """An Azure store on Azurite with the default public URL (the public container's)."""
+    async with azure_store_for() as azure_store:
+        yield azure_store
+
+
+@pytest.mark.integration
+async def test_public_blobs_are_served_anonymously_with_their_content_type(
+    az_store: AzureBlobStore,
+) -> None:
+    """A public blob is readable without credentials at public_url, with its content type."""
+    await az_store.put(P, "3f2a9c/800 wide.webp", b"RIFF-webp", "image/webp")
+    url = az_store.public_url("3f2a9c/800 wide.webp")
+    assert url.endswith("-public/3f2a9c/800%20wide.webp")
+    async with httpx.AsyncClient() as client:
+        response = await client.get(url)
+    assert (response.status_code, response.content) == (200, b"RIFF-webp")
+    assert response.headers["content-type"] == "image/webp"
+
+
+@pytest.mark.integration
+async def test_quarantined_blobs_are_not_served_anonymously(az_store: AzureBlobStore) -> None:
+    """The quarantine container refuses an anonymous read, even of a blob that is there."""
+    await az_store.put(Q, NAME, b"unscanned", "image/jpeg")
+    quarantine_url = az_store.public_url(NAME).replace("-public/", "-quarantine/")
+    async with httpx.AsyncClient() as client:
+        response = await client.get(quarantine_url)
+    assert response.status_code in {403, 404}
+    assert b"unscanned" not in response.content
+
+
+@pytest.mark.integration
+async def test_ensure_containers_is_idempotent(az_store: AzureBlobStore) -> None:
+    """Making sure of the containers twice is fine, and puts work straight after."""
+    await az_store.ensure_containers()
+    await az_store.ensure_containers()
+    await az_store.put(P, NAME, b"x", "image/webp")
+    assert await az_store.exists(P, NAME)
+
+
+@pytest.mark.integration
+async def test_a_publicly_readable_quarantine_is_refused() -> None:
+    """ensure_containers raises ConfigError when the quarantine container allows anonymous reads."""
+    connection, prefix = azurite.azurite_connection_string(), azurite.unique_prefix()
+    async with BlobServiceClient.from_connection_string(connection) as service:
+        # An operator's mistake, made by hand: a quarantine anyone may list and read.
+        await service.create_container(f"{prefix}quarantine", public_access="container")
+    async with azure_store_for(prefix) as careless:
+        with pytest.raises(ConfigError, match="anonymous container access"):
+            await careless.ensure_containers()
+
+
+async def test_a_prefix_azure_refuses_is_a_value_error() -> None:
+    """A container prefix that makes an invalid Azure name fails when the store is built."""
+    async with BlobServiceClient.from_connection_string("UseDevelopmentStorage=true") as service:
+        with pytest.raises(ValueError, match="not a valid Azure container name"):
+            AzureBlobStore(service, container_prefix="Shop_")

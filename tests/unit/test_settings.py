@@ -26,7 +26,9 @@ def test_embedded_default_needs_no_setting(tmp_path: Path) -> None:
     assert settings.data_dir == Path("var")
     assert settings.catalog_url() == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'catalog.sqlite3'}"
     assert settings.mail.backend == "file"
-    assert settings.scanner.max_in_flight == 4
+    assert settings.scanner.max_in_flight == 64
+    assert (settings.scanner.initial_limit, settings.scanner.min_limit) == (4, 1)
+    assert settings.scanner.max_per_second is None
     assert settings.queue.max_attempts == 5
     assert settings.uploads.max_bytes == 15 * 1024 * 1024
 
@@ -61,6 +63,8 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("PHOTOGATE_SCANNER__FAIL_THRESHOLDS", '{"weapons": 4}'),
         ("PHOTOGATE_MAIL__BACKEND", "pigeon"),
         ("PHOTOGATE_UPLOADS__MAX_BYTES", "-1"),
+        ("PHOTOGATE_SCANNER__INITIAL_LIMIT", "100"),
+        ("PHOTOGATE_SCANNER__MAX_PER_SECOND", "0"),
     ],
 )
 def test_bad_value_names_the_variable(

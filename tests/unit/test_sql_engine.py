@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from photogate.adapters.sql.catalog import open_sql_catalog
 from photogate.adapters.sql.engine import create_catalog_engine, sync_url
-from photogate.adapters.sql.migrate import current_revision, upgrade
+from photogate.adapters.sql.migrate import current_revision, head_revision, upgrade
 from photogate.errors import StorageUnavailable
 
 
@@ -47,7 +47,7 @@ def test_upgrade_creates_the_database_directory_and_reaches_head(tmp_path: Path)
     url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'data' / 'catalog.sqlite3'}"
     assert current_revision(url) is None
     upgrade(url)
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == head_revision()
 
 
 async def test_an_unreachable_database_fails_at_open_with_a_transient_error() -> None:

@@ -5,10 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from photogate.errors import ConfigError
+from photogate.settings.azure import AzureSettings
+from photogate.settings.console import ConsoleSettings, StaffUser
+
+__all__ = [
+    "AzureSettings",
+    "ConsoleSettings",
+    "MailSettings",
+    "QueueSettings",
+    "ScannerSettings",
+    "Settings",
+    "StaffUser",
+    "UploadSettings",
+    "WebSettings",
+    "load_settings",
+]
 
 MiB = 1024 * 1024
 
@@ -19,7 +42,13 @@ class ScannerSettings(BaseModel):
     url: str = "http://127.0.0.1:8081"
     api_key: SecretStr = SecretStr("")
     timeout_s: float = Field(30.0, gt=0)
-    max_in_flight: int = Field(4, ge=1, le=512)
+    # The adaptive limit on calls in flight per worker starts at initial_limit and stays within
+    # min_limit..max_in_flight; max_per_second optionally caps how many calls start per second.
+    max_in_flight: int = Field(64, ge=1, le=512)
+    initial_limit: int = Field(4, ge=1, le=512)
+    min_limit: int = Field(1, ge=1, le=512)
+    max_per_second: float | None = Field(None, gt=0)
+    probe_interval_s: float = Field(10.0, gt=0)
     # Our own per-category limits; they can only make a verdict stricter.
     fail_thresholds: dict[str, float] = Field(default_factory=dict)
     review_thresholds: dict[str, float] = Field(default_factory=dict)
@@ -39,6 +68,16 @@ class ScannerSettings(BaseModel):
             raise ValueError(f"scores must be between 0 and 1 (check {', '.join(bad)})")
         return value
 
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> ScannerSettings:
+        if not self.min_limit <= self.initial_limit <= self.max_in_flight:
+            raise ValueError(
+                "need PHOTOGATE_SCANNER__MIN_LIMIT <= PHOTOGATE_SCANNER__INITIAL_LIMIT"
+                " <= PHOTOGATE_SCANNER__MAX_IN_FLIGHT, got"
+                f" {self.min_limit}, {self.initial_limit}, {self.max_in_flight}"
+            )
+        return self
+
 
 class UploadSettings(BaseModel):
     """Limits on what a customer may upload."""
@@ -46,6 +85,9 @@ class UploadSettings(BaseModel):
     max_bytes: int = Field(15 * MiB, ge=1024)
     max_pixels: int = Field(64_000_000, ge=10_000)
     max_caption: int = Field(500, ge=0)
+    # Abuse limits on accepted uploads (0 turns one off), counted in the catalog database.
+    per_ip_per_hour: int = Field(20, ge=0)
+    per_email_per_product_per_day: int = Field(5, ge=0)
 
 
 class QueueSettings(BaseModel):
@@ -53,9 +95,24 @@ class QueueSettings(BaseModel):
 
     max_attempts: int = Field(5, ge=1)
     visibility_timeout_s: float = Field(120.0, gt=0)
-    poll_interval_s: float = Field(0.1, gt=0)
+    # The longest an idle consumer waits before it looks at the queue again; a wake-up from
+    # a sender (SQLite queue) usually ends the wait at once.
+    poll_interval_s: float = Field(0.2, gt=0)
     backoff_base_s: float = Field(1.0, gt=0)
     backoff_max_s: float = Field(300.0, gt=0)
+    # A scannable submission unchanged this long with its message sent has lost that message
+    # (or waits behind it); the reconciler, run every reconcile_every_s, queues it again.
+    reconcile_after_s: float = Field(600.0, gt=0, validate_default=True)
+    reconcile_every_s: float = Field(60.0, gt=0)
+
+    @field_validator("reconcile_after_s")
+    @classmethod
+    def _after_visibility(cls, value: float, info: ValidationInfo) -> float:
+        # Shorter, and a message hidden while a worker holds it would be taken for lost.
+        visibility = info.data.get("visibility_timeout_s")
+        if visibility is not None and value <= visibility:
+            raise ValueError(f"must exceed the visibility timeout ({visibility:g} s)")
+        return value
 
 
 class MailSettings(BaseModel):
@@ -77,6 +134,9 @@ class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     public_base_url: str = ""
+    # Proxies in front of the app that append the client's address to X-Forwarded-For
+    # (1 behind App Service or one load balancer); 0 trusts only the connection's address.
+    trusted_proxy_hops: int = Field(0, ge=0, le=5)
 
     def base_url(self) -> str:
         """The absolute URL customers reach the shop at (used in emails)."""
@@ -93,6 +153,7 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    backend: Literal["embedded", "azure"] = "embedded"
     data_dir: Path = Path("var")
     database_url: str = ""
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
@@ -100,6 +161,18 @@ class Settings(BaseSettings):
     queue: QueueSettings = Field(default_factory=QueueSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    azure: AzureSettings = Field(default_factory=AzureSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+
+    @model_validator(mode="after")
+    def _azure_has_an_account(self) -> Settings:
+        missing = self.azure.missing_variables() if self.backend == "azure" else []
+        if missing:
+            raise ValueError(
+                "PHOTOGATE_BACKEND=azure needs PHOTOGATE_AZURE__CONNECTION_STRING,"
+                f" or else {' and '.join(missing)}"
+            )
+        return self
 
     def catalog_url(self) -> str:
         """The SQLAlchemy URL of the catalog database (SQLite under data_dir by default)."""
@@ -135,6 +208,9 @@ def _describe(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         loc = [str(part) for part in err["loc"]]
+        if not loc:  # a check across settings: its message names the variables itself
+            lines.append(err["msg"].removeprefix("Value error, "))
+            continue
         variable = "PHOTOGATE_" + "__".join(loc).upper()
         lines.append(f"{variable}: {err['msg']}")
     return "invalid settings:\n  " + "\n  ".join(lines)
