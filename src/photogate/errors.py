@@ -30,6 +30,16 @@ class NotFound(InputError):
     status = 404
 
 
+class RateLimited(InputError):
+    """Too many requests from one client or for one address; try again after `retry_after` s."""
+
+    status = 429
+
+    def __init__(self, code: str, detail: str, *, retry_after: float) -> None:
+        super().__init__(code, detail)
+        self.retry_after = retry_after
+
+
 class TransientError(PhotogateError):
     """A failure worth retrying later; `retry_after` is the delay in seconds the peer asked for."""
 
@@ -42,7 +52,14 @@ class PermanentError(PhotogateError):
     """A failure that retrying cannot fix; the work item is settled with this reason."""
 
 
-class ScannerBusy(TransientError):
+class Throttled(TransientError):
+    """Work held back because a service is at capacity, not because it failed.
+
+    Retry after `retry_after`; a throttled attempt does not count toward the poison limit.
+    """
+
+
+class ScannerBusy(Throttled):
     """The scanner answered 429: it is over capacity."""
 
 

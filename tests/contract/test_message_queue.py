@@ -1,19 +1,37 @@
-"""Contract of the MessageQueue port, run against every implementation."""
+"""Contract of the MessageQueue port, run against every implementation.
+
+Time-dependent tests run on a `timing` fixture: the in-memory and SQLite queues take an
+injectable clock, moved by hand and checked to the tenth of a second; Azure counts in whole
+seconds on its own clock, so there the tests wait for real, polling with deadlines.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+import asyncio
+import base64
+import math
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
+from azure.storage.queue.aio import QueueServiceClient
 
+from photogate.adapters.azure_queue import AzureStorageQueue
 from photogate.adapters.memory.queue import InMemoryMessageQueue
 from photogate.adapters.sqlite_queue import SqliteMessageQueue
 from photogate.errors import ReceiptExpired
-from photogate.ports.queue import MessageQueue
+from photogate.ports.queue import MessageQueue, PeekableQueue, QueueMessage
+from tests.support import azurite
 
 Q = "scan"
+AZURE = pytest.param("azure", marks=pytest.mark.integration)
+# Azure's clock and ours agree only to about this; it rounds visibility to whole seconds.
+REAL_EARLY_S = 0.5
+REAL_SLACK_S = 5.0
+POLL_S = 0.05
 
 
 class FakeClock:
@@ -29,21 +47,101 @@ class FakeClock:
         self.now += seconds
 
 
+class Timing(Protocol):
+    """How a test lets time pass for the queue under test."""
+
+    def now(self) -> float:
+        """The queue's current time, in seconds since the epoch."""
+        ...
+
+    async def passes(self, queue: MessageQueue, seconds: float) -> None:
+        """Return once at least `seconds` have passed on the queue's clock."""
+        ...
+
+    async def received_after(
+        self, queue: MessageQueue, name: str, seconds: float, **receive: Any
+    ) -> list[QueueMessage]:
+        """Check `name` has nothing visible until `seconds` pass, then receive from it."""
+        ...
+
+
+class FakeTime:
+    """Moves the injected clock: waiting is instant and boundaries are exact."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def now(self) -> float:
+        return self.clock()
+
+    async def passes(self, queue: MessageQueue, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    async def received_after(
+        self, queue: MessageQueue, name: str, seconds: float, **receive: Any
+    ) -> list[QueueMessage]:
+        self.clock.advance(seconds - 0.1)
+        assert await queue.receive(name) == []
+        self.clock.advance(0.1)
+        return await queue.receive(name, **receive)
+
+
+class RealTime:
+    """Lets the server's clock run, and waits by polling the queue itself, never blind."""
+
+    def now(self) -> float:
+        return time.time()
+
+    async def passes(self, queue: MessageQueue, seconds: float) -> None:
+        # A message delayed by `seconds` on a queue of its own turns visible once the
+        # server's clock has moved on that far.
+        await queue.send("clock", "tick", delay=seconds)
+        await self.received_after(queue, "clock", seconds)
+
+    async def received_after(
+        self, queue: MessageQueue, name: str, seconds: float, **receive: Any
+    ) -> list[QueueMessage]:
+        started = time.monotonic()
+        assert await queue.receive(name) == []
+        deadline = started + seconds + REAL_SLACK_S
+        while not (messages := await queue.receive(name, **receive)):
+            assert time.monotonic() < deadline, f"nothing visible on {name} after {seconds}s"
+            await asyncio.sleep(POLL_S)
+        assert time.monotonic() - started >= seconds - REAL_EARLY_S, "visible too early"
+        return messages
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def queue(
-    request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path
-) -> Iterator[MessageQueue]:
-    if request.param == "memory":
+@pytest.fixture(params=["memory", "sqlite", AZURE])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of the implementation under test."""
+    return str(request.param)
+
+
+@pytest.fixture
+def timing(backend: str, clock: FakeClock) -> Timing:
+    """Fake time for the queues that take a clock, real time for Azure."""
+    return RealTime() if backend == "azure" else FakeTime(clock)
+
+
+@pytest.fixture
+async def queue(backend: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[MessageQueue]:
+    if backend == "memory":
         yield InMemoryMessageQueue(clock=clock)
-        return
-    sqlite_queue = SqliteMessageQueue(tmp_path / "queue.sqlite3", clock=clock)
-    yield sqlite_queue
-    sqlite_queue.close()
+    elif backend == "sqlite":
+        sqlite_queue = SqliteMessageQueue(tmp_path / "queue.sqlite3", clock=clock)
+        yield sqlite_queue
+        sqlite_queue.close()
+    else:
+        connection, prefix = azurite.azurite_connection_string(), azurite.unique_prefix()
+        azure_queue = AzureStorageQueue.from_settings(azurite.settings_for(connection, prefix))
+        yield azure_queue
+        await azure_queue.aclose()
+        await azurite.delete_queues(connection, prefix)
 
 
 async def test_sent_message_is_received_once_and_gone_after_delete(queue: MessageQueue) -> None:
@@ -62,47 +160,45 @@ async def test_receive_on_an_empty_or_unknown_queue_returns_nothing(queue: Messa
     assert await queue.count("never-used") == 0
 
 
-async def test_messages_come_back_in_send_order(queue: MessageQueue, clock: FakeClock) -> None:
+async def test_messages_come_back_in_send_order(queue: MessageQueue, timing: Timing) -> None:
     """Messages are received oldest first, also when they were sent in the same instant."""
     for body in ["a", "b", "c"]:
         await queue.send(Q, body)
-    clock.advance(1)
+    await timing.passes(queue, 1)
     await queue.send(Q, "d")
     received = await queue.receive(Q, max_messages=10)
     assert [m.body for m in received] == ["a", "b", "c", "d"]
 
 
-async def test_inserted_at_is_the_send_time(queue: MessageQueue, clock: FakeClock) -> None:
-    """A message's inserted_at is the clock at send, as an aware UTC datetime."""
-    await queue.send(Q, "x", delay=5)
-    clock.advance(10)
-    [message] = await queue.receive(Q)
-    assert message.inserted_at == datetime.fromtimestamp(1_700_000_000.0, tz=UTC)
+async def test_inserted_at_is_the_send_time(queue: MessageQueue, timing: Timing) -> None:
+    """A message's inserted_at is the clock at send (Azure: to the second), aware and in UTC."""
+    before = timing.now()
+    await queue.send(Q, "x", delay=1)
+    after = timing.now()
+    [message] = await timing.received_after(queue, Q, 1)
+    assert message.inserted_at.utcoffset() == timedelta(0)
+    assert math.floor(before) <= message.inserted_at.timestamp() <= after
 
 
 async def test_received_message_is_hidden_then_redelivered_with_a_new_receipt(
-    queue: MessageQueue, clock: FakeClock
+    queue: MessageQueue, timing: Timing
 ) -> None:
     """A received message stays hidden for the visibility timeout, then returns with count 2."""
     await queue.send(Q, "job")
-    [first] = await queue.receive(Q, visibility_timeout=30)
-    clock.advance(29.9)
-    assert await queue.receive(Q) == []
-    clock.advance(0.1)
-    [second] = await queue.receive(Q)
+    [first] = await queue.receive(Q, visibility_timeout=2)
+    [second] = await timing.received_after(queue, Q, 2)
     assert second.id == first.id
     assert second.dequeue_count == 2
     assert second.pop_receipt != first.pop_receipt
 
 
 async def test_stale_receipt_cannot_delete_but_the_new_one_can(
-    queue: MessageQueue, clock: FakeClock
+    queue: MessageQueue, timing: Timing
 ) -> None:
     """After redelivery only the latest receipt deletes; the earlier one raises ReceiptExpired."""
     await queue.send(Q, "job")
-    [first] = await queue.receive(Q, visibility_timeout=10)
-    clock.advance(11)
-    [second] = await queue.receive(Q, visibility_timeout=10)
+    [first] = await queue.receive(Q, visibility_timeout=1)
+    [second] = await timing.received_after(queue, Q, 1, visibility_timeout=10)
     with pytest.raises(ReceiptExpired):
         await queue.delete(Q, first)
     await queue.delete(Q, second)
@@ -110,12 +206,12 @@ async def test_stale_receipt_cannot_delete_but_the_new_one_can(
 
 
 async def test_receipt_still_deletes_after_timeout_if_nobody_received_it_again(
-    queue: MessageQueue, clock: FakeClock
+    queue: MessageQueue, timing: Timing
 ) -> None:
     """As on Azure, a receipt stays valid past the timeout until the message is received again."""
     await queue.send(Q, "slow job")
-    [message] = await queue.receive(Q, visibility_timeout=10)
-    clock.advance(60)
+    [message] = await queue.receive(Q, visibility_timeout=1)
+    await timing.passes(queue, 2)
     await queue.delete(Q, message)
     assert await queue.count(Q) == 0
 
@@ -130,29 +226,26 @@ async def test_deleting_twice_raises_receipt_expired(queue: MessageQueue) -> Non
 
 
 async def test_delayed_message_is_invisible_until_its_delay_passes(
-    queue: MessageQueue, clock: FakeClock
+    queue: MessageQueue, timing: Timing
 ) -> None:
     """A message sent with a delay is counted but cannot be received before the delay ends."""
-    await queue.send(Q, "later", delay=60)
+    await queue.send(Q, "later", delay=2)
     assert await queue.count(Q) == 1
-    clock.advance(59.9)
-    assert await queue.receive(Q) == []
-    clock.advance(0.1)
-    [message] = await queue.receive(Q)
+    [message] = await timing.received_after(queue, Q, 2)
     assert (message.body, message.dequeue_count) == ("later", 1)
 
 
 async def test_update_visibility_extends_hiding_and_replaces_the_receipt(
-    queue: MessageQueue, clock: FakeClock
+    queue: MessageQueue, timing: Timing
 ) -> None:
     """update_visibility hides the message from now on and only its new receipt deletes."""
     await queue.send(Q, "long job")
-    [message] = await queue.receive(Q, visibility_timeout=10)
-    clock.advance(5)
-    renewed = await queue.update_visibility(Q, message, 30)
+    [message] = await queue.receive(Q, visibility_timeout=2)
+    await timing.passes(queue, 1)
+    renewed = await queue.update_visibility(Q, message, 3)
     assert (renewed.id, renewed.body, renewed.dequeue_count) == (message.id, "long job", 1)
     assert renewed.pop_receipt != message.pop_receipt
-    clock.advance(29.9)
+    await timing.passes(queue, 2)  # past the first timeout, a second short of the new one
     assert await queue.receive(Q) == []
     with pytest.raises(ReceiptExpired):
         await queue.delete(Q, message)
@@ -171,13 +264,12 @@ async def test_update_visibility_to_zero_releases_the_message_at_once(
 
 
 async def test_update_visibility_with_a_stale_receipt_raises(
-    queue: MessageQueue, clock: FakeClock
+    queue: MessageQueue, timing: Timing
 ) -> None:
     """update_visibility refuses a receipt that was superseded by a later receive."""
     await queue.send(Q, "job")
-    [first] = await queue.receive(Q, visibility_timeout=10)
-    clock.advance(10)
-    await queue.receive(Q)
+    [first] = await queue.receive(Q, visibility_timeout=1)
+    await timing.received_after(queue, Q, 1)
     with pytest.raises(ReceiptExpired):
         await queue.update_visibility(Q, first, 30)
 
@@ -216,11 +308,103 @@ async def test_max_messages_is_honoured(queue: MessageQueue) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ["", "Grüße, 写真, 📷 and a NUL\x00 byte", '{"json": ["quotes", "\\\\"]}', "x" * 1_000_000],
-    ids=["empty", "unicode", "json", "one-megabyte"],
+    [
+        "",
+        "Grüße, 写真, 📷 and a NUL\x00 byte",
+        '{"json": ["quotes", "\\\\"]}',
+        "é" * (24 * 1024),
+        "x" * 1_000_000,
+    ],
+    ids=["empty", "unicode", "json", "azure-maximum", "one-megabyte"],
 )
-async def test_bodies_round_trip_unchanged(queue: MessageQueue, body: str) -> None:
-    """Empty, non-ASCII, JSON and very large bodies come back exactly as sent."""
+async def test_bodies_round_trip_unchanged(queue: MessageQueue, backend: str, body: str) -> None:
+    """Empty, non-ASCII, JSON and large bodies (up to 48 KiB on Azure) come back exactly as sent."""
+    if backend == "azure" and len(body) > 64 * 1024:
+        pytest.skip("Azure Storage Queues take at most 48 KiB of text (64 KiB in base64)")
     await queue.send(Q, body)
     [message] = await queue.receive(Q)
     assert message.body == body
+
+
+def _peekable(queue: MessageQueue) -> PeekableQueue:
+    if not isinstance(queue, PeekableQueue):
+        pytest.skip("this queue does not implement the optional PeekableQueue.peek")
+    return queue
+
+
+async def test_peek_shows_visible_messages_oldest_first_without_receiving_them(
+    queue: MessageQueue,
+) -> None:
+    """peek returns visible messages in receive order, with no receipt, and changes nothing."""
+    peekable = _peekable(queue)
+    for body in ["a", "b"]:
+        await queue.send(Q, body)
+    await queue.send(Q, "later", delay=3600)
+    peeked = await peekable.peek(Q, max_messages=10)
+    assert [(m.body, m.dequeue_count, m.pop_receipt) for m in peeked] == [
+        ("a", 0, ""),
+        ("b", 0, ""),
+    ]
+    received = await queue.receive(Q, max_messages=10)
+    assert [(m.id, m.body, m.dequeue_count) for m in received] == [
+        (peeked[0].id, "a", 1),
+        (peeked[1].id, "b", 1),
+    ]
+
+
+async def test_peek_leaves_out_hidden_messages_and_honours_max_messages(
+    queue: MessageQueue,
+) -> None:
+    """A received (hidden) message is not peeked; max_messages caps the answer."""
+    peekable = _peekable(queue)
+    for body in ["a", "b", "c"]:
+        await queue.send(Q, body)
+    await queue.receive(Q)
+    assert [m.body for m in await peekable.peek(Q, max_messages=1)] == ["b"]
+    assert [m.body for m in await peekable.peek(Q, max_messages=5)] == ["b", "c"]
+    assert await peekable.peek("never-used", max_messages=5) == []
+
+
+# --- Azure only -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def az_queue() -> AsyncIterator[tuple[AzureStorageQueue, QueueServiceClient, str]]:
+    """An Azure queue on Azurite with queues of its own, a raw SDK client and the prefix."""
+    connection, prefix = azurite.azurite_connection_string(), azurite.unique_prefix()
+    azure_queue = AzureStorageQueue.from_settings(azurite.settings_for(connection, prefix))
+    async with QueueServiceClient.from_connection_string(connection) as raw:
+        yield azure_queue, raw, prefix
+    await azure_queue.aclose()
+    await azurite.delete_queues(connection, prefix)
+
+
+@pytest.mark.integration
+async def test_messages_are_base64_text_under_the_prefixed_name(
+    az_queue: tuple[AzureStorageQueue, QueueServiceClient, str],
+) -> None:
+    """On the wire a body is base64 of its UTF-8, in queue <prefix><name>, as Functions expect."""
+    azure_queue, raw, prefix = az_queue
+    await azure_queue.send("scans", '{"submission": "Grüße"}')
+    [peeked] = await raw.get_queue_client(f"{prefix}scans").peek_messages()
+    assert peeked.content == base64.b64encode('{"submission": "Grüße"}'.encode()).decode()
+
+
+@pytest.mark.integration
+async def test_a_body_over_48_kib_is_refused_before_sending(
+    az_queue: tuple[AzureStorageQueue, QueueServiceClient, str],
+) -> None:
+    """A body Azure would refuse raises ValueError, and nothing is enqueued."""
+    azure_queue, _, _ = az_queue
+    with pytest.raises(ValueError, match="48 KiB"):
+        await azure_queue.send(Q, "x" * (48 * 1024 + 1))
+    assert await azure_queue.count(Q) == 0
+
+
+async def test_a_queue_name_azure_refuses_is_a_value_error() -> None:
+    """Names Azure refuses (capitals, underscores, double hyphens) raise ValueError at once."""
+    async with QueueServiceClient.from_connection_string("UseDevelopmentStorage=true") as service:
+        azure_queue = AzureStorageQueue(service, prefix="shop-")
+        for name in ["Scans", "scans_poison", "-scans", "a--b"]:
+            with pytest.raises(ValueError, match="not a valid Azure queue name"):
+                await azure_queue.send(name, "x")

@@ -42,6 +42,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "PHOTOGATE_SCANNER__URL": f"http://127.0.0.1:{scanner_port}",
         "PHOTOGATE_SCANNER__API_KEY": "e2e-test-key",
         "PHOTOGATE_WEB__PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
+        # One address sends ~60 photos of one product: the abuse limits would stop it.
+        "PHOTOGATE_UPLOADS__PER_IP_PER_HOUR": "0",
+        "PHOTOGATE_UPLOADS__PER_EMAIL_PER_PRODUCT_PER_DAY": "0",
     }
     log = data_dir / "processes.log"
     with photogate_process(["db", "upgrade"], env, log) as migrate:

@@ -1,14 +1,22 @@
-"""The queue consumer: delete on success, retry after Retry-After or backoff, then poison."""
+"""The queue consumer: delete on success, retry after Retry-After or backoff, then poison;
+throttling costs no attempt, receives fit the room, leases are renewed, idle waits are cheap.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
+from collections.abc import Callable
 
 import pytest
 
 from photogate.adapters.memory.queue import InMemoryMessageQueue
 from photogate.errors import PermanentError, ScannerBusy, ScannerUnavailable
+from photogate.ports import QueueMessage
+from photogate.scanning.concurrency_limit import ConcurrencyLimit
+from photogate.scanning.limiter import AdaptiveLimiter
 from photogate.settings import QueueSettings
 from photogate.worker.consumer import QueueConsumer, Route
 
@@ -148,3 +156,183 @@ async def test_run_consumes_until_stopped(queue: InMemoryMessageQueue) -> None:
     stop.set()
     await task
     assert sorted(script.calls) == ["0", "1", "2", "3", "4"]
+
+
+class RecordingQueue(InMemoryMessageQueue):
+    """The in-memory queue, recording what the consumer asks of it."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(clock=clock)
+        self.ops: list[tuple[str, str]] = []
+        self.asked: list[int] = []
+
+    async def receive(
+        self, queue: str, *, max_messages: int = 1, visibility_timeout: float = 30.0
+    ) -> list[QueueMessage]:
+        if queue == "q":
+            self.asked.append(max_messages)
+        return await super().receive(
+            queue, max_messages=max_messages, visibility_timeout=visibility_timeout
+        )
+
+    async def send(self, queue: str, body: str, *, delay: float = 0.0) -> str:
+        self.ops.append(("send", queue))
+        return await super().send(queue, body, delay=delay)
+
+    async def delete(self, queue: str, message: QueueMessage) -> None:
+        self.ops.append(("delete", message.id))
+        await super().delete(queue, message)
+
+    async def update_visibility(
+        self, queue: str, message: QueueMessage, visibility_timeout: float
+    ) -> QueueMessage:
+        self.ops.append(("hide", message.id))
+        return await super().update_visibility(queue, message, visibility_timeout)
+
+
+class Blocking:
+    """A handler that holds every message until released, counting how many it holds."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.holding = self.most_held = self.handled = 0
+
+    async def handle(self, body: str) -> object:
+        self.holding += 1
+        self.most_held = max(self.most_held, self.holding)
+        try:
+            await self.release.wait()
+        finally:
+            self.holding -= 1
+        self.handled += 1
+        return None
+
+    async def on_poison(self, body: str, reason: str) -> None:
+        raise AssertionError(f"nothing should be poisoned: {reason}")
+
+
+async def until(condition: Callable[[], bool], seconds: float = 3.0) -> None:
+    """Wait for `condition`, polling, failing after `seconds`."""
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+async def test_throttling_costs_no_attempt(queue: InMemoryMessageQueue, clock: Clock) -> None:
+    """Ten 429s in a row and then success: the message is handled, not poisoned (limit 5)."""
+    script = Script(*[ScannerBusy("429", retry_after=1) for _ in range(10)])
+    worker = consumer(queue, script, attempts=5)
+    await queue.send("q", "a")
+    for _ in range(11):
+        assert await deliver(queue, worker)
+        clock.now += 1.1
+    assert script.calls == ["a"] * 11
+    assert script.poisoned == []
+    assert await queue.count("q") == await queue.count("q-poison") == 0
+
+
+async def test_real_failures_still_poison_after_exactly_max_attempts(
+    queue: InMemoryMessageQueue, clock: Clock
+) -> None:
+    """Throttles in between do not hide real failures: the 5th one poisons, with its error."""
+    busy, down = ScannerBusy("429", retry_after=1), ScannerUnavailable("503", retry_after=1)
+    errors = [down, busy, down, busy, busy, down, down, busy, ScannerUnavailable("timed out")]
+    script = Script(*errors)
+    worker = consumer(queue, script, attempts=5)
+    await queue.send("q", "a")
+    while await deliver(queue, worker):
+        clock.now += 1.1
+    assert len(script.calls) == 9
+    [poisoned] = await queue.receive("q-poison")
+    assert json.loads(poisoned.body) == {"body": "a", "error": "timed out", "attempts": 5}
+    assert script.poisoned == [("a", "timed out")]
+
+
+async def test_a_throttled_message_goes_back_as_a_copy_sent_before_the_original_is_deleted(
+    clock: Clock,
+) -> None:
+    """At least once: the fresh copy is sent first, then the throttled original is deleted."""
+    queue = RecordingQueue(clock)
+    script = Script(ScannerBusy("429", retry_after=3))
+    await queue.send("q", "a")
+    [message] = await queue.receive("q", visibility_timeout=120)
+    queue.ops.clear()
+    await consumer(queue, script).process(message)
+    assert queue.ops == [("send", "q"), ("delete", message.id)]
+    clock.now += 3
+    [copy] = await queue.receive("q")
+    assert copy.dequeue_count == 1
+    assert copy.id != message.id
+
+
+async def test_throttled_without_retry_after_waits_at_least_half_the_base_backoff(
+    queue: InMemoryMessageQueue, clock: Clock
+) -> None:
+    """Without Retry-After a throttled message still waits (base/2 at least): no busy loop."""
+    worker = consumer(queue, Script(ScannerBusy("429")))
+    await queue.send("q", "a")
+    await deliver(queue, worker)
+    clock.now += 0.99
+    assert not await deliver(queue, worker)
+    assert all(1 <= worker.throttle_delay(n) <= 60 for n in range(1, 40) for _ in range(5))
+
+
+async def test_the_consumer_receives_no_more_than_the_admission_has_room_for() -> None:
+    """With a limiter of limit 2 (room 3) the consumer never holds or asks for more than 3."""
+    queue = RecordingQueue()
+    for n in range(10):
+        await queue.send("q", str(n))
+    handler = Blocking()
+    admission = AdaptiveLimiter(ConcurrencyLimit(initial=2, maximum=2))
+    route = Route("q", handler.handle, handler.on_poison, max_in_flight=50, admission=admission)
+    stop = asyncio.Event()
+    task = asyncio.create_task(QueueConsumer(queue, route, QueueSettings()).run(stop))
+    await until(lambda: handler.holding == 3)
+    with contextlib.suppress(TimeoutError):  # give it every chance to take a fourth
+        await until(lambda: handler.holding > 3, seconds=0.3)
+    assert admission.room() == 0
+    handler.release.set()
+    await until(lambda: handler.handled == 10)
+    stop.set()
+    await task
+    assert handler.most_held == 3
+    assert max(queue.asked) <= 3
+
+
+async def test_visibility_is_renewed_while_a_long_handler_runs() -> None:
+    """A message handled for many visibility timeouts stays hidden and is then deleted."""
+    queue = RecordingQueue()
+    handler = Blocking()
+    route = Route("q", handler.handle, handler.on_poison, max_in_flight=1)
+    worker = QueueConsumer(queue, route, QueueSettings(visibility_timeout_s=0.2))
+    await queue.send("q", "slow")
+    [message] = await queue.receive("q", visibility_timeout=0.2)
+    task = asyncio.create_task(worker.process(message))
+    await until(lambda: queue.ops.count(("hide", message.id)) >= 4)
+    assert await queue.receive("q") == []
+    handler.release.set()
+    await task
+    assert await queue.count("q") == 0
+    assert queue.ops[-1] == ("delete", message.id)
+
+
+async def test_an_idle_consumer_wakes_on_a_send_and_otherwise_rarely_looks() -> None:
+    """Idle for a second the consumer receives a handful of times; a send is picked up at once."""
+    queue = RecordingQueue()
+    started: list[float] = []
+
+    async def handle(body: str) -> object:
+        started.append(time.monotonic())
+        return None
+
+    route = Route("q", handle, Script().on_poison, max_in_flight=4)
+    stop = asyncio.Event()
+    task = asyncio.create_task(QueueConsumer(queue, route, QueueSettings()).run(stop))
+    await asyncio.sleep(1.0)  # an idle second, measured, not a stand-in for synchronisation
+    assert len(queue.asked) <= 10
+    sent = time.monotonic()
+    await queue.send("q", "a")
+    await until(lambda: bool(started))
+    stop.set()
+    await task
+    assert started[0] - sent < 0.05

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from photogate.adapters.fifo_doorbell import FifoDoorbell
 from photogate.errors import ReceiptExpired
 from photogate.ports.queue import QueueMessage
 
@@ -52,6 +53,7 @@ class SqliteMessageQueue:
     """Named queues in a SQLite file; every receive, delete and update is one write transaction.
 
     `clock` returns wall-clock seconds; it must agree across the processes sharing the file.
+    A send rings a doorbell (a named pipe next to the file) that wakes idle consumers at once.
     """
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
@@ -61,6 +63,7 @@ class SqliteMessageQueue:
         self._lock = threading.Lock()
         self._schema_ready = False
         self._closed = False
+        self._doorbell = FifoDoorbell(path.with_name(f"{path.name}.wake"))
 
     async def send(self, queue: str, body: str, *, delay: float = 0.0) -> str:
         """Enqueue `body`, invisible for `delay` seconds; returns the message id."""
@@ -70,6 +73,7 @@ class SqliteMessageQueue:
         self, queue: str, *, max_messages: int = 1, visibility_timeout: float = 30.0
     ) -> list[QueueMessage]:
         """Take up to `max_messages` visible messages, oldest-visible first, and hide them."""
+        self._doorbell.listen(queue)  # from now on a send wakes this process's next wait
         return await asyncio.to_thread(self._receive, queue, max_messages, visibility_timeout)
 
     async def delete(self, queue: str, message: QueueMessage) -> None:
@@ -86,8 +90,17 @@ class SqliteMessageQueue:
         """Number of messages in the queue, visible or not."""
         return await asyncio.to_thread(self._count, queue)
 
+    async def peek(self, queue: str, *, max_messages: int = 1) -> list[QueueMessage]:
+        """Up to `max_messages` visible messages, oldest-visible first, left as they are."""
+        return await asyncio.to_thread(self._peek, queue, max_messages)
+
+    async def wait_for_messages(self, queue: str, seconds: float) -> bool:
+        """Wait up to `seconds` for a send to `queue` from any process; True if one came."""
+        return await self._doorbell.wait(queue, seconds)
+
     def close(self) -> None:
         """Close the idle connections; connections in use close when their call returns."""
+        self._doorbell.close()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
@@ -103,6 +116,8 @@ class SqliteMessageQueue:
                 " VALUES (?, ?, ?, ?, ?)",
                 (message_id, queue, body, now, now + delay),
             )
+        if delay <= 0:
+            self._doorbell.ring(queue)
         return message_id
 
     def _receive(
@@ -146,7 +161,14 @@ class SqliteMessageQueue:
                 ),
             )
             _require_one_row(cursor, message)
+        if visibility_timeout <= 0:
+            self._doorbell.ring(queue)
         return renewed
+
+    def _peek(self, queue: str, max_messages: int) -> list[QueueMessage]:
+        with self._connection() as db:
+            rows = db.execute(_SELECT_VISIBLE, (queue, self._clock(), max_messages)).fetchall()
+        return [_peeked(row) for row in rows]
 
     def _count(self, queue: str) -> int:
         with self._connection() as db:
@@ -221,6 +243,12 @@ def _received(row: tuple[Any, ...]) -> QueueMessage:
         dequeue_count=dequeue_count + 1,
         inserted_at=datetime.fromtimestamp(inserted_at, tz=UTC),
     )
+
+
+def _peeked(row: tuple[Any, ...]) -> QueueMessage:
+    _seq, message_id, body, inserted_at, dequeue_count = row
+    inserted = datetime.fromtimestamp(inserted_at, tz=UTC)
+    return QueueMessage(message_id, body, "", dequeue_count, inserted)
 
 
 def _require_one_row(cursor: sqlite3.Cursor, message: QueueMessage) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -46,4 +46,33 @@ class MessageQueue(Protocol):
 
     async def count(self, queue: str) -> int:
         """Approximate number of messages in the queue, visible or not."""
+        ...
+
+
+@runtime_checkable
+class WakeableQueue(Protocol):
+    """Optional for a MessageQueue: it can wake an idle consumer when a message is sent.
+
+    Consumers check for it with isinstance(); without it they poll at a capped interval.
+    """
+
+    async def wait_for_messages(self, queue: str, seconds: float) -> bool:
+        """Wait up to `seconds` for a send to `queue`; True if one may have come (a hint)."""
+        ...
+
+
+@runtime_checkable
+class PeekableQueue(Protocol):
+    """Optional for a MessageQueue: it can show the head of a queue without receiving it.
+
+    The reconciler checks for it with isinstance(); without it, it cannot tell whether the
+    scan queue is behind and re-queues stuck submissions regardless (duplicates are harmless).
+    """
+
+    async def peek(self, queue: str, *, max_messages: int = 1) -> list[QueueMessage]:
+        """Up to `max_messages` (at most 32) visible messages, oldest-visible first, untouched.
+
+        Dequeue counts and visibility stay as they were; a peeked message's `pop_receipt` is
+        empty, so it cannot be deleted or updated.
+        """
         ...

@@ -1,22 +1,245 @@
-"""A Scanner decorator that caps the number of scanner calls in flight."""
+"""Scanner calls through one limiter: a shared Retry-After pause, a rate cap, an adaptive limit."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from photogate.domain.scan import ScanResult
+from photogate.errors import ScannerUnavailable, Throttled
 from photogate.ports import Scanner
+from photogate.scanning.concurrency_limit import CallStart, ConcurrencyLimit, LimitTuning
+from photogate.scanning.token_bucket import TokenBucket
+from photogate.settings import ScannerSettings
+
+# How long a caller waits for its turn before it gives the work back (Throttled) instead.
+PATIENCE_S = 2.0
+# Callers let in beyond the limit, as a share of it: when a call ends, the next caller has its
+# image ready and starts at once, so the scanner never waits for us to prepare one.
+HEADROOM = 0.5
+
+_RESERVATION: contextvars.ContextVar[Reservation | None] = contextvars.ContextVar(
+    "photogate_scan_reservation", default=None
+)
 
 
-class LimitedScanner:
-    """Lets at most `limit` calls reach the wrapped scanner at once; the rest wait their turn."""
+@dataclass(frozen=True)
+class LimiterSnapshot:
+    """The limiter at one moment: its limit, who holds or waits for a slot, and its counters."""
 
-    def __init__(self, inner: Scanner, limit: int) -> None:
+    limit: int
+    ceiling: int | None
+    in_flight: int
+    waiting: int
+    reserved: int
+    paused_for_s: float
+    started: int
+    succeeded: int
+    throttled: int
+    failed: int
+
+
+class Reservation:
+    """A caller that will come for a slot soon, counted until it does or finishes without one.
+
+    Entered in the task that will make the call: the limiter finds it there when it is called.
+    """
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release = release
+        self._open = True
+        self._token: contextvars.Token[Reservation | None] | None = None
+
+    def __enter__(self) -> Reservation:
+        self._token = _RESERVATION.set(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _RESERVATION.reset(self._token)
+        self.redeem()
+
+    def redeem(self) -> None:
+        """Stop counting this reservation; the second call does nothing."""
+        if self._open:
+            self._open = False
+            self._release()
+
+
+class AdaptiveLimiter:
+    """Admits scanner calls: none while paused by a Retry-After, then within the rate cap and
+    the adaptive concurrency limit; every call's outcome teaches the limit.
+
+    All callers share one event loop, so plain counters need no lock.
+    """
+
+    def __init__(
+        self,
+        limit: ConcurrencyLimit,
+        *,
+        bucket: TokenBucket | None = None,
+        patience_s: float = PATIENCE_S,
+    ) -> None:
+        self._limit = limit
+        self._bucket = bucket
+        self._clock = time.monotonic  # the event loop's clock: the waits below are real
+        self._patience_s = patience_s
+        self._paused_until = -math.inf
+        self._in_flight = self._waiting = self._reserved = 0
+        self._started = self._succeeded = self._throttled = self._failed = 0
+        self._changed = asyncio.Event()
+
+    def room(self) -> int:
+        """How many more callers can start soon: none while paused, else the limit plus
+        headroom, less the calls in flight, waiting and reserved; with a rate cap, no more
+        than it lets start within the callers' patience.
+        """
+        if self._paused_until > self._clock():
+            return 0
+        limit = self._limit.limit
+        queued = self._waiting + self._reserved
+        room = limit + math.ceil(limit * HEADROOM) - self._in_flight - queued
+        if self._bucket is not None:
+            room = min(room, int(self._bucket.rate * self._patience_s) - queued)
+        return max(0, room)
+
+    def reserve(self) -> Reservation:
+        """Count a caller that is on its way (a message received, its image being prepared)."""
+        self._reserved += 1
+        return Reservation(self._unreserve)
+
+    async def wait_for_room(self, seconds: float) -> None:
+        """Return once room may have grown (a call ended, the pause lifted), or after `seconds`."""
+        paused = self._paused_until - self._clock()
+        await self._wait_change(min(seconds, paused) if paused > 0 else seconds)
+
+    def pause(self, seconds: float) -> None:
+        """Start no call for `seconds`; a longer pause already set is kept."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    @asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        """Hold a slot for one scanner call and learn from how it ends.
+
+        Waits for the pause to lift, a slot and a token; raises Throttled instead when that
+        would take longer than its patience. A 429 or 503 with Retry-After pauses every caller.
+        """
+        start = await self._acquire()
+        try:
+            yield
+        except Throttled as exc:
+            self._limit.throttled(start, self._in_flight, exc.retry_after)
+            self._throttled += 1
+            self._pause_for(exc.retry_after)
+            raise
+        except ScannerUnavailable as exc:
+            self._limit.failed(start)
+            self._failed += 1
+            self._pause_for(exc.retry_after)
+            raise
+        else:
+            self._limit.succeeded(start)
+            self._succeeded += 1
+        finally:
+            self._in_flight -= 1
+            self._notify()
+
+    def snapshot(self) -> LimiterSnapshot:
+        """The current limit, slots and counters."""
+        return LimiterSnapshot(
+            limit=self._limit.limit,
+            ceiling=self._limit.ceiling,
+            in_flight=self._in_flight,
+            waiting=self._waiting,
+            reserved=self._reserved,
+            paused_for_s=max(0.0, self._paused_until - self._clock()),
+            started=self._started,
+            succeeded=self._succeeded,
+            throttled=self._throttled,
+            failed=self._failed,
+        )
+
+    async def _acquire(self) -> CallStart:
+        reservation = _RESERVATION.get()
+        if reservation is not None:
+            reservation.redeem()  # from now on it counts as waiting
+        self._waiting += 1
+        try:
+            await self._wait_turn()
+        finally:
+            self._waiting -= 1
+        self._in_flight += 1
+        self._started += 1
+        if self._bucket is not None:
+            self._bucket.take()
+        return self._limit.started(self._in_flight)
+
+    async def _wait_turn(self) -> None:
+        deadline = self._clock() + self._patience_s
+        while (delay := self._turn_delay()) != 0.0:
+            now = self._clock()
+            if now + (delay or 0.0) > deadline:
+                raise self._impatient(now)
+            await self._wait_change(deadline - now if delay is None else delay)
+
+    def _turn_delay(self) -> float | None:
+        """0.0: start now; seconds: wait that long; None: wait for a slot to free."""
+        now = self._clock()
+        if self._paused_until > now:
+            return self._paused_until - now
+        if self._in_flight >= self._limit.limit:
+            return None
+        return self._bucket.wait_time() if self._bucket is not None else 0.0
+
+    def _impatient(self, now: float) -> Throttled:
+        paused = self._paused_until - now
+        if paused > 0:
+            return Throttled(f"scanner calls are paused for {paused:.1f} s", retry_after=paused)
+        return Throttled(f"no scanner slot came free within {self._patience_s:g} s")
+
+    def _pause_for(self, retry_after: float | None) -> None:
+        if retry_after is not None:
+            self.pause(retry_after)
+
+    def _unreserve(self) -> None:
+        self._reserved -= 1
+        self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_change(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), seconds)
+
+
+class AdaptiveScanner:
+    """A Scanner decorator: each call waits its turn at the limiter, which learns from it."""
+
+    def __init__(self, inner: Scanner, limiter: AdaptiveLimiter) -> None:
         self._inner = inner
-        self._slots = asyncio.Semaphore(limit)
-        self.limit = limit
+        self.limiter = limiter
 
     async def scan(self, request_id: str, image: bytes, content_type: str) -> ScanResult:
-        """Scan through the wrapped scanner once a slot is free."""
-        async with self._slots:
+        """Scan through the wrapped scanner once the limiter lets the call start."""
+        async with self.limiter.call():
             return await self._inner.scan(request_id, image, content_type)
+
+
+def limiter_for(settings: ScannerSettings, *, tuning: LimitTuning | None = None) -> AdaptiveLimiter:
+    """The limiter the settings ask for: its bounds, start value and optional rate cap."""
+    limit = ConcurrencyLimit(
+        initial=settings.initial_limit,
+        minimum=settings.min_limit,
+        maximum=settings.max_in_flight,
+        tuning=tuning or LimitTuning(probe_interval_s=settings.probe_interval_s),
+    )
+    rate = settings.max_per_second
+    return AdaptiveLimiter(limit, bucket=TokenBucket(rate) if rate is not None else None)

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from photogate.clock import Clock, utcnow
+from photogate.domain.moderation import scanner_actor
 from photogate.domain.scan import ScanResult, Thresholds, Verdict
 from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.errors import BlobNotFound, ScanInputRejected
@@ -69,7 +70,8 @@ async def _decide(
     verdict, tightened = policy.thresholds.decide(result)
     reason = tightened or "; ".join(result.reasons) or None
     if verdict is Verdict.PASS:
-        await publish(submission, original, result, ports=ports, clock=policy.clock)
+        actor = scanner_actor(result.model_version)
+        await publish(submission, original, result, ports=ports, clock=policy.clock, actor=actor)
         return Status.APPROVED
     if verdict is Verdict.FAIL:
         return await _settle(ports, submission, Status.REJECTED, reason or "scanner: fail", result)
@@ -80,7 +82,9 @@ async def _settle(
     ports: Ports, submission: Submission, to: Status, reason: str, scan: ScanResult | None
 ) -> Status | None:
     log.info("submission %s -> %s (%s)", submission.id, to, reason)
+    # A decision on a scan result is signed with the model version that made it.
+    actor = scanner_actor(scan.model_version) if scan else ACTOR
     moved = await ports.catalog.transition(
-        submission.id, allowed_from=SCANNABLE, to=to, actor=ACTOR, reason=reason, scan=scan
+        submission.id, allowed_from=SCANNABLE, to=to, actor=actor, reason=reason, scan=scan
     )
     return to if moved else None

@@ -1,37 +1,72 @@
-"""A queue consumer with Azure Functions' semantics: retries with delay, then a poison queue."""
+"""A queue consumer with Azure Functions' semantics (retry with delay, then a poison queue) that
+takes only the work it can start, lets throttling cost no attempt, and wakes promptly when idle.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from photogate.errors import PermanentError, ReceiptExpired, TransientError
+from photogate.errors import PermanentError, ReceiptExpired, Throttled, TransientError
 from photogate.messages import poison_queue
 from photogate.ports import MessageQueue, QueueMessage
+from photogate.ports.queue import WakeableQueue
 from photogate.settings import QueueSettings
+from photogate.worker.envelope import Envelope, open_envelope, seal
+from photogate.worker.lease import Lease
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[str], Awaitable[object]]
 OnPoison = Callable[[str, str], Awaitable[None]]
+MAX_BATCH = 32  # the most one Azure Storage Queue receive returns
+# An idle consumer's first wait is this share of the poll interval, doubling up to all of it.
+FIRST_IDLE_SHARE = 1 / 8
+
+
+class Admission(Protocol):
+    """What a route's work waits for (the scan limiter): how much of it can start now."""
+
+    def room(self) -> int:
+        """How many more messages can start now."""
+        ...
+
+    def reserve(self) -> AbstractContextManager[object]:
+        """Count one message as started; entered in the task that handles it."""
+        ...
+
+    async def wait_for_room(self, seconds: float) -> None:
+        """Return once room may have grown, or after `seconds`."""
+        ...
 
 
 @dataclass(frozen=True)
 class Route:
-    """What to do with one queue's messages, and what to do when one is given up."""
+    """What to do with one queue's messages, and what to do when one is given up.
+
+    `max_in_flight` caps the messages in hand; `admission`, if any, says how many can start.
+    """
 
     queue: str
     handle: Handle
     on_poison: OnPoison
     max_in_flight: int
+    admission: Admission | None = None
 
 
 class QueueConsumer:
-    """Receives only as many messages as it can start, and settles each one."""
+    """Receives only as many messages as it can start, and settles each one.
+
+    A message counts `queue.max_attempts` real failures (errors, timeouts, crashes), not
+    deliveries: a throttled one goes back as a fresh copy carrying its failures (envelope.py).
+    """
 
     def __init__(self, queue: MessageQueue, route: Route, settings: QueueSettings) -> None:
         self._queue = queue
@@ -42,10 +77,17 @@ class QueueConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish the messages in hand."""
+        longest = self._settings.poll_interval_s
+        idle = longest * FIRST_IDLE_SHARE
         while not stop.is_set():
-            received = await self._receive_some()
-            if not received:
-                await _wait_any(stop, self._wake, seconds=self._settings.poll_interval_s)
+            room = self._room()
+            if room <= 0:
+                await self._wait_for_room(stop)
+            elif await self._receive_some(room):
+                idle = longest * FIRST_IDLE_SHARE
+            else:
+                await self._wait_for_messages(stop, idle)
+                idle = min(idle * 2, longest)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -53,18 +95,66 @@ class QueueConsumer:
         """Look at the queue now rather than after the poll interval."""
         self._wake.set()
 
-    async def _receive_some(self) -> int:
+    async def process(self, message: QueueMessage) -> None:
+        """Handle one message and delete it, put it back, or send it to the poison queue."""
+        envelope = open_envelope(message.body)
+        attempt = envelope.failures + message.dequeue_count
+        if attempt > self._settings.max_attempts:
+            reason = f"delivered {attempt - 1} times without completing"
+            await self._poison(message, envelope, attempt - 1, reason)
+            return
+        visibility = self._settings.visibility_timeout_s
+        async with Lease(self._queue, self._route.queue, message, visibility) as lease:
+            error = await self._attempt(envelope)
+        await self._settle(lease.message, envelope, attempt, error)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, capped."""
+        base, cap = self._settings.backoff_base_s, self._settings.backoff_max_s
+        return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 - not crypto
+
+    def throttle_delay(self, throttles: int) -> float:
+        """Delay for a throttled message without Retry-After: exponential, never near zero."""
+        base, cap = self._settings.backoff_base_s, self._settings.backoff_max_s
+        delay = min(cap, base * 2.0 ** (min(throttles, 30) - 1))
+        return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not crypto
+
+    def _room(self) -> int:
         free = self._route.max_in_flight - len(self._tasks)
-        if free <= 0:
-            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-            return 1
+        admission = self._route.admission
+        return free if admission is None else min(free, admission.room())
+
+    async def _wait_for_room(self, stop: asyncio.Event) -> None:
+        waits: list[Coroutine[Any, Any, object]] = [stop.wait()]
+        if self._tasks:
+            waits.append(asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED))
+        if self._route.admission is not None:
+            waits.append(self._route.admission.wait_for_room(self._settings.poll_interval_s))
+        await _first_of(waits, seconds=self._settings.poll_interval_s)
+
+    async def _wait_for_messages(self, stop: asyncio.Event, seconds: float) -> None:
+        waits: list[Coroutine[Any, Any, object]] = [stop.wait(), self._wake.wait()]
+        if isinstance(self._queue, WakeableQueue):
+            waits.append(self._queue.wait_for_messages(self._route.queue, seconds))
+        await _first_of(waits, seconds=seconds)
+
+    async def _receive_some(self, room: int) -> int:
         self._wake.clear()
-        messages = await self._safe_receive(min(free, 32))
+        messages = await self._safe_receive(min(room, MAX_BATCH))
         for message in messages:
-            task = asyncio.create_task(self.process(message))
+            admission = self._route.admission
+            # Reserved before the task runs, so the next room() already counts this message.
+            reservation = admission.reserve() if admission else contextlib.nullcontext()
+            task = asyncio.create_task(self._process_reserved(message, reservation))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(messages)
+
+    async def _process_reserved(
+        self, message: QueueMessage, reservation: AbstractContextManager[object]
+    ) -> None:
+        with reservation:
+            await self.process(message)
 
     async def _safe_receive(self, count: int) -> list[QueueMessage]:
         try:
@@ -77,49 +167,70 @@ class QueueConsumer:
             log.warning("receiving from %s failed; retrying", self._route.queue, exc_info=True)
             return []
 
-    async def process(self, message: QueueMessage) -> None:
-        """Handle one message and delete it, retry it later, or send it to the poison queue."""
-        if message.dequeue_count > self._settings.max_attempts:
-            reason = f"delivered {message.dequeue_count - 1} times without completing"
-            await self._poison(message, reason)
-            return
+    async def _attempt(self, envelope: Envelope) -> Exception | None:
         try:
-            await self._route.handle(message.body)
-        except TransientError as exc:
-            await self._retry(message, exc, exc.retry_after)
-        except PermanentError as exc:
-            await self._poison(message, str(exc))
+            await self._route.handle(envelope.body)
+        except (TransientError, PermanentError) as exc:
+            return exc
         except Exception as exc:
             log.exception("unexpected error handling a %s message", self._route.queue)
-            await self._retry(message, exc, None)
-        else:
+            return exc
+        return None
+
+    async def _settle(
+        self, message: QueueMessage, envelope: Envelope, attempt: int, error: Exception | None
+    ) -> None:
+        if error is None:
             await self._delete(message)
+        elif isinstance(error, Throttled):
+            await self._requeue(message, envelope, attempt, error)
+        elif isinstance(error, PermanentError):
+            await self._poison(message, envelope, attempt, str(error))
+        else:
+            await self._retry(message, envelope, attempt, error)
 
     async def _retry(
-        self, message: QueueMessage, exc: Exception, retry_after: float | None
+        self, message: QueueMessage, envelope: Envelope, attempt: int, exc: Exception
     ) -> None:
-        if message.dequeue_count >= self._settings.max_attempts:
-            await self._poison(message, str(exc) or type(exc).__name__)
+        if attempt >= self._settings.max_attempts:
+            await self._poison(message, envelope, attempt, str(exc) or type(exc).__name__)
             return
-        delay = retry_after if retry_after is not None else self.backoff(message.dequeue_count)
+        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+        delay: float = retry_after if retry_after is not None else self.backoff(attempt)
         log.info("retrying %s message %s in %.1fs: %s", self._route.queue, message.id, delay, exc)
+        await self._hide(message, delay)
+
+    async def _requeue(
+        self, message: QueueMessage, envelope: Envelope, attempt: int, exc: Throttled
+    ) -> None:
+        """Put a throttled message back as a fresh copy, so this delivery counts no attempt."""
+        throttles = envelope.throttles + 1
+        delay = exc.retry_after if exc.retry_after is not None else self.throttle_delay(throttles)
+        copy = Envelope(envelope.body, failures=attempt - 1, throttles=throttles)
+        log.debug("throttled %s message %s back for %.1fs", self._route.queue, message.id, delay)
+        try:
+            # The copy first: a crash in between leaves two copies (handlers are idempotent),
+            # never none.
+            await self._queue.send(self._route.queue, seal(copy), delay=delay)
+        except Exception:
+            log.warning("could not put message %s back; delaying it", message.id, exc_info=True)
+            await self._hide(message, delay)
+            return
+        await self._delete(message)
+
+    async def _hide(self, message: QueueMessage, delay: float) -> None:
         try:
             await self._queue.update_visibility(self._route.queue, message, delay)
         except ReceiptExpired:
             log.info("message %s is someone else's now", message.id)
 
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, capped."""
-        base, cap = self._settings.backoff_base_s, self._settings.backoff_max_s
-        return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 - not crypto
-
-    async def _poison(self, message: QueueMessage, reason: str) -> None:
+    async def _poison(
+        self, message: QueueMessage, envelope: Envelope, attempts: int, reason: str
+    ) -> None:
         log.error("giving up on %s message %s: %s", self._route.queue, message.id, reason)
-        record = json.dumps(
-            {"body": message.body, "error": reason, "attempts": message.dequeue_count}
-        )
+        record = json.dumps({"body": envelope.body, "error": reason, "attempts": attempts})
         await self._queue.send(poison_queue(self._route.queue), record)
-        await self._route.on_poison(message.body, reason)
+        await self._route.on_poison(envelope.body, reason)
         await self._delete(message)
 
     async def _delete(self, message: QueueMessage) -> None:
@@ -129,10 +240,11 @@ class QueueConsumer:
             log.info("message %s was redelivered meanwhile; its new owner settles it", message.id)
 
 
-async def _wait_any(*events: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.create_task(event.wait()) for event in events]
+async def _first_of(waits: list[Coroutine[Any, Any, object]], *, seconds: float) -> None:
+    """Wait until the first of `waits` finishes or `seconds` pass; cancel the rest."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
     try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for waiter in waiters:
-            waiter.cancel()
+        for task in tasks:
+            task.cancel()

@@ -28,9 +28,9 @@ def scan_route(services: Services) -> Route:
             submission_id, allowed_from=SCANNABLE, to=Status.FAILED, actor="worker", reason=reason
         )
 
-    # Twice the scanner's cap, so images are prepared while others are being scanned.
+    # The limiter says how many scans can start; the hard cap leaves it room for its headroom.
     in_flight = services.settings.scanner.max_in_flight * 2
-    return Route(SCAN_QUEUE, handle, on_poison, in_flight)
+    return Route(SCAN_QUEUE, handle, on_poison, in_flight, admission=services.scan_limiter)
 
 
 def notify_route(services: Services) -> Route:

@@ -8,6 +8,7 @@ import logging
 
 from photogate.bootstrap import Services
 from photogate.outbox import relay_outbox
+from photogate.recovery.reconcile import ReconcilePolicy, reconcile
 from photogate.worker.consumer import QueueConsumer
 from photogate.worker.routes import notify_route, scan_route
 
@@ -26,6 +27,8 @@ async def run_worker(
     )
     consumers = [QueueConsumer(services.ports.queue, r, services.settings.queue) for r in routes]
     jobs = [consumer.run(stop) for consumer in consumers]
+    if scans:
+        jobs.append(_reconcile_loop(services, stop))
     await asyncio.gather(*jobs, _relay_loop(services, stop))
 
 
@@ -40,3 +43,20 @@ async def _relay_loop(services: Services, stop: asyncio.Event) -> None:
             log.warning("outbox relay failed; retrying", exc_info=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=RELAY_EVERY_S)
+
+
+async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
+    """Re-queues submissions that lost their scan message (see photogate.recovery.reconcile)."""
+    settings = services.settings.queue
+    policy = ReconcilePolicy(after_s=settings.reconcile_after_s)
+    while not await _stopped_within(stop, settings.reconcile_every_s):
+        try:
+            await reconcile(ports=services.ports, policy=policy)
+        except Exception:
+            log.warning("reconciling failed; trying again later", exc_info=True)
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    return stop.is_set()

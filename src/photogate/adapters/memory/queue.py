@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import secrets
 import time
@@ -30,18 +32,23 @@ class _Stored:
 
 
 class InMemoryMessageQueue:
-    """Named queues in a dict; no method awaits, so each call is atomic on its event loop."""
+    """Named queues in a dict; no method but wait_for_messages awaits, so each call is atomic
+    on its event loop.
+    """
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._queues: dict[str, dict[str, _Stored]] = {}
         self._seq = itertools.count()
+        self._arrivals: dict[str, asyncio.Event] = {}
 
     async def send(self, queue: str, body: str, *, delay: float = 0.0) -> str:
         """Enqueue `body`, invisible for `delay` seconds; returns the message id."""
         now = self._clock()
         stored = _Stored(str(uuid.uuid4()), body, next(self._seq), now, now + delay)
         self._queues.setdefault(queue, {})[stored.id] = stored
+        if delay <= 0:
+            self._arrived(queue).set()
         return stored.id
 
     async def receive(
@@ -65,11 +72,31 @@ class InMemoryMessageQueue:
         stored = self._owned(queue, message)
         stored.visible_at = self._clock() + visibility_timeout
         stored.pop_receipt = _new_receipt()
+        if visibility_timeout <= 0:
+            self._arrived(queue).set()
         return replace(message, pop_receipt=stored.pop_receipt)
 
     async def count(self, queue: str) -> int:
         """Number of messages in the queue, visible or not."""
         return len(self._queues.get(queue, {}))
+
+    async def peek(self, queue: str, *, max_messages: int = 1) -> list[QueueMessage]:
+        """Up to `max_messages` visible messages, oldest-visible first, left as they are."""
+        now = self._clock()
+        visible = [m for m in self._queues.get(queue, {}).values() if m.visible_at <= now]
+        return [_peeked(stored) for stored in sorted(visible, key=_Stored.order)[:max_messages]]
+
+    async def wait_for_messages(self, queue: str, seconds: float) -> bool:
+        """Wait up to `seconds` (real time) for a send to `queue`; True if one came."""
+        arrived = self._arrived(queue)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), seconds)
+        came = arrived.is_set()
+        arrived.clear()
+        return came
+
+    def _arrived(self, queue: str) -> asyncio.Event:
+        return self._arrivals.setdefault(queue, asyncio.Event())
 
     def _owned(self, queue: str, message: QueueMessage) -> _Stored:
         """The stored message if `message` still holds its current receipt."""
@@ -94,6 +121,12 @@ def _hand_out(stored: _Stored, hidden_until: float) -> QueueMessage:
         dequeue_count=stored.dequeue_count,
         inserted_at=datetime.fromtimestamp(stored.inserted_at, tz=UTC),
     )
+
+
+def _peeked(stored: _Stored) -> QueueMessage:
+    """`stored` as a peek shows it: no receipt, its dequeue count unchanged."""
+    inserted_at = datetime.fromtimestamp(stored.inserted_at, tz=UTC)
+    return QueueMessage(stored.id, stored.body, "", stored.dequeue_count, inserted_at)
 
 
 def _new_receipt() -> str:
