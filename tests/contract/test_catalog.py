@@ -19,7 +19,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, create_engine, make_url
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.sql.catalog import SqlCatalog, open_sql_catalog
 from photogate.adapters.sql.engine import sync_url
-from photogate.adapters.sql.migrate import current_revision, upgrade
+from photogate.adapters.sql.migrate import current_revision, head_revision, upgrade
 from photogate.adapters.sql.tables import metadata
 from photogate.domain.catalog import (
     CustomerPhoto,
@@ -38,7 +38,7 @@ POSTGRES_URL = os.environ.get("PHOTOGATE_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SKU = "MUG-1"
-TABLES = "products, submissions, customer_photos, emails, outbox, audit_log"
+TABLES = "products, submissions, customer_photos, emails, outbox, audit_log, rate_events"
 POSTGRES = pytest.param("postgres", marks=pytest.mark.integration)
 
 
@@ -603,6 +603,337 @@ async def test_pending_outbox_is_oldest_first_until_dispatched(catalog: Catalog)
     assert await catalog.pending_outbox(10) == pending[1:]
 
 
+# -- moderation ----------------------------------------------------------------------------
+
+
+async def needing_review(catalog: Catalog, created_at: datetime = T0) -> Submission:
+    submission = await received(catalog, created_at)
+    moved = await catalog.transition(
+        submission.id,
+        allowed_from=SCANNABLE,
+        to=Status.NEEDS_REVIEW,
+        actor="scanner:ref-1.2",
+        scan=a_scan(Verdict.INCONCLUSIVE),
+    )
+    assert moved is not None
+    return moved
+
+
+async def test_list_submissions_pages_one_status_oldest_first(catalog: Catalog) -> None:
+    """Listing a status returns only its submissions, oldest first, page by page, with the total."""
+    waiting = [await needing_review(catalog, T0 + timedelta(minutes=m)) for m in (3, 1, 2)]
+    await received(catalog, T0)
+    page, total = await catalog.list_submissions(Status.NEEDS_REVIEW, limit=2)
+    oldest_first = sorted(waiting, key=lambda s: s.created_at)
+    assert ([s.id for s in page], total) == ([s.id for s in oldest_first[:2]], 3)
+    rest, _ = await catalog.list_submissions(Status.NEEDS_REVIEW, limit=2, offset=2)
+    assert rest == [await catalog.get_submission(oldest_first[2].id)]
+    assert await catalog.list_submissions(Status.FAILED, limit=5) == ([], 0)
+
+
+async def test_list_published_filters_by_sku_prefix_newest_first(catalog: Catalog) -> None:
+    """Published photos are listed newest first; a SKU prefix narrows them, wildcards literal."""
+    mug, _ = await approved(catalog, T0, sku="MUG-1")
+    tent, _ = await approved(catalog, T0 + timedelta(hours=1), sku="TENT-2")
+    photos, total = await catalog.list_published(limit=10)
+    assert ([p.submission_id for p in photos], total) == ([tent.id, mug.id], 2)
+    only_mugs, count = await catalog.list_published(sku_prefix="MUG", limit=10)
+    assert ([p.submission_id for p in only_mugs], count) == ([mug.id], 1)
+    assert await catalog.list_published(sku_prefix="M%", limit=10) == ([], 0)
+    assert await catalog.list_published(sku_prefix="_UG", limit=10) == ([], 0)
+
+
+async def test_approve_from_needs_review_only_when_allowed(catalog: Catalog) -> None:
+    """Approval refuses a submission in review unless the caller allows needs_review."""
+    submission = await needing_review(catalog)
+    photo, publish = a_photo(submission), an_outbox(submission.id, "publish")
+
+    async def approve(**allowed: object) -> bool:
+        return await catalog.approve(
+            submission.id,
+            photo=photo,
+            email=an_email(submission.id),
+            outbox=publish if allowed else an_outbox(submission.id),
+            actor="moderator:sam",
+            scan=None,
+            **allowed,  # type: ignore[arg-type]
+        )
+
+    assert not await approve()
+    assert await approve(allowed_from={Status.NEEDS_REVIEW})
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None
+    assert (stored.status, stored.scan) == (Status.APPROVED, submission.scan)
+    assert (await catalog.audit_trail(submission.id))[-1].actor == "moderator:sam"
+    assert await catalog.get_photo(submission.id) == photo
+
+
+async def test_transition_with_email_moves_owes_and_queues_once(catalog: Catalog) -> None:
+    """A rejection with an email moves, audits, owes the email and queues it, exactly once."""
+    submission = await needing_review(catalog)
+    email, message = an_email(submission.id, "rejection"), an_outbox(submission.id, "notify")
+
+    async def reject(email: EmailRecord, message: OutboxMessage) -> bool:
+        return await catalog.transition_with_email(
+            submission.id,
+            allowed_from={Status.NEEDS_REVIEW},
+            to=Status.REJECTED,
+            actor="moderator:sam",
+            reason="spam",
+            email=email,
+            outbox=message,
+        )
+
+    assert await reject(email, message)
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None
+    assert (stored.status, stored.status_reason) == (Status.REJECTED, "spam")
+    last = (await catalog.audit_trail(submission.id))[-1]
+    assert (last.from_status, last.to_status, last.actor, last.at) == (
+        Status.NEEDS_REVIEW,
+        Status.REJECTED,
+        "moderator:sam",
+        stored.updated_at,
+    )
+    assert await catalog.get_email(email.id) == email
+    assert message in await catalog.pending_outbox(10)
+    second = an_email(submission.id, "rejection")
+    assert not await reject(second, an_outbox(submission.id, "notify"))
+    assert await catalog.get_email(second.id) is None
+
+
+async def test_a_second_email_of_a_kind_rolls_the_transition_back(catalog: Catalog) -> None:
+    """If the submission already has an email of that kind, the move is refused and undone."""
+    submission = await needing_review(catalog)
+    await catalog.transition(
+        submission.id, allowed_from={Status.NEEDS_REVIEW}, to=Status.SCANNING, actor="test"
+    )
+    first = an_email(submission.id, "rejection")
+    assert await catalog.transition_with_email(
+        submission.id,
+        allowed_from={Status.SCANNING},
+        to=Status.NEEDS_REVIEW,
+        actor="test",
+        reason=None,
+        email=first,
+        outbox=an_outbox(submission.id, "notify"),
+    )
+    with pytest.raises(CatalogConflict):
+        await catalog.transition_with_email(
+            submission.id,
+            allowed_from={Status.NEEDS_REVIEW},
+            to=Status.REJECTED,
+            actor="test",
+            reason="spam",
+            email=an_email(submission.id, "rejection"),
+            outbox=an_outbox(submission.id, "notify"),
+        )
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None
+    assert stored.status is Status.NEEDS_REVIEW
+
+
+async def test_unpublish_removes_the_photo_and_audits_once(catalog: Catalog) -> None:
+    """Unpublishing hides the photo from every listing, audits the move, and happens once."""
+    submission, _ = await approved(catalog)
+
+    async def take_down() -> bool:
+        return await catalog.unpublish(
+            submission.id,
+            allowed_from={Status.APPROVED},
+            to=Status.TAKEN_DOWN,
+            actor="moderator:sam",
+            reason="complaint",
+        )
+
+    assert await take_down()
+    assert await catalog.get_photo(submission.id) is None
+    assert await catalog.list_photos(SKU, limit=10) == ([], 0)
+    assert await catalog.list_published(limit=10) == ([], 0)
+    assert await catalog.photo_counts() == {}
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None
+    assert (stored.status, stored.status_reason) == (Status.TAKEN_DOWN, "complaint")
+    last = (await catalog.audit_trail(submission.id))[-1]
+    assert (last.from_status, last.to_status, last.reason) == (
+        Status.APPROVED,
+        Status.TAKEN_DOWN,
+        "complaint",
+    )
+    assert not await take_down()
+    assert len(await catalog.audit_trail(submission.id)) == 3
+
+
+async def test_audit_page_numbers_every_entry_in_writing_order(catalog: Catalog) -> None:
+    """The audit trail of every submission reads back in pages after a number, in order."""
+    first = await received(catalog)
+    second = await received(catalog)
+    await catalog.transition(
+        first.id, allowed_from={Status.RECEIVED}, to=Status.QUEUED, actor="outbox"
+    )
+    page = await catalog.audit_page(after=0, limit=2)
+    assert [(e.submission_id, e.to_status) for _, e in page] == [
+        (first.id, Status.RECEIVED),
+        (second.id, Status.RECEIVED),
+    ]
+    numbers = [number for number, _ in page]
+    assert numbers == sorted(numbers)
+    rest = await catalog.audit_page(after=numbers[-1], limit=10)
+    assert [(e.submission_id, e.to_status, e.actor) for _, e in rest] == [
+        (first.id, Status.QUEUED, "outbox")
+    ]
+    assert await catalog.audit_page(after=rest[-1][0], limit=10) == []
+
+
+# -- rate events ---------------------------------------------------------------------------
+
+
+async def test_rate_events_are_counted_per_bucket_and_key_since_a_time(catalog: Catalog) -> None:
+    """Counting sees one key's events at or after `since`, with the oldest of them."""
+    prune = T0 - timedelta(days=1)
+    for minutes in (0, 10, 20):
+        at = T0 + timedelta(minutes=minutes)
+        await catalog.record_rate_event("upload-ip", "k1", at, prune_before=prune)
+    await catalog.record_rate_event("upload-ip", "k2", T0, prune_before=prune)
+    await catalog.record_rate_event("signin-ip", "k1", T0, prune_before=prune)
+    since = T0 + timedelta(minutes=10)
+    assert await catalog.count_rate_events("upload-ip", "k1", since=since) == (2, since)
+    assert await catalog.count_rate_events("upload-ip", "k1", since=T0) == (3, T0)
+    assert await catalog.count_rate_events("upload-ip", "nobody", since=T0) == (0, None)
+
+
+async def test_recording_prunes_old_events_of_its_own_bucket_only(catalog: Catalog) -> None:
+    """A new event forgets its bucket's events before `prune_before`, not other buckets'."""
+    old = T0 - timedelta(days=2)
+    await catalog.record_rate_event("upload-ip", "k", old, prune_before=old)
+    await catalog.record_rate_event("signin-ip", "k", old, prune_before=old)
+    await catalog.record_rate_event("upload-ip", "k", T0, prune_before=T0 - timedelta(days=1))
+    long_ago = old - timedelta(days=1)
+    assert await catalog.count_rate_events("upload-ip", "k", since=long_ago) == (1, T0)
+    assert await catalog.count_rate_events("signin-ip", "k", since=long_ago) == (1, old)
+
+
+# -- reconciliation ------------------------------------------------------------------------
+
+
+async def sent(catalog: Catalog, created_at: datetime = T0) -> Submission:
+    """A received submission whose outbox messages (and every earlier one) were dispatched."""
+    submission = await received(catalog, created_at)
+    for message in await catalog.pending_outbox(100):
+        await catalog.mark_dispatched(message.id)
+    return submission
+
+
+async def moved_to(catalog: Catalog, submission: Submission, to: Status) -> Submission:
+    moved = await catalog.transition(submission.id, allowed_from=SCANNABLE, to=to, actor="w")
+    assert moved is not None
+    return moved
+
+
+async def test_stale_submissions_are_scannable_unchanged_and_sent_oldest_change_first(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """Stale means scannable, last changed before the cutoff and with no message left to send."""
+    never_moved = await sent(catalog, T0)
+    queued = await moved_to(catalog, await sent(catalog, T0 + timedelta(seconds=1)), Status.QUEUED)
+    await moved_to(catalog, await sent(catalog, T0), Status.REJECTED)
+    scanning = await moved_to(catalog, await sent(catalog, T0), Status.SCANNING)
+    await received(catalog, T0)  # its outbox message is still the relay's to send
+    assert await catalog.stale_submissions(T0 + timedelta(hours=1), 10) == [never_moved]
+    everything = await catalog.stale_submissions(clock.now + timedelta(seconds=1), 10)
+    assert everything == [never_moved, queued, scanning]
+    assert await catalog.stale_submissions(clock.now + timedelta(seconds=1), 2) == [
+        never_moved,
+        queued,
+    ]
+    assert await catalog.stale_submissions(T0, 10) == []
+    with pytest.raises(ValueError, match="naive"):
+        await catalog.stale_submissions(datetime(2025, 3, 1, 12, 0), 10)
+
+
+async def test_requeue_moves_to_queued_audits_and_queues_in_one_step(catalog: Catalog) -> None:
+    """Requeue of an unchanged submission queues it, bumps updated_at, audits and writes outbox."""
+    stuck = await moved_to(catalog, await sent(catalog), Status.SCANNING)
+    message = an_outbox(stuck.id)
+    moved = await catalog.requeue(
+        stuck.id,
+        outbox=message,
+        actor="reconciler",
+        reason="lost",
+        expected_updated_at=stuck.updated_at,
+    )
+    assert moved is not None
+    assert (moved.status, moved.status_reason) == (Status.QUEUED, "lost")
+    assert moved.updated_at is not None and stuck.updated_at is not None
+    assert moved.updated_at > stuck.updated_at
+    assert await catalog.get_submission(stuck.id) == moved
+    assert await catalog.pending_outbox(10) == [message]
+    last = (await catalog.audit_trail(stuck.id))[-1]
+    assert (last.from_status, last.to_status, last.actor, last.reason, last.at) == (
+        Status.SCANNING,
+        Status.QUEUED,
+        "reconciler",
+        "lost",
+        moved.updated_at,
+    )
+    await catalog.mark_dispatched(message.id)
+    assert await catalog.stale_submissions(moved.updated_at, 10) == []
+    later = moved.updated_at + timedelta(milliseconds=1)
+    assert await catalog.stale_submissions(later, 10) == [moved]
+
+
+async def test_requeue_of_a_changed_final_or_unknown_submission_does_nothing(
+    catalog: Catalog,
+) -> None:
+    """Requeue is a compare-and-set: a moved-on, settled or missing submission is left alone."""
+    never_moved = await sent(catalog)
+    assert (
+        await catalog.requeue(
+            never_moved.id,
+            outbox=an_outbox(never_moved.id),
+            actor="r",
+            reason="x",
+            expected_updated_at=T0,
+        )
+        is None
+    )
+    settled = await moved_to(catalog, await sent(catalog), Status.REJECTED)
+    for submission_id, expected in [(settled.id, settled.updated_at), ("missing", None)]:
+        outbox = an_outbox(settled.id)
+        assert (
+            await catalog.requeue(
+                submission_id, outbox=outbox, actor="r", reason="x", expected_updated_at=expected
+            )
+            is None
+        )
+    assert await catalog.pending_outbox(10) == []
+    assert await catalog.get_submission(never_moved.id) == never_moved
+    assert [e.to_status for e in await catalog.audit_trail(settled.id)] == [
+        Status.RECEIVED,
+        Status.REJECTED,
+    ]
+
+
+async def test_concurrent_requeues_of_one_submission_have_one_winner(catalog: Catalog) -> None:
+    """Of several reconcilers re-queueing the same submission at once, exactly one does."""
+    stuck = await sent(catalog)
+    results = await asyncio.gather(
+        *(
+            catalog.requeue(
+                stuck.id,
+                outbox=an_outbox(stuck.id),
+                actor=f"reconciler-{i}",
+                reason="lost",
+                expected_updated_at=None,
+            )
+            for i in range(4)
+        )
+    )
+    assert sum(result is not None for result in results) == 1
+    assert len(await catalog.pending_outbox(10)) == 1
+    assert len(await catalog.audit_trail(stuck.id)) == 2
+
+
 # -- migrations (SQL only) -----------------------------------------------------------------
 
 
@@ -627,7 +958,7 @@ def test_upgrade_twice_is_a_no_op_that_keeps_data(migrated_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text(insert))
     upgrade(migrated_url)
-    assert current_revision(migrated_url) == "0001"
+    assert current_revision(migrated_url) == head_revision()
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM products")) == 1
     engine.dispose()

@@ -20,12 +20,13 @@ class Status(StrEnum):
     REJECTED = "rejected"
     NEEDS_REVIEW = "needs_review"
     FAILED = "failed"
+    TAKEN_DOWN = "taken_down"
 
 
 # States the scanner may still act on; anything else was settled before and must not be redone.
 SCANNABLE: frozenset[Status] = frozenset({Status.RECEIVED, Status.QUEUED, Status.SCANNING})
 FINAL: frozenset[Status] = frozenset(
-    {Status.APPROVED, Status.REJECTED, Status.NEEDS_REVIEW, Status.FAILED}
+    {Status.APPROVED, Status.REJECTED, Status.NEEDS_REVIEW, Status.FAILED, Status.TAKEN_DOWN}
 )
 
 

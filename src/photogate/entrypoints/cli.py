@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from typing import Annotated
 
 import typer
 
-from photogate.errors import ConfigError
-from photogate.settings import Settings, load_settings
+from photogate.entrypoints import cli_moderation, cli_ops
+from photogate.entrypoints.cli_common import settings_or_exit
 
 app = typer.Typer(
     help="photogate: customers' product photos, scanned before they go live.",
@@ -23,14 +22,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 
 Port = Annotated[int, typer.Option(help="TCP port to listen on (127.0.0.1).")]
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        print(f"photogate: {exc}", file=sys.stderr)
-        raise typer.Exit(2) from None
 
 
 def _logging(verbose: bool = False) -> None:
@@ -49,7 +40,9 @@ def up(
     """Run web, worker and (by default) the reference scanner; Ctrl-C stops them cleanly."""
     from photogate.entrypoints.stack import run_stack
 
-    raise typer.Exit(run_stack(_settings(), port=port, scanner=scanner, scanner_port=scanner_port))
+    raise typer.Exit(
+        run_stack(settings_or_exit(), port=port, scanner=scanner, scanner_port=scanner_port)
+    )
 
 
 @app.command()
@@ -60,7 +53,7 @@ def web(port: Port = 8000, host: str = "127.0.0.1") -> None:
     from photogate.entrypoints.web.app import create_app
 
     _logging()
-    settings = _settings()
+    settings = settings_or_exit()
     uvicorn.run(
         create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10
     )
@@ -75,7 +68,7 @@ def worker(
     from photogate.entrypoints.worker_main import serve_worker
 
     _logging()
-    asyncio.run(serve_worker(_settings(), scans=scans, notifications=notifications))
+    asyncio.run(serve_worker(settings_or_exit(), scans=scans, notifications=notifications))
 
 
 @app.command()
@@ -101,7 +94,7 @@ def db_upgrade() -> None:
     """Apply every pending migration to the catalog database."""
     from photogate.adapters.sql.migrate import upgrade
 
-    settings = _settings()
+    settings = settings_or_exit()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.catalog_url())
     print("catalog database is up to date")
@@ -112,9 +105,13 @@ def demo_seed() -> None:
     """Create the demo catalog (12 products with marketing photos); safe to run again."""
     from photogate.demo.seed import seed_demo
 
-    settings = _settings()
+    settings = settings_or_exit()
     count = asyncio.run(seed_demo(settings))
     print(f"demo catalog ready: {count} products")
+
+
+cli_ops.register(app)  # dlq …, reconcile: after the commands above, so listed after them
+cli_moderation.register(app)  # takedown, console hash-password
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Product
 from photogate.domain.scan import ScanResult
-from photogate.domain.submission import AuditEntry, Status, Submission
+from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
 
 
 class ProductCatalog(Protocol):
@@ -77,10 +77,12 @@ class SubmissionLedger(Protocol):
         outbox: OutboxMessage,
         actor: str,
         scan: ScanResult | None,
+        allowed_from: Collection[Status] = SCANNABLE,
     ) -> bool:
         """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`.
 
-        Returns False and changes nothing if the submission was no longer scannable.
+        Returns False and changes nothing if the submission was no longer in `allowed_from`
+        (scannable, unless a moderator approves from needs_review).
         """
         ...
 
@@ -90,6 +92,30 @@ class SubmissionLedger(Protocol):
 
     async def audit_trail(self, submission_id: str) -> list[AuditEntry]:
         """Every recorded state change of the submission, oldest first."""
+        ...
+
+    async def stale_submissions(self, older_than: datetime, limit: int) -> list[Submission]:
+        """Scannable submissions unchanged since before `older_than`, least recently changed
+        first, leaving out those with an outbox message not yet dispatched (the relay's work).
+
+        "Changed" is `updated_at`, or `created_at` for a submission never moved.
+        """
+        ...
+
+    async def requeue(
+        self,
+        submission_id: str,
+        *,
+        outbox: OutboxMessage,
+        actor: str,
+        reason: str,
+        expected_updated_at: datetime | None,
+    ) -> Submission | None:
+        """In one transaction: move a scannable submission to queued (audited) and queue `outbox`.
+
+        A compare-and-set: only if its `updated_at` is still `expected_updated_at`. Returns the
+        moved submission, or None and changes nothing if it moved on (or is gone).
+        """
         ...
 
 
@@ -119,5 +145,78 @@ class EmailOutbox(Protocol):
         ...
 
 
-class Catalog(ProductCatalog, SubmissionLedger, EmailOutbox, Protocol):
+class ModerationLedger(Protocol):
+    """What people need to review, take down and account for submissions."""
+
+    async def list_submissions(
+        self, status: Status, *, limit: int, offset: int = 0
+    ) -> tuple[list[Submission], int]:
+        """A page of the submissions in `status`, oldest first, and their total count."""
+        ...
+
+    async def list_published(
+        self, *, sku_prefix: str = "", limit: int, offset: int = 0
+    ) -> tuple[list[CustomerPhoto], int]:
+        """A page of published photos (of SKUs starting with `sku_prefix`), newest first."""
+        ...
+
+    async def transition_with_email(
+        self,
+        submission_id: str,
+        *,
+        allowed_from: Collection[Status],
+        to: Status,
+        actor: str,
+        reason: str | None,
+        email: EmailRecord,
+        outbox: OutboxMessage,
+    ) -> bool:
+        """In one transaction: move the submission (audited), owe `email` and queue `outbox`.
+
+        Returns False and changes nothing if the submission was not in `allowed_from`.
+        """
+        ...
+
+    async def unpublish(
+        self,
+        submission_id: str,
+        *,
+        allowed_from: Collection[Status],
+        to: Status,
+        actor: str,
+        reason: str | None,
+    ) -> bool:
+        """In one transaction: move the submission (audited) and remove its published photo.
+
+        Returns False and changes nothing if the submission was not in `allowed_from`.
+        """
+        ...
+
+    async def audit_page(self, *, after: int, limit: int) -> list[tuple[int, AuditEntry]]:
+        """Audit entries numbered after `after`, in the order they were written, with numbers.
+
+        The trail is append-only: no method of the catalog changes or removes an entry.
+        """
+        ...
+
+
+class RateLedger(Protocol):
+    """Recent events counted for rate limits, shared by every process on the catalog."""
+
+    async def record_rate_event(
+        self, bucket: str, key: str, at: datetime, *, prune_before: datetime
+    ) -> None:
+        """Count one event of `key` in `bucket`; forget the bucket's ones before `prune_before`."""
+        ...
+
+    async def count_rate_events(
+        self, bucket: str, key: str, *, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many events of `key` in `bucket` happened at or after `since`, and the oldest."""
+        ...
+
+
+class Catalog(
+    ProductCatalog, SubmissionLedger, EmailOutbox, ModerationLedger, RateLedger, Protocol
+):
     """The whole catalog database."""

@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from photogate.adapters.memory.moderation import InMemoryModeration, RateEvent
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import (
     CustomerPhoto,
@@ -29,7 +30,7 @@ class _OutboxRow:
     dispatched_at: datetime | None = None
 
 
-class InMemoryCatalog:
+class InMemoryCatalog(InMemoryModeration):
     """The whole catalog in dicts; no method awaits, so each one is atomic on the event loop.
 
     Every check runs before the first change, so a refused write leaves nothing behind,
@@ -44,6 +45,7 @@ class InMemoryCatalog:
         self._emails: dict[str, EmailRecord] = {}
         self._outbox: dict[str, _OutboxRow] = {}
         self._audit: list[AuditEntry] = []
+        self._rate_events: list[RateEvent] = []
 
     async def aclose(self) -> None:
         """Nothing to release; here so callers can close any catalog alike."""
@@ -129,10 +131,11 @@ class InMemoryCatalog:
         outbox: OutboxMessage,
         actor: str,
         scan: ScanResult | None,
+        allowed_from: Collection[Status] = SCANNABLE,
     ) -> bool:
         """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`."""
-        current = self._submissions.get(submission_id)
-        if current is None or current.status not in SCANNABLE:
+        current = self._movable(submission_id, allowed_from)
+        if current is None:
             return False
         _require_aware(photo.approved_at)
         self._check_photo(photo)
@@ -160,6 +163,39 @@ class InMemoryCatalog:
     async def audit_trail(self, submission_id: str) -> list[AuditEntry]:
         """Every recorded state change of the submission, oldest first."""
         return [entry for entry in self._audit if entry.submission_id == submission_id]
+
+    async def stale_submissions(self, older_than: datetime, limit: int) -> list[Submission]:
+        """Scannable submissions unchanged since before `older_than`, their messages all sent."""
+        _require_aware(older_than)
+        unsent = {r.message.submission_id for r in self._outbox.values() if not r.dispatched_at}
+        stale = [
+            s
+            for s in self._submissions.values()
+            if s.status in SCANNABLE and _last_change(s) < older_than and s.id not in unsent
+        ]
+        return sorted(stale, key=lambda s: (_last_change(s), s.id))[:limit]
+
+    async def requeue(
+        self,
+        submission_id: str,
+        *,
+        outbox: OutboxMessage,
+        actor: str,
+        reason: str,
+        expected_updated_at: datetime | None,
+    ) -> Submission | None:
+        """Move a scannable submission unchanged since `expected_updated_at` to queued, at once
+        with its new outbox message; None if it moved on meanwhile.
+        """
+        current = self._submissions.get(submission_id)
+        if current is None or current.status not in SCANNABLE:
+            return None
+        if current.updated_at != expected_updated_at:
+            return None
+        self._check_outbox(outbox)
+        moved = self._settle(current, current.moved(Status.QUEUED, reason, self._clock()), actor)
+        self._queue(outbox)
+        return moved
 
     # -- outbox and emails ----------------------------------------------------------------
 
@@ -216,6 +252,10 @@ class InMemoryCatalog:
         self._audit.append(entry)
         return moved
 
+    def _movable(self, submission_id: str, allowed_from: Collection[Status]) -> Submission | None:
+        current = self._submissions.get(submission_id)
+        return current if current is not None and current.status in allowed_from else None
+
     def _queue(self, message: OutboxMessage) -> None:
         self._outbox[message.id] = _OutboxRow(message, self._clock())
 
@@ -243,6 +283,10 @@ class InMemoryCatalog:
     def _refuse_if(broken: bool, rule: str) -> None:
         if broken:
             raise CatalogConflict(f"the catalog refused the write: {rule}")
+
+
+def _last_change(submission: Submission) -> datetime:
+    return submission.updated_at or submission.created_at
 
 
 def _require_aware(*moments: datetime | None) -> None:

@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.engine import create_catalog_engine
-from photogate.adapters.sql.moves import Move, apply_move
+from photogate.adapters.sql.moderation import SqlModeration
+from photogate.adapters.sql.moves import Move, Since, apply_move
+from photogate.adapters.sql.outbox import SqlOutbox
+from photogate.adapters.sql.stale import stale_query
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import (
     CustomerPhoto,
     EmailRecord,
-    EmailStatus,
     OutboxMessage,
     Product,
 )
@@ -29,7 +31,6 @@ from photogate.errors import CatalogConflict, StorageUnavailable
 # Waiting for the scanner, as opposed to being scanned or settled. Statuses are bound as their
 # plain values: a driver may adapt an Enum by its name.
 WAITING = (Status.RECEIVED.value, Status.QUEUED.value)
-_SENT = EmailStatus.SENT.value
 
 
 async def open_sql_catalog(url: str, *, clock: Clock = utcnow) -> SqlCatalog:
@@ -43,7 +44,7 @@ async def open_sql_catalog(url: str, *, clock: Clock = utcnow) -> SqlCatalog:
     return catalog
 
 
-class SqlCatalog:
+class SqlCatalog(SqlModeration, SqlOutbox):
     """The catalog database; every multi-row change happens in one transaction."""
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow) -> None:
@@ -161,13 +162,15 @@ class SqlCatalog:
         outbox: OutboxMessage,
         actor: str,
         scan: ScanResult | None,
+        allowed_from: Collection[Status] = SCANNABLE,
     ) -> bool:
         """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`."""
         at = self._clock()
         changes: mapping.Values = {"published_at": photo.approved_at}
         if scan is not None:
             changes["scan"] = mapping.scan_json(scan)
-        move = Move(submission_id, SCANNABLE, Status.APPROVED, actor, None, at, changes)
+        allowed = frozenset(allowed_from)
+        move = Move(submission_id, allowed, Status.APPROVED, actor, None, at, changes)
         async with self._write() as conn:
             if not await apply_move(conn, move):
                 return False
@@ -195,59 +198,32 @@ class SqlCatalog:
             rows = await conn.execute(query.order_by(db.audit_log.c.id))
             return [mapping.audit_from_row(row) for row in rows.mappings()]
 
-    # -- outbox and emails ----------------------------------------------------------------
-
-    async def pending_outbox(
-        self, limit: int, *, created_before: datetime | None = None
-    ) -> list[OutboxMessage]:
-        """Outbox messages not yet handed to the queue, oldest first (only older ones if asked)."""
-        query = select(db.outbox).where(db.outbox.c.dispatched_at.is_(None))
-        if created_before is not None:
-            query = query.where(db.outbox.c.created_at < created_before)
+    async def stale_submissions(self, older_than: datetime, limit: int) -> list[Submission]:
+        """Scannable submissions unchanged since before `older_than`, their messages all sent."""
         async with self._read() as conn:
-            rows = await conn.execute(
-                query.order_by(db.outbox.c.created_at, db.outbox.c.id).limit(limit)
-            )
-            return [mapping.outbox_from_row(row) for row in rows.mappings()]
+            rows = await conn.execute(stale_query(older_than, limit))
+            return [mapping.submission_from_row(row) for row in rows.mappings()]
 
-    async def mark_dispatched(self, outbox_id: str) -> None:
-        """The outbox message is on its queue now; marking it twice keeps the first time."""
-        pending = (db.outbox.c.id == outbox_id) & db.outbox.c.dispatched_at.is_(None)
+    async def requeue(
+        self,
+        submission_id: str,
+        *,
+        outbox: OutboxMessage,
+        actor: str,
+        reason: str,
+        expected_updated_at: datetime | None,
+    ) -> Submission | None:
+        """Move a scannable submission unchanged since `expected_updated_at` to queued, at once
+        with its new outbox message; None if it moved on meanwhile.
+        """
+        guard = Since(expected_updated_at)
+        at = self._clock()
+        move = Move(submission_id, SCANNABLE, Status.QUEUED, actor, reason, at, unchanged=guard)
         async with self._write() as conn:
-            await conn.execute(update(db.outbox).where(pending).values(dispatched_at=self._clock()))
-
-    async def get_email(self, email_id: str) -> EmailRecord | None:
-        """One owed email, or None."""
-        async with self._read() as conn:
-            rows = await conn.execute(select(db.emails).where(db.emails.c.id == email_id))
-            row = rows.mappings().first()
-        return None if row is None else mapping.email_from_row(row)
-
-    async def mark_email_sent(self, email_id: str, at: datetime) -> bool:
-        """Record delivery and the submission's thanked time; False if it was already sent."""
-        unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
-        its_submission = select(db.emails.c.submission_id).where(db.emails.c.id == email_id)
-        async with self._write() as conn:
-            sent = await conn.execute(
-                update(db.emails).where(unsent).values(status=_SENT, sent_at=at)
-            )
-            if sent.rowcount == 0:
-                return False
-            await conn.execute(
-                update(db.submissions)
-                .where(db.submissions.c.id == its_submission.scalar_subquery())
-                .values(thanked_at=at)
-            )
-        return True
-
-    async def mark_email_attempt(self, email_id: str, error: str, *, final: bool) -> None:
-        """Record a failed delivery attempt; `final` marks the email failed for good."""
-        changes: mapping.Values = {"attempts": db.emails.c.attempts + 1, "last_error": error}
-        if final:
-            changes["status"] = EmailStatus.FAILED.value
-        unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
-        async with self._write() as conn:
-            await conn.execute(update(db.emails).where(unsent).values(changes))
+            if not await apply_move(conn, move):
+                return None
+            await self._queue(conn, outbox)
+            return await self._load(conn, submission_id)
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
 from photogate.adapters.sql.engine import create_migration_engine
@@ -51,6 +52,14 @@ def current_revision(url: str) -> str | None:
             return None if version is None else str(version)
     finally:
         engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest revision shipped in the package: what `upgrade` brings a database to."""
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
 
 
 def _serialise_upgraders(connection: Connection) -> None:

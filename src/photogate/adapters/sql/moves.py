@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
@@ -14,6 +14,13 @@ from photogate.domain.submission import AuditEntry, Status
 
 # A compare-and-set that lost a race re-reads the status; after this many losses, give up.
 _ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Since:
+    """A move's extra guard: the submission's `updated_at` is still `at` (None: never moved)."""
+
+    at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,8 @@ class Move:
     reason: str | None
     at: datetime
     changes: mapping.Values = field(default_factory=dict)
+    # The reconciler re-queues only what has not changed since it looked.
+    unchanged: Since | None = None
 
 
 async def apply_move(conn: AsyncConnection, move: Move) -> bool:
@@ -55,6 +64,8 @@ async def _compare_and_set(conn: AsyncConnection, move: Move, seen: Status) -> b
     # Statuses are bound as plain values: a driver may adapt an Enum by its name.
     row = db.submissions.c
     still_seen = (row.id == move.submission_id) & (row.status == seen.value)
+    if move.unchanged is not None:
+        still_seen &= _updated_at_is(move.unchanged.at)
     values = {
         **move.changes,
         "status": move.to.value,
@@ -67,3 +78,8 @@ async def _compare_and_set(conn: AsyncConnection, move: Move, seen: Status) -> b
     entry = AuditEntry(move.submission_id, seen, move.to, move.actor, move.reason, move.at)
     await conn.execute(insert(db.audit_log).values(mapping.audit_values(entry)))
     return True
+
+
+def _updated_at_is(at: datetime | None) -> ColumnElement[bool]:
+    column = db.submissions.c.updated_at
+    return column.is_(None) if at is None else column == at

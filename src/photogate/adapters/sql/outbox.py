@@ -1,0 +1,72 @@
+"""SqlCatalog's outbox and owed-email methods: what the relay dispatches, what was sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.moderation import Connected
+from photogate.domain.catalog import EmailRecord, EmailStatus, OutboxMessage
+
+_SENT = EmailStatus.SENT.value
+
+
+class SqlOutbox:
+    """Mixed into SqlCatalog; marking twice never undoes or repeats the first mark."""
+
+    async def pending_outbox(
+        self: Connected, limit: int, *, created_before: datetime | None = None
+    ) -> list[OutboxMessage]:
+        """Outbox messages not yet handed to the queue, oldest first (only older ones if asked)."""
+        query = select(db.outbox).where(db.outbox.c.dispatched_at.is_(None))
+        if created_before is not None:
+            query = query.where(db.outbox.c.created_at < created_before)
+        async with self._read() as conn:
+            rows = await conn.execute(
+                query.order_by(db.outbox.c.created_at, db.outbox.c.id).limit(limit)
+            )
+            return [mapping.outbox_from_row(row) for row in rows.mappings()]
+
+    async def mark_dispatched(self: Connected, outbox_id: str) -> None:
+        """The outbox message is on its queue now; marking it twice keeps the first time."""
+        pending = (db.outbox.c.id == outbox_id) & db.outbox.c.dispatched_at.is_(None)
+        async with self._write() as conn:
+            await conn.execute(update(db.outbox).where(pending).values(dispatched_at=self._clock()))
+
+    async def get_email(self: Connected, email_id: str) -> EmailRecord | None:
+        """One owed email, or None."""
+        async with self._read() as conn:
+            rows = await conn.execute(select(db.emails).where(db.emails.c.id == email_id))
+            row = rows.mappings().first()
+        return None if row is None else mapping.email_from_row(row)
+
+    async def mark_email_sent(self: Connected, email_id: str, at: datetime) -> bool:
+        """Record delivery and the submission's thanked time; False if it was already sent."""
+        unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
+        its_submission = select(db.emails.c.submission_id).where(db.emails.c.id == email_id)
+        async with self._write() as conn:
+            sent = await conn.execute(
+                update(db.emails).where(unsent).values(status=_SENT, sent_at=at)
+            )
+            if sent.rowcount == 0:
+                return False
+            await conn.execute(
+                update(db.submissions)
+                .where(db.submissions.c.id == its_submission.scalar_subquery())
+                .values(thanked_at=at)
+            )
+        return True
+
+    async def mark_email_attempt(
+        self: Connected, email_id: str, error: str, *, final: bool
+    ) -> None:
+        """Record a failed delivery attempt; `final` marks the email failed for good."""
+        changes: mapping.Values = {"attempts": db.emails.c.attempts + 1, "last_error": error}
+        if final:
+            changes["status"] = EmailStatus.FAILED.value
+        unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
+        async with self._write() as conn:
+            await conn.execute(update(db.emails).where(unsent).values(changes))

@@ -1,0 +1,1 @@
+"""Recovery: operating the poison queues and re-queueing submissions that lost their message."""
