@@ -1,4 +1,4 @@
-"""Builds the thank-you email (plain text and HTML) from templates."""
+"""Builds the emails to customers (plain text and HTML) from templates: thank-you, rejection."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from email.utils import format_datetime, parseaddr
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, Product
+from photogate.domain.moderation import ReasonCode, reason_code
 from photogate.domain.submission import Submission
 
 _templates = Environment(
@@ -22,7 +23,7 @@ _templates = Environment(
 
 @dataclass(frozen=True)
 class ThankYou:
-    """Everything a thank-you email says."""
+    """Everything an email to the customer says: a thank-you, or a moderator's rejection."""
 
     email: EmailRecord
     submission: Submission
@@ -32,18 +33,49 @@ class ThankYou:
     sender: str
 
 
+REJECTION = "rejection"
+# Why a moderator refused a photo, as the customer reads it: kind, short, never blaming.
+EXPLANATIONS: dict[ReasonCode, str] = {
+    ReasonCode.INAPPROPRIATE: "it shows something we are not able to show in our shop",
+    ReasonCode.PERSONAL_DATA: "personal details can be seen in it (such as a face, a name, "
+    "an address or a number plate), and we want to keep those private",
+    ReasonCode.COMPETITOR_BRAND: "another brand is more prominent in it than our product",
+    ReasonCode.LOW_QUALITY: "it is too small, dark or blurry to help other customers",
+    ReasonCode.NOT_THIS_PRODUCT: "we could not see this product in it",
+    ReasonCode.COPYRIGHT: "it seems to be a picture that belongs to someone else",
+    ReasonCode.SPAM: "it looks more like an advertisement than a photo of the product in use",
+}
+GENERAL: str = "it does not quite fit our photo guidelines"
+
+
 def compose_thank_you(thanks: ThankYou) -> EmailMessage:
     """The thank-you message, with a Message-ID derived from the email's id (stable on retry)."""
-    context = _context(thanks)
+    subject = f"Your photo of {thanks.product.name} is live"
+    return _message(thanks, subject, "thank_you", _context(thanks))
+
+
+def compose_rejection(letter: ThankYou) -> EmailMessage:
+    """The message saying, kindly, that a moderator will not show the photo, and why."""
+    code = reason_code(letter.submission.status_reason)
+    context = {
+        **_context(letter),
+        "explanation": EXPLANATIONS.get(code, GENERAL) if code else GENERAL,
+    }
+    return _message(letter, f"About your photo of {letter.product.name}", "rejection", context)
+
+
+def _message(
+    letter: ThankYou, subject: str, template: str, context: dict[str, str]
+) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = f"Your photo of {thanks.product.name} is live"
-    message["From"] = thanks.sender
-    message["To"] = Address(display_name=thanks.submission.display_name, addr_spec=thanks.email.to)
-    message["Date"] = format_datetime(thanks.submission.created_at)
-    message["Message-ID"] = f"<{thanks.email.id}@{_domain(thanks.sender)}>"
-    message.set_content(_templates.get_template("thank_you.txt").render(context))
+    message["Subject"] = subject
+    message["From"] = letter.sender
+    message["To"] = Address(display_name=letter.submission.display_name, addr_spec=letter.email.to)
+    message["Date"] = format_datetime(letter.submission.created_at)
+    message["Message-ID"] = f"<{letter.email.id}@{_domain(letter.sender)}>"
+    message.set_content(_templates.get_template(f"{template}.txt").render(context))
     message.add_alternative(
-        _templates.get_template("thank_you.html").render(context), subtype="html"
+        _templates.get_template(f"{template}.html").render(context), subtype="html"
     )
     return message
 

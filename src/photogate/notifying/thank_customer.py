@@ -1,4 +1,4 @@
-"""Use case: send one owed thank-you email, exactly once."""
+"""Use case: send one owed email (a thank-you, or a moderator's rejection), exactly once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import EmailStatus
 from photogate.errors import MailDeferred, MailRejected
-from photogate.notifying.compose import ThankYou, compose_thank_you
+from photogate.notifying.compose import REJECTION, ThankYou, compose_rejection, compose_thank_you
 from photogate.ports import Ports
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ async def thank_customer(
     if thanks is None:
         return None
     try:
-        await ports.mailer.send(compose_thank_you(thanks))
+        compose = compose_rejection if thanks.email.kind == REJECTION else compose_thank_you
+        await ports.mailer.send(compose(thanks))
     except MailRejected as exc:
         await ports.catalog.mark_email_attempt(email_id, str(exc), final=True)
         return EmailStatus.FAILED

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Collection
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Rendition
 from photogate.domain.scan import ScanResult
-from photogate.domain.submission import Submission, new_id
+from photogate.domain.submission import SCANNABLE, Status, Submission, new_id
 from photogate.messages import NOTIFY_QUEUE, thank_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, Ports
-from photogate.publishing.renditions import PublicImages, make_renditions
+from photogate.publishing.renditions import PublicImages, blob_suffix, make_renditions
 
 ACTOR = "scanner"
 THANK_YOU = "thank_you"
@@ -31,9 +32,11 @@ async def publish(
     ports: Ports,
     clock: Clock = utcnow,
     actor: str = ACTOR,
+    allowed_from: Collection[Status] = SCANNABLE,
 ) -> bool:
     """Write the renditions, then approve, add the photo and owe a thank-you in one transaction.
 
+    Approves only from `allowed_from`: scannable for the scanner, needs_review for a moderator.
     Returns False if the submission was settled by someone else first (nothing changes then;
     rewriting the same rendition files is harmless).
     """
@@ -45,11 +48,23 @@ async def publish(
     )
     outbox = OutboxMessage(new_id(), NOTIFY_QUEUE, thank_request(email.id), submission.id)
     approved = await ports.catalog.approve(
-        submission.id, photo=photo, email=email, outbox=outbox, actor=actor, scan=scan
+        submission.id,
+        photo=photo,
+        email=email,
+        outbox=outbox,
+        actor=actor,
+        scan=scan,
+        allowed_from=allowed_from,
     )
     if approved:
         await relay_soon(ports.catalog, ports.queue, outbox)
     return approved
+
+
+def public_blob_names(photo: CustomerPhoto) -> list[str]:
+    """The names in the public container of the photo's renditions (what a takedown deletes)."""
+    folder = public_key(photo.submission_id)
+    return [f"{folder}/{blob_suffix(r.format, r.width)}" for r in photo.renditions]
 
 
 async def _write_public(

@@ -77,6 +77,11 @@ def _encode(base: Image.Image, width: int, exact_height: float) -> list[Renditio
     return [_blob("webp", size, webp), _blob("jpeg", size, jpeg)]
 
 
+def blob_suffix(fmt: str, width: int) -> str:
+    """How the blob name of a rendition ends, e.g. "800.webp" or "320.jpg"."""
+    return f"{width}.{_SUFFIXES[fmt]}"
+
+
 def _blob(fmt: str, size: tuple[int, int], data: bytes) -> RenditionBlob:
-    suffix = f"{size[0]}.{_SUFFIXES[fmt]}"
+    suffix = blob_suffix(fmt, size[0])
     return RenditionBlob(fmt, size[0], size[1], data, _CONTENT_TYPES[fmt], suffix)

@@ -93,6 +93,8 @@ submissions = Table(
     Column("extra", _json(), nullable=False),
     # queue_position counts waiting submissions received before a given one.
     Index(None, "status", "created_at"),
+    # The reconciler looks for scannable submissions unchanged for a while (migration 0002).
+    Index(None, "status", "updated_at"),
 )
 
 customer_photos = Table(
@@ -138,6 +140,8 @@ outbox = Table(
     Column("dispatched_at", UtcDateTime),
     # The dispatcher reads undispatched rows oldest first.
     Index(None, "dispatched_at", "created_at"),
+    # The reconciler asks whether a submission still has a message to send (migration 0002).
+    Index(None, "submission_id"),
 )
 
 audit_log = Table(
@@ -150,4 +154,17 @@ audit_log = Table(
     Column("actor", String, nullable=False),
     Column("reason", Text),
     Column("at", UtcDateTime, nullable=False),
+)
+
+rate_events = Table(
+    "rate_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("bucket", String, nullable=False),
+    # A one-way hash of the IP address or email: the limits need no personal data.
+    Column("key", String, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    # Counting looks up one key's recent events; pruning drops a bucket's old ones.
+    Index(None, "bucket", "key", "at"),
+    Index(None, "bucket", "at"),
 )

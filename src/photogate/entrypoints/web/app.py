@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from photogate.bootstrap import Services, bootstrap
 from photogate.entrypoints.web import api, pages, upload
+from photogate.entrypoints.web.console import install_console
 from photogate.entrypoints.web.errors import install_error_handlers
 from photogate.entrypoints.web.media import STATIC_CACHE, CacheControl, MediaFiles
 from photogate.entrypoints.web.multipart_stream import sweep_stale_uploads
@@ -45,6 +46,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     install_error_handlers(app)
     for router in (upload.router, api.router, api.health, pages.router):
         app.include_router(router)
+    install_console(app)
     static = StaticFiles(directory=STATIC_DIR)
     app.mount("/static", CacheControl(static, STATIC_CACHE), name="static")
     app.mount("/media", MediaFiles(), name="media")

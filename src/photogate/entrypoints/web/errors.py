@@ -14,13 +14,13 @@ from starlette.requests import ClientDisconnect
 
 from photogate.entrypoints.web.security import security_headers
 from photogate.entrypoints.web.templating import templates
-from photogate.errors import InputError, TransientError
+from photogate.errors import InputError, RateLimited, TransientError
 
 log = logging.getLogger(__name__)
 
 HTTP_CODES: Final = {404: "not_found", 405: "method_not_allowed"}
 RETRY_AFTER_S: Final = 30
-PAGE_PREFIXES: Final = ("/products/", "/submissions/")
+PAGE_PREFIXES: Final = ("/products/", "/submissions/", "/console")
 _LOCATIONS: Final = frozenset({"query", "path", "body", "header"})
 
 
@@ -47,7 +47,10 @@ def error_response(request: Request, status: int, code: str, detail: str) -> Res
 
 
 async def _input_error(request: Request, exc: InputError) -> Response:
-    return error_response(request, exc.status, exc.code, exc.detail)
+    response = error_response(request, exc.status, exc.code, exc.detail)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(round(exc.retry_after))
+    return response
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -20,6 +20,7 @@ PUBLIC_REASONS: Final = {
     Status.REJECTED: "did not pass our checks",
     Status.FAILED: "could not be processed",
     Status.NEEDS_REVIEW: "a member of our team will take a look",
+    Status.TAKEN_DOWN: "was removed from the product page",
 }
 MESSAGES: Final = {
     Status.SCANNING: "We are checking your photo now.",
@@ -27,6 +28,7 @@ MESSAGES: Final = {
     Status.REJECTED: "Sorry: your photo did not pass our checks, so we will not show it.",
     Status.NEEDS_REVIEW: "A member of our team will look at your photo before it is shown.",
     Status.FAILED: "Sorry: your photo could not be processed. Please try another one.",
+    Status.TAKEN_DOWN: "Your photo is no longer shown on the product page.",
 }
 
 

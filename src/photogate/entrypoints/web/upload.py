@@ -10,7 +10,9 @@ from fastapi import APIRouter, Request, Response
 from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers
 
+from photogate.clock import utcnow
 from photogate.entrypoints.web.api import product_or_404
+from photogate.entrypoints.web.clients import client_address
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.multipart_stream import (
     FORM_ALLOWANCE,
@@ -28,6 +30,7 @@ from photogate.entrypoints.web.schemas import (
 from photogate.errors import InputError
 from photogate.intake.accept_upload import accept_upload
 from photogate.intake.form import UploadForm
+from photogate.intake.limits import UploadLimits, check_client, check_email, count_upload
 from photogate.settings import UploadSettings
 
 YES: Final = frozenset({"true", "on", "1", "yes"})
@@ -72,6 +75,7 @@ _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
         413: "File, image or a field too large",
         415: "Not a photo we accept, or animated",
         422: "Bad email, display name or caption, or no consent",
+        429: "Too many photos from this address or for this product; see Retry-After",
     }.items()
 }
 
@@ -89,22 +93,25 @@ async def upload_photo(
     """Store the photo in quarantine and queue it for scanning; it is shown once approved.
 
     Nothing is stored if any check fails. The body is read as it arrives and refused as soon
-    as it passes the size limit.
+    as it passes the size limit. Too many photos from one address, or from one email for one
+    product, are refused with 429 and Retry-After.
     """
-    settings = services.settings
-    await product_or_404(services.ports.catalog, sku)
+    settings, catalog = services.settings, services.ports.catalog
+    await product_or_404(catalog, sku)
+    limits = UploadLimits.from_settings(settings.uploads)
+    client = client_address(request, settings.web.trusted_proxy_hops)
+    await check_client(catalog, limits, client, utcnow())
     received = await receive_form(request, settings.uploads, settings.data_dir / "tmp")
     try:
         image = _require_file(received)
+        form = _form(sku, received.fields)
+        await check_email(catalog, limits, form.email, sku, utcnow())
         submission = await accept_upload(
-            _form(sku, received.fields),
-            image,
-            received.size,
-            ports=services.ports,
-            limits=settings.uploads,
+            form, image, received.size, ports=services.ports, limits=settings.uploads
         )
     finally:
         received.discard()
+    await count_upload(catalog, limits, client, email=submission.email, sku=sku, now=utcnow())
     response.headers["Location"] = status_api_url(submission.id)
     return UploadAccepted(
         id=submission.id,

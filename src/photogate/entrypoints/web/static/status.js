@@ -3,7 +3,7 @@
 "use strict";
 
 (function () {
-  var FINAL = ["approved", "rejected", "needs_review", "failed"];
+  var FINAL = ["approved", "rejected", "needs_review", "failed", "taken_down"];
   var POLL_MS = 1000;
   var panel = document.getElementById("status");
   var text = document.getElementById("status-text");

@@ -1,0 +1,115 @@
+"""InMemoryCatalog's moderation and rate-limit methods, with the SQL catalog's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Protocol
+
+from photogate.clock import Clock
+from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage
+from photogate.domain.submission import AuditEntry, Status, Submission
+
+RateEvent = tuple[str, str, datetime]
+
+
+class _Stored(Protocol):
+    """What these methods need of the InMemoryCatalog they are mixed into."""
+
+    _clock: Clock
+    _submissions: dict[str, Submission]
+    _photos: dict[str, CustomerPhoto]
+    _emails: dict[str, EmailRecord]
+    _audit: list[AuditEntry]
+    _rate_events: list[RateEvent]
+
+    def _settle(self, current: Submission, moved: Submission, actor: str) -> Submission: ...
+
+    def _queue(self, message: OutboxMessage) -> None: ...
+
+    def _check_email(self, email: EmailRecord) -> None: ...
+
+    def _check_outbox(self, message: OutboxMessage) -> None: ...
+
+    def _movable(
+        self, submission_id: str, allowed_from: Collection[Status]
+    ) -> Submission | None: ...
+
+
+class InMemoryModeration:
+    """Mixed into InMemoryCatalog; no method here changes or removes an audit entry."""
+
+    async def list_submissions(
+        self: _Stored, status: Status, *, limit: int, offset: int = 0
+    ) -> tuple[list[Submission], int]:
+        """A page of the submissions in `status`, oldest first, and their total count."""
+        found = [s for s in self._submissions.values() if s.status is status]
+        found.sort(key=lambda s: (s.created_at, s.id))
+        return found[offset : offset + limit], len(found)
+
+    async def list_published(
+        self: _Stored, *, sku_prefix: str = "", limit: int, offset: int = 0
+    ) -> tuple[list[CustomerPhoto], int]:
+        """A page of published photos (of SKUs starting with `sku_prefix`), newest first."""
+        found = [p for p in self._photos.values() if p.sku.startswith(sku_prefix)]
+        found.sort(key=lambda p: (p.approved_at, p.submission_id), reverse=True)
+        return found[offset : offset + limit], len(found)
+
+    async def transition_with_email(
+        self: _Stored,
+        submission_id: str,
+        *,
+        allowed_from: Collection[Status],
+        to: Status,
+        actor: str,
+        reason: str | None,
+        email: EmailRecord,
+        outbox: OutboxMessage,
+    ) -> bool:
+        """In one transaction: move the submission (audited), owe `email` and queue `outbox`."""
+        current = self._movable(submission_id, allowed_from)
+        if current is None:
+            return False
+        self._check_email(email)
+        self._check_outbox(outbox)
+        self._settle(current, current.moved(to, reason, self._clock()), actor)
+        self._emails[email.id] = email
+        self._queue(outbox)
+        return True
+
+    async def unpublish(
+        self: _Stored,
+        submission_id: str,
+        *,
+        allowed_from: Collection[Status],
+        to: Status,
+        actor: str,
+        reason: str | None,
+    ) -> bool:
+        """In one transaction: move the submission (audited) and remove its published photo."""
+        current = self._movable(submission_id, allowed_from)
+        if current is None:
+            return False
+        self._settle(current, current.moved(to, reason, self._clock()), actor)
+        self._photos.pop(submission_id, None)
+        return True
+
+    async def audit_page(self: _Stored, *, after: int, limit: int) -> list[tuple[int, AuditEntry]]:
+        """Audit entries numbered after `after`, in the order they were written, with numbers."""
+        # Numbered from 1 like the SQL table's identity column; entries are never removed.
+        numbered = list(enumerate(self._audit, start=1))
+        return numbered[max(after, 0) : max(after, 0) + limit]
+
+    async def record_rate_event(
+        self: _Stored, bucket: str, key: str, at: datetime, *, prune_before: datetime
+    ) -> None:
+        """Count one event of `key` in `bucket`; forget the bucket's ones before `prune_before`."""
+        events = [*self._rate_events, (bucket, key, at)]
+        self._rate_events[:] = [e for e in events if e[0] != bucket or e[2] >= prune_before]
+
+    async def count_rate_events(
+        self: _Stored, bucket: str, key: str, *, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many events of `key` in `bucket` happened at or after `since`, and the oldest."""
+        times = [at for b, k, at in self._rate_events if (b, k) == (bucket, key) and at >= since]
+        return len(times), min(times, default=None)

@@ -1,0 +1,129 @@
+"""SqlCatalog's moderation and rate-limit methods: review lists, unpublishing, audit pages."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.moves import Move, apply_move
+from photogate.clock import Clock
+from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage
+from photogate.domain.submission import AuditEntry, Status, Submission
+
+
+class Connected(Protocol):
+    """What these methods need of the SqlCatalog they are mixed into."""
+
+    _clock: Clock
+
+    def _read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    async def _queue(self, conn: AsyncConnection, message: OutboxMessage) -> None: ...
+
+
+class SqlModeration:
+    """Mixed into SqlCatalog; no method here updates or deletes an audit_log row."""
+
+    async def list_submissions(
+        self: Connected, status: Status, *, limit: int, offset: int = 0
+    ) -> tuple[list[Submission], int]:
+        """A page of the submissions in `status`, oldest first, and their total count."""
+        of_status = db.submissions.c.status == status.value
+        oldest_first = (db.submissions.c.created_at, db.submissions.c.id)
+        page = select(db.submissions).where(of_status).order_by(*oldest_first)
+        async with self._read() as conn:
+            total = await conn.scalar(select(func.count()).where(of_status))
+            rows = await conn.execute(page.limit(limit).offset(offset))
+            return [mapping.submission_from_row(row) for row in rows.mappings()], total or 0
+
+    async def list_published(
+        self: Connected, *, sku_prefix: str = "", limit: int, offset: int = 0
+    ) -> tuple[list[CustomerPhoto], int]:
+        """A page of published photos (of SKUs starting with `sku_prefix`), newest first."""
+        photos = db.customer_photos.c
+        matching = photos.sku.startswith(sku_prefix, autoescape=True)
+        newest_first = (photos.approved_at.desc(), photos.submission_id.desc())
+        page = select(db.customer_photos).where(matching).order_by(*newest_first)
+        async with self._read() as conn:
+            total = await conn.scalar(select(func.count()).where(matching))
+            rows = await conn.execute(page.limit(limit).offset(offset))
+            return [mapping.photo_from_row(row) for row in rows.mappings()], total or 0
+
+    async def transition_with_email(
+        self: Connected,
+        submission_id: str,
+        *,
+        allowed_from: Collection[Status],
+        to: Status,
+        actor: str,
+        reason: str | None,
+        email: EmailRecord,
+        outbox: OutboxMessage,
+    ) -> bool:
+        """In one transaction: move the submission (audited), owe `email` and queue `outbox`."""
+        at = self._clock()
+        move = Move(submission_id, frozenset(allowed_from), to, actor, reason, at)
+        async with self._write() as conn:
+            if not await apply_move(conn, move):
+                return False
+            await conn.execute(insert(db.emails).values(mapping.email_values(email, at)))
+            await self._queue(conn, outbox)
+        return True
+
+    async def unpublish(
+        self: Connected,
+        submission_id: str,
+        *,
+        allowed_from: Collection[Status],
+        to: Status,
+        actor: str,
+        reason: str | None,
+    ) -> bool:
+        """In one transaction: move the submission (audited) and remove its published photo."""
+        move = Move(submission_id, frozenset(allowed_from), to, actor, reason, self._clock())
+        its_photo = db.customer_photos.c.submission_id == submission_id
+        async with self._write() as conn:
+            if not await apply_move(conn, move):
+                return False
+            await conn.execute(delete(db.customer_photos).where(its_photo))
+        return True
+
+    async def audit_page(
+        self: Connected, *, after: int, limit: int
+    ) -> list[tuple[int, AuditEntry]]:
+        """Audit entries numbered after `after`, in the order they were written, with numbers."""
+        query = select(db.audit_log).where(db.audit_log.c.id > after).order_by(db.audit_log.c.id)
+        async with self._read() as conn:
+            rows = await conn.execute(query.limit(limit))
+            return [(row["id"], mapping.audit_from_row(row)) for row in rows.mappings()]
+
+    async def record_rate_event(
+        self: Connected, bucket: str, key: str, at: datetime, *, prune_before: datetime
+    ) -> None:
+        """Count one event of `key` in `bucket`; forget the bucket's ones before `prune_before`."""
+        events = db.rate_events.c
+        stale = (events.bucket == bucket) & (events.at < prune_before)
+        async with self._write() as conn:
+            await conn.execute(insert(db.rate_events).values(bucket=bucket, key=key, at=at))
+            await conn.execute(delete(db.rate_events).where(stale))
+
+    async def count_rate_events(
+        self: Connected, bucket: str, key: str, *, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many events of `key` in `bucket` happened at or after `since`, and the oldest."""
+        events = db.rate_events.c
+        recent = (events.bucket == bucket) & (events.key == key) & (events.at >= since)
+        query = select(func.count(), func.min(events.at)).where(recent)
+        async with self._read() as conn:
+            count, oldest = (await conn.execute(query)).one()
+        # min() keeps the column's type, so the oldest comes back as an aware UTC datetime.
+        return count, oldest

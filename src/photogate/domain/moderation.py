@@ -1,0 +1,69 @@
+"""People's decisions: staff roles, rejection reason codes, how actors sign the audit trail."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class Role(StrEnum):
+    """What a member of staff may do: moderators review and take down; admins also export."""
+
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+    def allows(self, needed: Role) -> bool:
+        """Whether this role may do what `needed` may (admin includes moderator)."""
+        return self is Role.ADMIN or needed is Role.MODERATOR
+
+
+class ReasonCode(StrEnum):
+    """Why a moderator refused a photo (the commercial review tools' codes); it may grow."""
+
+    INAPPROPRIATE = "inappropriate"
+    PERSONAL_DATA = "personal_data"
+    COMPETITOR_BRAND = "competitor_brand"
+    LOW_QUALITY = "low_quality"
+    NOT_THIS_PRODUCT = "not_this_product"
+    COPYRIGHT = "copyright"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+# What staff see in the console's reason list.
+REASON_LABELS: Final[dict[ReasonCode, str]] = {
+    ReasonCode.INAPPROPRIATE: "Inappropriate",
+    ReasonCode.PERSONAL_DATA: "Personal data visible",
+    ReasonCode.COMPETITOR_BRAND: "Competitor brand",
+    ReasonCode.LOW_QUALITY: "Low quality",
+    ReasonCode.NOT_THIS_PRODUCT: "Not this product",
+    ReasonCode.COPYRIGHT: "Copyright or stolen image",
+    ReasonCode.SPAM: "Spam",
+    ReasonCode.OTHER: "Other (note required)",
+}
+MAX_NOTE: Final = 500
+
+
+def rejection_reason(code: ReasonCode, note: str = "") -> str:
+    """The status reason recorded for a moderator's rejection: "code" or "code: note"."""
+    note = " ".join(note.split())
+    return f"{code}: {note}" if note else str(code)
+
+
+def reason_code(status_reason: str | None) -> ReasonCode | None:
+    """The reason code a `rejection_reason` text starts with, if it is one."""
+    head = (status_reason or "").partition(":")[0].strip()
+    try:
+        return ReasonCode(head)
+    except ValueError:
+        return None
+
+
+def moderator_actor(username: str) -> str:
+    """How a moderator's decisions are signed in the audit trail."""
+    return f"moderator:{username}"
+
+
+def scanner_actor(model_version: str | None) -> str:
+    """How the scanner's decisions are signed: with the model version that made them."""
+    return f"scanner:{model_version}" if model_version else "scanner"

@@ -1,0 +1,56 @@
+"""One submission's whole story (details, scan, audit trail), and the audit trail as CSV."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from photogate.domain.moderation import REASON_LABELS
+from photogate.domain.submission import Status
+from photogate.entrypoints.web.console.auth import AdminResource, ModeratorPage
+from photogate.entrypoints.web.console.errors import Refused
+from photogate.entrypoints.web.console.rendering import render
+from photogate.entrypoints.web.deps import ServicesDep
+from photogate.moderation.audit_export import audit_csv
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/submissions/{submission_id}")
+async def submission_page(
+    request: Request, submission_id: str, staff: ModeratorPage, services: ServicesDep
+) -> HTMLResponse:
+    """Everything about one submission, every state change it went through, and its actions."""
+    catalog = services.ports.catalog
+    submission = await catalog.get_submission(submission_id)
+    if submission is None:
+        raise Refused(404, "There is no submission with this id.")
+    product = await catalog.get_product(submission.sku)
+    context = {
+        "s": submission,
+        "product_name": product.name if product else submission.sku,
+        "trail": await catalog.audit_trail(submission_id),
+        "photo": await catalog.get_photo(submission_id),
+        "reasons": REASON_LABELS,
+        "in_review": submission.status is Status.NEEDS_REVIEW,
+        "published": submission.status is Status.APPROVED,
+    }
+    return render(request, "submission.html", context, staff=staff)
+
+
+@router.get("/audit.csv")
+async def audit_export(staff: AdminResource, services: ServicesDep) -> StreamingResponse:
+    """Every recorded state change, oldest first, streamed as CSV (admins only)."""
+    headers = {
+        "Content-Disposition": 'attachment; filename="photogate-audit.csv"',
+        "Cache-Control": "no-store",
+    }
+    chunks = _encoded(audit_csv(services.ports.catalog))
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+async def _encoded(chunks: AsyncIterator[str]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield chunk.encode()

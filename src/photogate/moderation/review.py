@@ -1,0 +1,105 @@
+"""Use cases: a moderator approves a photo in review (the scanner's publish path) or rejects it."""
+
+from __future__ import annotations
+
+from photogate.clock import Clock, utcnow
+from photogate.domain.catalog import EmailRecord, OutboxMessage
+from photogate.domain.moderation import MAX_NOTE, ReasonCode, moderator_actor, rejection_reason
+from photogate.domain.submission import Status, Submission, new_id
+from photogate.errors import BlobNotFound, InputError, NotFound
+from photogate.messages import NOTIFY_QUEUE, thank_request
+from photogate.notifying.compose import REJECTION
+from photogate.outbox import relay_soon
+from photogate.ports import Catalog, Container, Ports
+from photogate.publishing.publish import publish
+
+IN_REVIEW = frozenset({Status.NEEDS_REVIEW})
+
+
+async def review_queue(
+    catalog: Catalog, *, limit: int, offset: int = 0
+) -> tuple[list[Submission], int]:
+    """A page of the submissions waiting for people, oldest first, and how many there are."""
+    return await catalog.list_submissions(Status.NEEDS_REVIEW, limit=limit, offset=offset)
+
+
+async def approve_submission(
+    submission_id: str, *, moderator: str, ports: Ports, clock: Clock = utcnow
+) -> bool:
+    """Publish a photo in review exactly as an automatic approval would, thank-you included.
+
+    Returns False if it was no longer in review (another moderator settled it first).
+    """
+    submission = await _in_review(ports.catalog, submission_id)
+    if submission is None:
+        return False
+    try:
+        original = await ports.blobs.get(Container.QUARANTINE, submission.original_blob)
+    except BlobNotFound:
+        detail = "The original photo is gone, so it cannot be published. Reject it instead."
+        raise InputError("original_missing", detail, status=409) from None
+    actor = moderator_actor(moderator)
+    # The scan stays as the scanner stored it: passing None keeps it.
+    return await publish(
+        submission, original, None, ports=ports, clock=clock, actor=actor, allowed_from=IN_REVIEW
+    )
+
+
+async def reject_submission(
+    submission_id: str,
+    *,
+    moderator: str,
+    code: ReasonCode,
+    note: str = "",
+    notify: bool,
+    ports: Ports,
+) -> bool:
+    """Reject a photo in review for `code`; with `notify`, owe the customer one kind email.
+
+    A note is required for "other". Returns False if it was no longer in review.
+    """
+    reason = _reason(code, note)
+    submission = await _in_review(ports.catalog, submission_id)
+    if submission is None:
+        return False
+    actor = moderator_actor(moderator)
+    if not notify:
+        moved = await ports.catalog.transition(
+            submission.id, allowed_from=IN_REVIEW, to=Status.REJECTED, actor=actor, reason=reason
+        )
+        return moved is not None
+    return await _reject_and_tell(ports, submission, actor, reason)
+
+
+async def _reject_and_tell(ports: Ports, submission: Submission, actor: str, reason: str) -> bool:
+    email = EmailRecord(new_id(), submission.id, REJECTION, submission.email)
+    outbox = OutboxMessage(new_id(), NOTIFY_QUEUE, thank_request(email.id), submission.id)
+    moved = await ports.catalog.transition_with_email(
+        submission.id,
+        allowed_from=IN_REVIEW,
+        to=Status.REJECTED,
+        actor=actor,
+        reason=reason,
+        email=email,
+        outbox=outbox,
+    )
+    if moved:
+        await relay_soon(ports.catalog, ports.queue, outbox)
+    return moved
+
+
+def _reason(code: ReasonCode, note: str) -> str:
+    note = note.strip()
+    if code is ReasonCode.OTHER and not note:
+        detail = "Please say in the note why the photo is refused when the reason is 'other'."
+        raise InputError("note_required", detail, status=422)
+    if len(note) > MAX_NOTE:
+        raise InputError("note_too_long", f"Keep the note under {MAX_NOTE} characters.", status=422)
+    return rejection_reason(code, note)
+
+
+async def _in_review(catalog: Catalog, submission_id: str) -> Submission | None:
+    submission = await catalog.get_submission(submission_id)
+    if submission is None:
+        raise NotFound("unknown_submission", "There is no submission with this id.")
+    return submission if submission.status is Status.NEEDS_REVIEW else None

@@ -1,0 +1,41 @@
+"""Use case: take a published photo down (a complaint, a legal request); the audit keeps it."""
+
+from __future__ import annotations
+
+from photogate.domain.submission import Status
+from photogate.errors import InputError, NotFound
+from photogate.ports import Container, Ports
+from photogate.publishing.publish import public_blob_names
+
+PUBLISHED = frozenset({Status.APPROVED})
+MAX_REASON = 500
+
+
+async def take_down(submission_id: str, *, actor: str, reason: str, ports: Ports) -> bool:
+    """Delete the photo's public renditions, then unpublish it; False if it was not published.
+
+    The renditions go first, because they are what the public sees. If this stops half-way,
+    the photo's catalog row is still there, so running it again finishes the job.
+    """
+    reason = _reason(reason)
+    submission = await ports.catalog.get_submission(submission_id)
+    if submission is None:
+        raise NotFound("unknown_submission", "There is no submission with this id.")
+    if submission.status not in PUBLISHED:
+        return False
+    photo = await ports.catalog.get_photo(submission_id)
+    for name in public_blob_names(photo) if photo else []:
+        await ports.blobs.delete(Container.PUBLIC, name)
+    return await ports.catalog.unpublish(
+        submission_id, allowed_from=PUBLISHED, to=Status.TAKEN_DOWN, actor=actor, reason=reason
+    )
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        detail = "Please give a reason for the takedown (a complaint, a legal request…)."
+        raise InputError("reason_required", detail, status=422)
+    if len(reason) > MAX_REASON:
+        raise InputError("reason_too_long", f"Keep the reason under {MAX_REASON} characters.")
+    return reason

@@ -1,0 +1,228 @@
+"""Use cases: moderators approve, reject and take down; the audit records who and why."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from photogate.adapters.memory.scanner import MODEL_VERSION, scan_result
+from photogate.domain.catalog import EmailStatus
+from photogate.domain.moderation import ReasonCode
+from photogate.domain.scan import Verdict
+from photogate.domain.submission import Status
+from photogate.errors import InputError, NotFound
+from photogate.intake.accept_upload import accept_upload
+from photogate.messages import NOTIFY_QUEUE, field_of
+from photogate.moderation.audit_export import audit_csv, safe_cell
+from photogate.moderation.review import approve_submission, reject_submission, review_queue
+from photogate.moderation.takedown import take_down
+from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
+from photogate.ports import Container
+from photogate.scanning.scan_submission import ScanPolicy, scan_submission
+from photogate.settings import UploadSettings
+from tests.unit.conftest import SKU, Fakes, form, photo_file
+
+
+async def settled(
+    fakes: Fakes, policy: ScanPolicy, tmp_path: Path, verdict: Verdict, **changes: object
+) -> str:
+    """An upload the fake scanner judged `verdict`; returns its id."""
+    path, size = photo_file(tmp_path)
+    submission = await accept_upload(
+        form(**changes), path, size, ports=fakes.ports, limits=UploadSettings()
+    )
+    fakes.scanner.script(submission.id, scan_result(verdict, reasons=("unsure",), weapons=0.4))
+    await scan_submission(submission.id, ports=fakes.ports, policy=policy)
+    return submission.id
+
+
+async def status_of(fakes: Fakes, submission_id: str) -> Status:
+    submission = await fakes.catalog.get_submission(submission_id)
+    assert submission is not None
+    return submission.status
+
+
+async def last_audit(fakes: Fakes, submission_id: str) -> tuple[str, str | None]:
+    entry = (await fakes.catalog.audit_trail(submission_id))[-1]
+    return entry.actor, entry.reason
+
+
+async def test_scanner_decisions_are_signed_with_the_model_version(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """The audit names the scanner's model version for approvals and for review decisions."""
+    passed = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    unsure = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    assert (await last_audit(fakes, passed))[0] == f"scanner:{MODEL_VERSION}"
+    assert await last_audit(fakes, unsure) == (f"scanner:{MODEL_VERSION}", "unsure")
+
+
+async def test_review_queue_lists_only_photos_waiting_for_people(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """The queue holds the needs_review submissions, oldest first, and not the settled ones."""
+    first = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    second = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    waiting, total = await review_queue(fakes.catalog, limit=10)
+    assert ([s.id for s in waiting], total) == ([first, second], 2)
+
+
+async def test_approval_publishes_and_thanks_like_an_automatic_one(
+    fakes: Fakes,
+    scan_policy: ScanPolicy,
+    notify_policy: NotifyPolicy,
+    tmp_path: Path,
+) -> None:
+    """A moderator's approval writes renditions, the gallery row and one thank-you email."""
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    assert await approve_submission(sid, moderator="sam", ports=fakes.ports)
+    assert await status_of(fakes, sid) is Status.APPROVED
+    assert await last_audit(fakes, sid) == ("moderator:sam", None)
+    assert fakes.blobs.names(Container.PUBLIC)
+    assert (await fakes.catalog.list_photos(SKU, limit=5))[1] == 1
+    stored = await fakes.catalog.get_submission(sid)
+    assert stored is not None and stored.scan is not None, "the scanner's result is kept"
+    (message,) = await fakes.queue.receive(NOTIFY_QUEUE)
+    email_id = field_of(message.body, "email_id")
+    assert (
+        await thank_customer(email_id, ports=fakes.ports, policy=notify_policy) is EmailStatus.SENT
+    )
+    assert "is live" in fakes.mailer.sent[0]["Subject"]
+
+
+async def test_second_decision_on_the_same_photo_changes_nothing(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """Once one moderator decided, another's approval or rejection returns False."""
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    assert await reject_submission(
+        sid, moderator="ana", code=ReasonCode.SPAM, notify=False, ports=fakes.ports
+    )
+    assert not await approve_submission(sid, moderator="sam", ports=fakes.ports)
+    assert not await reject_submission(
+        sid, moderator="sam", code=ReasonCode.SPAM, notify=True, ports=fakes.ports
+    )
+    assert await status_of(fakes, sid) is Status.REJECTED
+    assert fakes.blobs.names(Container.PUBLIC) == []
+    assert await fakes.queue.count(NOTIFY_QUEUE) == 0
+
+
+async def test_an_automatically_approved_photo_is_not_reviewable(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """Approving outside needs_review returns False; an unknown id is NotFound."""
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    assert not await approve_submission(sid, moderator="sam", ports=fakes.ports)
+    with pytest.raises(NotFound):
+        await approve_submission("nope", moderator="sam", ports=fakes.ports)
+
+
+async def test_rejection_records_code_and_note_and_needs_a_note_for_other(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """The reason is "code: note"; "other" without a note is refused before anything changes."""
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    with pytest.raises(InputError) as refused:
+        await reject_submission(
+            sid, moderator="sam", code=ReasonCode.OTHER, note="  ", notify=False, ports=fakes.ports
+        )
+    assert refused.value.code == "note_required"
+    assert await status_of(fakes, sid) is Status.NEEDS_REVIEW
+    assert await reject_submission(
+        sid,
+        moderator="sam",
+        code=ReasonCode.PERSONAL_DATA,
+        note="licence plate\n visible",
+        notify=False,
+        ports=fakes.ports,
+    )
+    assert await last_audit(fakes, sid) == ("moderator:sam", "personal_data: licence plate visible")
+
+
+async def test_rejection_email_is_kind_sent_once_and_hides_the_note(
+    fakes: Fakes,
+    scan_policy: ScanPolicy,
+    notify_policy: NotifyPolicy,
+    tmp_path: Path,
+) -> None:
+    """With notify on, one "rejection" email is queued; it explains the code, not the note."""
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    assert await reject_submission(
+        sid,
+        moderator="sam",
+        code=ReasonCode.LOW_QUALITY,
+        note="internal: blurry mess",
+        notify=True,
+        ports=fakes.ports,
+    )
+    (message,) = await fakes.queue.receive(NOTIFY_QUEUE)
+    email_id = field_of(message.body, "email_id")
+    email = await fakes.catalog.get_email(email_id)
+    assert email is not None and (email.kind, email.to) == ("rejection", "kim@example.com")
+    await thank_customer(email_id, ports=fakes.ports, policy=notify_policy)
+    await thank_customer(email_id, ports=fakes.ports, policy=notify_policy)
+    (sent,) = fakes.mailer.sent
+    body = sent.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert sent["Subject"] == "About your photo of Trail Tent 2P"
+    assert "too small, dark or blurry" in text
+    assert "blurry mess" not in text
+
+
+async def test_takedown_deletes_renditions_hides_the_photo_and_audits(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A takedown empties the public container, the gallery and the counts, with the reason."""
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    assert fakes.blobs.names(Container.PUBLIC)
+    assert await take_down(sid, actor="moderator:sam", reason=" legal  request ", ports=fakes.ports)
+    assert fakes.blobs.names(Container.PUBLIC) == []
+    assert await fakes.catalog.get_photo(sid) is None
+    assert await fakes.catalog.photo_counts() == {}
+    assert await status_of(fakes, sid) is Status.TAKEN_DOWN
+    assert await last_audit(fakes, sid) == ("moderator:sam", "legal request")
+    assert not await take_down(sid, actor="moderator:sam", reason="again", ports=fakes.ports)
+
+
+async def test_takedown_needs_a_reason_and_a_published_photo(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """No reason is refused; a photo in review is not taken down; an unknown id is NotFound."""
+    published = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    in_review = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    with pytest.raises(InputError):
+        await take_down(published, actor="x", reason="  ", ports=fakes.ports)
+    assert not await take_down(in_review, actor="x", reason="why", ports=fakes.ports)
+    with pytest.raises(NotFound):
+        await take_down("nope", actor="x", reason="why", ports=fakes.ports)
+    assert await status_of(fakes, published) is Status.APPROVED
+
+
+async def test_audit_csv_has_every_entry_and_defuses_formulas(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """The export lists every state change across pages; a formula in a reason is quoted."""
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    await take_down(sid, actor="moderator:sam", reason="=HYPERLINK(1)", ports=fakes.ports)
+    text = "".join([chunk async for chunk in audit_csv(fakes.catalog, batch=2)])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["seq", "at", "submission_id", "from_status", "to_status", "actor", "reason"]
+    trail = await fakes.catalog.audit_trail(sid)
+    assert [row[4] for row in rows[1:]] == [str(e.to_status) for e in trail]
+    assert rows[-1][5:] == ["moderator:sam", "'=HYPERLINK(1)"]
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_cells_a_spreadsheet_would_run_are_prefixed(cell: str) -> None:
+    """Every formula-starting character gets a leading quote."""
+    assert safe_cell(cell) == "'" + cell
+
+
+def test_ordinary_cells_are_left_alone() -> None:
+    """Text that cannot start a formula is exported as it is."""
+    assert safe_cell("spam: sold 1+1 = 2") == "spam: sold 1+1 = 2"

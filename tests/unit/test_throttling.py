@@ -1,0 +1,86 @@
+"""Rate limits: uploads per client and per email and product, counted in the catalog."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from photogate.adapters.memory.catalog import InMemoryCatalog
+from photogate.errors import RateLimited
+from photogate.intake.limits import UploadLimits, check_client, check_email, count_upload
+from photogate.settings import UploadSettings
+from photogate.throttling import Limit, in_words, limit_key, record, retry_after
+
+T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
+
+
+async def test_a_key_is_refused_at_its_limit_until_the_oldest_event_ages_out() -> None:
+    """After N events in the window the wait is until the oldest leaves it; other keys are free."""
+    catalog, limit = InMemoryCatalog(), Limit("b", 2, timedelta(minutes=10))
+    await record(catalog, limit, "k", T0)
+    assert await retry_after(catalog, limit, "k", T0) is None
+    await record(catalog, limit, "k", T0 + timedelta(minutes=4))
+    now = T0 + timedelta(minutes=5)
+    assert await retry_after(catalog, limit, "k", now) == 300
+    assert await retry_after(catalog, limit, "other", now) is None
+    assert await retry_after(catalog, limit, "k", T0 + timedelta(minutes=10, seconds=1)) is None
+
+
+async def test_a_limit_of_zero_counts_and_refuses_nothing() -> None:
+    """max_events 0 turns the limit off: nothing is stored, nothing refused."""
+    catalog, limit = InMemoryCatalog(), Limit("b", 0, timedelta(hours=1))
+    await record(catalog, limit, "k", T0)
+    assert await catalog.count_rate_events("b", "k", since=T0) == (0, None)
+    assert await retry_after(catalog, limit, "k", T0) is None
+
+
+async def test_upload_limits_speak_plainly_and_carry_retry_after() -> None:
+    """The 21st photo an hour from one address, or the 6th of a product a day, is a 429."""
+    catalog = InMemoryCatalog()
+    limits = UploadLimits.from_settings(UploadSettings())
+    for minute in range(20):
+        at = T0 + timedelta(minutes=minute)
+        await count_upload(
+            catalog, limits, "203.0.113.7", email=f"u{minute}@x.example", sku="S", now=at
+        )
+    with pytest.raises(RateLimited) as by_client:
+        await check_client(catalog, limits, "203.0.113.7", T0 + timedelta(minutes=30))
+    assert by_client.value.status == 429
+    assert by_client.value.retry_after == 30 * 60
+    assert "Please wait about 30 minutes" in by_client.value.detail
+    await check_client(catalog, limits, "198.51.100.1", T0 + timedelta(minutes=30))
+
+
+async def test_the_email_limit_is_per_product_and_ignores_case() -> None:
+    """Five photos of one product by one address; a sixth is refused, another product is fine."""
+    catalog = InMemoryCatalog()
+    limits = UploadLimits.from_settings(UploadSettings(per_ip_per_hour=0))
+    for n in range(5):
+        await count_upload(catalog, limits, f"10.0.0.{n}", email="Kim@X.example", sku="S", now=T0)
+    with pytest.raises(RateLimited) as refused:
+        await check_email(catalog, limits, " kim@x.example", "S", T0 + timedelta(hours=1))
+    assert "already sent 5 photos of this product today" in refused.value.detail
+    assert "about 23 hours" in refused.value.detail
+    await check_email(catalog, limits, "kim@x.example", "OTHER", T0)
+
+
+def test_keys_are_one_way_and_distinct() -> None:
+    """A key reveals neither the address nor the email, and different parts differ."""
+    key = limit_key("kim@x.example", "S")
+    assert "kim" not in key and len(key) == 32
+    assert key != limit_key("kim@x.example", "T") != limit_key("kim@x.exampleS")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (1, "about a minute"),
+        (61, "about 2 minutes"),
+        (89 * 60, "about 89 minutes"),
+        (5400, "about 2 hours"),
+    ],
+)
+def test_waits_are_said_as_a_person_would(seconds: float, words: str) -> None:
+    """Seconds become minutes, and hours past an hour and a half."""
+    assert in_words(seconds) == words
