@@ -74,15 +74,21 @@ class FilesystemBlobStore:
 
 def _put_file(path: Path, data: bytes, mode: int) -> None:
     for attempt in range(1, _PUT_ATTEMPTS + 1):
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, data, mode=mode)
-        except FileNotFoundError:
-            # A concurrent delete pruned the (then empty) folder between mkdir and the write.
-            if attempt == _PUT_ATTEMPTS:
+        except (FileNotFoundError, FileExistsError):
+            # A concurrent delete pruned the (then empty) folder between mkdir and the write, or
+            # inside mkdir itself (it saw the folder, then could not find it as a directory).
+            if attempt == _PUT_ATTEMPTS or _file_in_the_way(path.parent):
                 raise
         else:
             return
+
+
+def _file_in_the_way(folder: Path) -> bool:
+    """Whether a file (not a pruned folder) sits where one of the blob's folders belongs."""
+    return any(ancestor.is_file() for ancestor in (folder, *folder.parents))
 
 
 def _remove_file(path: Path, container_folder: Path) -> None:
