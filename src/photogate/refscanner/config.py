@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from photogate.refscanner.faults import FaultConfig
 
 
 @dataclass(frozen=True)
@@ -10,7 +12,8 @@ class RefScannerConfig:
     """Start-up settings of the reference scanner; capacity can change later via the admin API.
 
     `slots` scans run at once, each taking at least `latency_s`; an empty `api_key` turns
-    authentication off; `unavailable` starts it answering 503 (as during a redeploy).
+    authentication off; `unavailable` starts it answering 503 (as during a redeploy);
+    `faults` injects errors, resets, hangs and slow answers (off by default; see faults.py).
     """
 
     slots: int = 8
@@ -20,6 +23,7 @@ class RefScannerConfig:
     model_version: str = "refscanner-1.0"
     nudity: bool = False
     unavailable: bool = False
+    faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
         if self.slots < 0:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from photogate.refscanner.capacity import Capacity
 from photogate.refscanner.config import RefScannerConfig
 from photogate.refscanner.decoding import decode
+from photogate.refscanner.faults import Faults
 from photogate.refscanner.nudity import NudeNetCheck
 from photogate.refscanner.refusal import Refusal
 from photogate.refscanner.results import ResultStore, ScanBody
@@ -16,7 +17,7 @@ from photogate.refscanner.rules import Judgement, NudityScore, judge
 
 
 class RefScanner:
-    """One running reference scanner: its capacity, stored results and rules."""
+    """One running reference scanner: its capacity, stored results, rules and injected faults."""
 
     def __init__(self, config: RefScannerConfig) -> None:
         self.config = config
@@ -27,6 +28,7 @@ class RefScanner:
             unavailable=config.unavailable,
         )
         self.results = ResultStore()
+        self.faults = Faults(config.faults)
         # Loaded at start-up so a missing NudeNet fails the start, not the first scan.
         self._nudity: NudityScore | None = NudeNetCheck() if config.nudity else None
 
