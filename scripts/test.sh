@@ -86,8 +86,8 @@ elif [ -x node_modules/.bin/azurite ]; then
 fi
 
 echo "==> ruff"
-.venv/bin/ruff check src tests benchmarks 2>/dev/null || .venv/bin/ruff check src tests
-.venv/bin/ruff format --check src tests
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
 echo "==> mypy (strict)"
 .venv/bin/mypy
 echo "==> pytest"

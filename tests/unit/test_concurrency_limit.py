@@ -204,3 +204,12 @@ def test_after_a_capacity_drop_probes_keep_coming_every_interval(clock: Clock) -
         probes.append(round(clock.now - started))
         overshoot(limit, clock)
     assert probes == [10, 10, 10]
+
+
+def test_only_a_call_above_the_known_ceiling_is_a_probe(clock: Clock) -> None:
+    """Calls are probes only once a ceiling is known and they go above it."""
+    fresh = make(clock, initial=4)
+    assert not fresh.started(4).probe
+    limit = at_ceiling(clock)
+    assert not limit.started(8).probe
+    assert limit.started(9).probe

@@ -11,7 +11,7 @@ import pytest
 from photogate.adapters.memory.scanner import InMemoryScanner, scan_result
 from photogate.domain.scan import ScanResult
 from photogate.errors import ScanInputRejected, ScannerBusy, ScannerUnavailable, Throttled
-from photogate.scanning.concurrency_limit import ConcurrencyLimit
+from photogate.scanning.concurrency_limit import ConcurrencyLimit, LimitTuning
 from photogate.scanning.limiter import AdaptiveLimiter, AdaptiveScanner, limiter_for
 from photogate.scanning.token_bucket import TokenBucket
 from photogate.settings import ScannerSettings
@@ -77,6 +77,25 @@ async def test_a_503_with_retry_after_pauses_every_caller_too() -> None:
     scanner = AdaptiveScanner(inner, limiter(initial=1, maximum=1))
     await scan_many(scanner, 3)
     assert min(inner.starts[1:]) >= inner.starts[0] + 0.2
+
+
+async def test_a_429_to_a_probe_above_the_ceiling_pauses_no_one() -> None:
+    """A refused probe only drops the limit back to the ceiling; the next call starts at once."""
+    eager = LimitTuning(probe_interval_s=1e-9)  # probe at the first success after a refusal
+    gate = AdaptiveLimiter(ConcurrencyLimit(initial=2, maximum=4, tuning=eager))
+    with contextlib.suppress(ScannerBusy):  # two in flight, one refused: the ceiling is 1
+        async with gate.call(), gate.call():
+            raise ScannerBusy("429", retry_after=None)
+    async with gate.call():  # a success at the ceiling: the next step probes above it
+        pass
+    assert (gate.snapshot().ceiling, gate.snapshot().limit) == (1, 2)
+    async with gate.call():
+        with pytest.raises(ScannerBusy):
+            async with gate.call():  # the second call in flight: a probe, refused
+                raise ScannerBusy("429", retry_after=30)
+    assert gate.snapshot().paused_for_s == 0
+    async with asyncio.timeout(0.5), gate.call():
+        pass
 
 
 async def test_a_pause_longer_than_patience_gives_the_work_back_at_once() -> None:

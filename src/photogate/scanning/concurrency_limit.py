@@ -23,11 +23,10 @@ queues instead of refusing).
   (The wait keeps a probe from mistaking the slots of another process, paused by its own
   Retry-After, for new capacity.) A failed probe doubles the wait (up to 4x), except after a
   drop below the ceiling: capacity that was there minutes ago may come back (a redeploy ends),
-  so until the ceiling is back up, probes come every interval. Probing is rare on purpose: a
-  429's Retry-After
-  stops every call of this process for that long, so a failed probe costs about Retry-After
-  of this process's throughput; the probe interval trades utilization (about 1 - RA/interval)
-  against how soon added capacity is noticed.
+  so until the ceiling is back up, probes come every interval. A probe's 429 pauses no other
+  call (limiter.py): it only says the extra capacity is not there yet, so a failed probe costs
+  one refused call, not a Retry-After of this process's throughput; the probe interval trades
+  those refusals (one per interval at most) against how soon added capacity is noticed.
 
 Several processes, each with its own limit and no coordination, converge near the scanner's
 capacity together: their sum only grows while no one is refused, and every refusal shrinks the
@@ -65,13 +64,15 @@ class LimitTuning:
 
 @dataclass(frozen=True)
 class CallStart:
-    """When a call started, how many were in flight then (itself included), and whether that
-    filled the limit (only such calls prove the limit, not the work, was the bound).
+    """When a call started, how many were in flight then (itself included), whether that
+    filled the limit (only such calls prove the limit, not the work, was the bound), and
+    whether it went above the known ceiling (a probe for more capacity).
     """
 
     started_at: float
     concurrency: int
     saturated: bool
+    probe: bool = False
 
 
 class ConcurrencyLimit:
@@ -113,7 +114,8 @@ class ConcurrencyLimit:
 
     def started(self, in_flight: int) -> CallStart:
         """Record a call starting with `in_flight` calls in flight, itself included."""
-        return CallStart(self._clock(), in_flight, in_flight >= self.limit)
+        probe = self._ceiling is not None and in_flight > self._ceiling
+        return CallStart(self._clock(), in_flight, in_flight >= self.limit, probe)
 
     def succeeded(self, call: CallStart) -> None:
         """A call answered; grow if the limit was the bound, shrink if latency is rising."""

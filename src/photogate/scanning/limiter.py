@@ -128,7 +128,8 @@ class AdaptiveLimiter:
         """Hold a slot for one scanner call and learn from how it ends.
 
         Waits for the pause to lift, a slot and a token; raises Throttled instead when that
-        would take longer than its patience. A 429 or 503 with Retry-After pauses every caller.
+        would take longer than its patience. A 429 or 503 with Retry-After pauses every caller,
+        except a 429 to a probe above the known ceiling.
         """
         start = await self._acquire()
         try:
@@ -136,7 +137,11 @@ class AdaptiveLimiter:
         except Throttled as exc:
             self._limit.throttled(start, self._in_flight, exc.retry_after)
             self._throttled += 1
-            self._pause_for(exc.retry_after)
+            # A refused probe means only "no more capacity yet": the limit is back at the
+            # ceiling, and the refused message waits out Retry-After on its own (the consumer
+            # puts it back with that delay). Pausing everyone would cost Retry-After x capacity.
+            if not start.probe:
+                self._pause_for(exc.retry_after)
             raise
         except ScannerUnavailable as exc:
             self._limit.failed(start)

@@ -7,9 +7,12 @@ import contextlib
 import logging
 
 from photogate.bootstrap import Services
+from photogate.intake.direct_upload import settle_abandoned_uploads
 from photogate.outbox import relay_outbox
 from photogate.recovery.reconcile import ReconcilePolicy, reconcile
+from photogate.retention import RetentionPolicy, purge
 from photogate.worker.consumer import QueueConsumer
+from photogate.worker.limiter_trace import trace_limiter
 from photogate.worker.routes import notify_route, scan_route
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,12 @@ async def run_worker(
     jobs = [consumer.run(stop) for consumer in consumers]
     if scans:
         jobs.append(_reconcile_loop(services, stop))
+        if services.settings.privacy.purge_every_s > 0:
+            jobs.append(_purge_loop(services, stop))
+    trace = services.settings.scanner.limiter_trace_path
+    if scans and trace is not None and services.scan_limiter is not None:
+        every_s = services.settings.scanner.limiter_trace_every_s
+        jobs.append(trace_limiter(services.scan_limiter, trace, stop, every_s=every_s))
     await asyncio.gather(*jobs, _relay_loop(services, stop))
 
 
@@ -46,14 +55,31 @@ async def _relay_loop(services: Services, stop: asyncio.Event) -> None:
 
 
 async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
-    """Re-queues submissions that lost their scan message (see photogate.recovery.reconcile)."""
+    """Re-queues submissions that lost their scan message (see photogate.recovery.reconcile)
+    and settles direct uploads whose grant ran out (see photogate.intake.direct_upload).
+    """
     settings = services.settings.queue
     policy = ReconcilePolicy(after_s=settings.reconcile_after_s)
     while not await _stopped_within(stop, settings.reconcile_every_s):
         try:
             await reconcile(ports=services.ports, policy=policy)
+            await settle_abandoned_uploads(services)
         except Exception:
             log.warning("reconciling failed; trying again later", exc_info=True)
+
+
+async def _purge_loop(services: Services, stop: asyncio.Event) -> None:
+    """Deletes the originals retention allows to go (see photogate.retention)."""
+    privacy = services.settings.privacy
+    policy = RetentionPolicy.from_settings(privacy)
+    while not await _stopped_within(stop, privacy.purge_every_s):
+        try:
+            report = await purge(services, policy)
+        except Exception:
+            log.warning("the retention purge failed; trying again later", exc_info=True)
+            continue
+        if report.count:
+            log.info("retention purge deleted %d original(s)", report.count)
 
 
 async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:

@@ -1,0 +1,151 @@
+"""Upload accept throughput with full validation: `photogate web` (embedded default) must accept at
+least 0.5 x the uploads per second of a bare Starlette route that only parses the same multipart
+body and writes the file to disk (benchmarks/_bare_upload.py), both served by uvicorn on
+loopback and sent the same bodies by the same clients, in the same run.
+
+    python -m benchmarks.accept_throughput [--quick] [--json PATH]
+
+The two servers take turns (several rounds) so that noise from other processes on the machine
+falls on both alike. The per-IP and per-email upload limits are off for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+
+from benchmarks._harness import child, free_port, healthy, verdict, wait_for, write_json
+from benchmarks._stack import Workspace, web, workspace
+from benchmarks._uploads import Sent, send_uploads
+
+TARGET = 0.5
+WARM_UP = 10
+SERVERS = ("bare", "photogate")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Uploads per server per round, rounds, and concurrent clients."""
+
+    uploads: int = 200
+    rounds: int = 3
+    clients: int = 4
+
+
+@dataclass
+class Tally:
+    """One server's totals over the rounds."""
+
+    accepted: int = 0
+    refused: int = 0
+    elapsed_s: float = 0.0
+
+    def add(self, sent: Sent) -> None:
+        """Count one round."""
+        self.accepted += sent.accepted
+        self.refused += sum(sent.refused.values())
+        self.elapsed_s += sent.elapsed_s
+
+    @property
+    def per_s(self) -> float:
+        """Accepted uploads per second over every round."""
+        return self.accepted / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+def run(plan: Plan, console: Console | None = None) -> dict[str, Any]:
+    """Serve both apps, send each the same uploads in turns, and return the figures."""
+    tallies = {name: Tally() for name in SERVERS}
+    with workspace() as space, _servers(space) as urls:
+        for name in SERVERS:
+            asyncio.run(send_uploads(urls[name], WARM_UP, plan.clients, first=-WARM_UP))
+        with Progress(console=console, transient=True, disable=console is None) as progress:
+            task = progress.add_task("uploads", total=plan.uploads * plan.rounds * len(SERVERS))
+            for round_number in range(plan.rounds):
+                for name in SERVERS:
+                    first = round_number * plan.uploads
+                    sent = asyncio.run(
+                        send_uploads(urls[name], plan.uploads, plan.clients, first=first)
+                    )
+                    tallies[name].add(sent)
+                    progress.advance(task, plan.uploads)
+    return figures(plan, tallies)
+
+
+def figures(plan: Plan, tallies: dict[str, Tally]) -> dict[str, Any]:
+    """Each server's uploads per second, the ratio photogate / bare, and the verdict."""
+    ratio = tallies["photogate"].per_s / tallies["bare"].per_s
+    servers = {name: {**asdict(t), "per_s": t.per_s} for name, t in tallies.items()}
+    return {
+        "plan": asdict(plan),
+        **servers,
+        "ratio": ratio,
+        "target": TARGET,
+        "passed": ratio >= TARGET,
+    }
+
+
+@contextmanager
+def _servers(space: Workspace) -> Iterator[dict[str, str]]:
+    with ExitStack() as stack:
+        urls = {"photogate": stack.enter_context(web(space))}
+        urls["bare"] = stack.enter_context(_bare(space))
+        yield urls
+
+
+@contextmanager
+def _bare(space: Workspace) -> Iterator[str]:
+    port = free_port()
+    args = ["--port", str(port), "--dir", str(space.root / "bare-files")]
+    with child("benchmarks._bare_upload", args, {}, space.log("bare")):
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: healthy(f"{url}/healthz"), "the bare app answering /healthz")
+        yield url
+
+
+def print_figures(result: dict[str, Any], console: Console) -> None:
+    """Both servers' uploads per second, the ratio and PASS/FAIL."""
+    for name in SERVERS:
+        tally = result[name]
+        console.print(
+            f"{name:>9}: {tally['accepted']} accepted ({tally['refused']} refused) in "
+            f"{tally['elapsed_s']:.1f} s = {tally['per_s']:.1f} uploads/s"
+        )
+    console.print(
+        f"throughput ratio photogate/bare = {result['ratio']:.2f} (target >= {TARGET}): "
+        f"{verdict(result['passed'])}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark from the command line; exit status 1 if the target is missed."""
+    args = _parser().parse_args(argv)
+    default = Plan(uploads=60, rounds=2) if args.quick else Plan()
+    plan = Plan(args.uploads or default.uploads, args.rounds or default.rounds, args.clients)
+    console = Console()
+    result = run(plan, console)
+    print_figures(result, console)
+    write_json(args.json, result)
+    return 0 if result["passed"] else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.accept_throughput")
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 60 uploads (< 60 s)")
+    parser.add_argument("--uploads", type=int, default=0, help="uploads per server per round (200)")
+    parser.add_argument("--rounds", type=int, default=0, help="rounds, servers taking turns (3)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients (4)")
+    parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The designs the load-leveling benchmark compares, besides photogate's own worker."""
