@@ -98,7 +98,7 @@ param emailDataLocation string = 'United States'
 @description('Display name in the From header of the thank-you emails.')
 param senderDisplayName string = 'Tailwind Traders'
 
-@description('Name of the Event Grid-triggered function in function_app.py. Empty until the code is published: Azure checks the function exists.')
+@description('Name of the Event Grid-triggered function in function_app.py: blob_created. Empty until the code is published: Azure checks the function exists.')
 param blobCreatedFunctionName string = ''
 
 @description('Email address told when a message lands on a poison queue. Empty: no alert.')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -11,9 +12,11 @@ from azure.storage.blob.aio import BlobClient, BlobServiceClient, ContainerClien
 
 from photogate.adapters.azure_auth import blob_service_client, storage_credential
 from photogate.adapters.azure_errors import error_code, storage_errors
+from photogate.adapters.azure_upload_grants import SasSigner, allow_browser_uploads
 from photogate.adapters.blob_names import blob_url, check_blob_name
+from photogate.clock import Clock, utcnow
 from photogate.errors import BlobNotFound, ConfigError
-from photogate.ports.blobs import Container
+from photogate.ports.blobs import Container, UploadGrant
 from photogate.settings import AzureSettings
 
 # Azure's rule for container names: 3-63 lowercase letters, digits and single hyphens,
@@ -27,6 +30,8 @@ class AzureBlobStore:
     Quarantine never allows anonymous access; public allows anonymous reads of single blobs
     (never listing) unless `public_access` is off, for a CDN that reads a private origin.
     Browsers get `public_base_url`/name, by default the public container's own URL.
+    It also grants direct uploads (DirectUploads): a create-only SAS for one quarantine blob;
+    `clock` dates those grants, and `cors_origins` are let through CORS to use them.
     """
 
     def __init__(
@@ -37,6 +42,8 @@ class AzureBlobStore:
         public_base_url: str = "",
         public_access: bool = True,
         credential: AsyncTokenCredential | None = None,
+        cors_origins: list[str] | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self._service = service
         self._containers = {
@@ -46,6 +53,9 @@ class AzureBlobStore:
         self._public_base_url = public_base_url or self._containers[Container.PUBLIC].url
         self._public_access = public_access
         self._credential = credential
+        self._cors_origins = list(cors_origins or [])
+        self._signer = SasSigner(service, clock)
+        self._ready_for_uploads = False
 
     @classmethod
     def from_settings(cls, settings: AzureSettings) -> AzureBlobStore:
@@ -57,6 +67,7 @@ class AzureBlobStore:
             public_base_url=settings.public_base_url,
             public_access=settings.public_access,
             credential=credential,
+            cors_origins=settings.cors_origins,
         )
 
     async def ensure_containers(self) -> None:
@@ -104,6 +115,30 @@ class AzureBlobStore:
                 await blob.delete_blob(delete_snapshots="include")
             except ResourceNotFoundError:
                 return
+
+    async def grant_upload(self, name: str, expires_in: timedelta) -> UploadGrant:
+        """A create-only SAS URL for quarantine blob `name`, valid for at most 10 minutes."""
+        if not self._ready_for_uploads:
+            # The browser's PUT is the container's first write: it must exist already.
+            await self.ensure_containers()
+            if self._cors_origins:
+                await allow_browser_uploads(self._service, self._cors_origins)
+            self._ready_for_uploads = True
+        return await self._signer.grant(self._blob(Container.QUARANTINE, name), expires_in)
+
+    async def stored_size(self, name: str) -> int | None:
+        """The size of quarantine blob `name` from its properties, or None if it is not there."""
+        blob = self._blob(Container.QUARANTINE, name)
+        with storage_errors(f"read the properties of blob {name!r}"):
+            try:
+                properties = await blob.get_blob_properties()
+            except ResourceNotFoundError:
+                return None
+        return int(properties.size)
+
+    def upload_origin(self) -> str:
+        """The blob endpoint's origin, for the pages' Content-Security-Policy connect-src."""
+        return self._signer.origin()
 
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`: a CDN's URL, or the public container's own."""

@@ -111,6 +111,18 @@ class AzureStorageQueue:
             properties = await client.get_queue_properties()
         return properties.approximate_message_count or 0
 
+    async def peek(self, queue: str, *, max_messages: int = 1) -> list[QueueMessage]:
+        """Up to `max_messages` (at most 32) visible messages, oldest first, left as they are.
+
+        A peeked message has no pop receipt (""), so it cannot be deleted or updated.
+        """
+        if max_messages < 1:
+            return []
+        client = await self._queue(queue)
+        with storage_errors(f"peek at queue {client.queue_name}"):
+            peeked = await client.peek_messages(max_messages=min(max_messages, _MAX_PER_REQUEST))
+        return [_received(message) for message in peeked]
+
     async def aclose(self) -> None:
         """Close the HTTP connections and the credential."""
         await self._service.close()
@@ -165,7 +177,7 @@ def _received(message: AzureMessage) -> QueueMessage:
     return QueueMessage(
         id=str(message.id),
         body=message.content or "",
-        pop_receipt=str(message.pop_receipt),
+        pop_receipt=message.pop_receipt or "",  # a peeked message has none
         dequeue_count=message.dequeue_count or 0,
         inserted_at=_utc(message.inserted_on),
     )

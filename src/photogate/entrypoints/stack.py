@@ -39,7 +39,11 @@ def _prepare(settings: Settings) -> None:
 
 
 def _child_env(settings: Settings, port: int, scanner: bool, scanner_port: int) -> dict[str, str]:
-    env = {"PHOTOGATE_DATA_DIR": str(settings.data_dir.resolve())}
+    # The backend too, as `up --backend` may have chosen it rather than the environment.
+    env = {
+        "PHOTOGATE_DATA_DIR": str(settings.data_dir.resolve()),
+        "PHOTOGATE_BACKEND": settings.backend,
+    }
     if not settings.web.public_base_url:
         env["PHOTOGATE_WEB__PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     if scanner:

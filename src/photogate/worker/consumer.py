@@ -115,9 +115,7 @@ class QueueConsumer:
 
     def throttle_delay(self, throttles: int) -> float:
         """Delay for a throttled message without Retry-After: exponential, never near zero."""
-        base, cap = self._settings.backoff_base_s, self._settings.backoff_max_s
-        delay = min(cap, base * 2.0 ** (min(throttles, 30) - 1))
-        return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not crypto
+        return throttle_delay(self._settings, throttles)
 
     def _room(self) -> int:
         free = self._route.max_in_flight - len(self._tasks)
@@ -238,6 +236,15 @@ class QueueConsumer:
             await self._queue.delete(self._route.queue, message)
         except ReceiptExpired:
             log.info("message %s was redelivered meanwhile; its new owner settles it", message.id)
+
+
+def throttle_delay(settings: QueueSettings, throttles: int) -> float:
+    """Delay for a message throttled `throttles` times without Retry-After: exponential, jittered,
+    never near zero (shared with the Azure Functions queue triggers).
+    """
+    base, cap = settings.backoff_base_s, settings.backoff_max_s
+    delay = min(cap, base * 2.0 ** (min(throttles, 30) - 1))
+    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not crypto
 
 
 async def _first_of(waits: list[Coroutine[Any, Any, object]], *, seconds: float) -> None:

@@ -34,8 +34,11 @@
     display_name_required: ["display_name", "Please enter the name to show with your photo."],
     display_name_too_long: ["display_name", "That name is too long. Please shorten it."],
     caption_too_long: ["caption", "The caption is too long. Please shorten it to " + maxCaption + " characters."],
-    consent_required: ["consent", "Please tick the box to allow us to show your photo."],
+    consent_required: ["consent", "Please tick the box to accept the photo licence, so we may show your photo."],
     unknown_product: [null, "This product is no longer available."],
+    already_sent: ["file", "You already sent this photo for this product. Thank you!"],
+    already_sent_by_someone_else: ["file", "This photo was already sent for this product by someone else."],
+    upload_not_arrived: [null, "Your photo did not arrive. Please try again."],
     unavailable: [null, "The shop is busy right now. Please try again in a minute."]
   };
 
@@ -88,41 +91,94 @@
   }
 
   function finish(xhr) {
-    var body = null;
-    try {
-      body = JSON.parse(xhr.responseText);
-    } catch (ignored) {
-      body = null;
-    }
-    if (xhr.status === 202 && body && body.page_url) {
-      progressText.textContent = "Uploaded. Opening your photo's status page…";
+    var body = parsed(xhr);
+    // 200: the same photo was sent before; its status page is the answer.
+    if ((xhr.status === 202 || xhr.status === 200) && body && body.page_url) {
+      progressText.textContent = body.duplicate
+        ? "You already sent this photo. Opening its status page…"
+        : "Uploaded. Opening your photo's status page…";
       window.location.assign(body.page_url);
       return;
     }
-    statusBox.hidden = true;
-    submit.disabled = false;
-    showError(body && body.error, body && body.detail);
+    failed(body && body.error, body && body.detail);
   }
 
-  function send() {
+  function failed(code, detail) {
+    statusBox.hidden = true;
+    submit.disabled = false;
+    showError(code, detail);
+  }
+
+  function lostConnection() {
+    failed(null, "The upload did not get through. Please check your connection and try again.");
+  }
+
+  // One request with progress; `done` gets the finished request.
+  function request(method, url, headers, body, done) {
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.getAttribute("action"));
-    xhr.setRequestHeader("Accept", "application/json");
+    xhr.open(method, url);
+    Object.keys(headers).forEach(function (name) {
+      xhr.setRequestHeader(name, headers[name]);
+    });
     xhr.upload.addEventListener("progress", function (event) {
       if (event.lengthComputable) {
         setProgress(Math.round((event.loaded / event.total) * 100));
       }
     });
-    xhr.addEventListener("load", function () { finish(xhr); });
-    xhr.addEventListener("error", function () {
-      statusBox.hidden = true;
-      submit.disabled = false;
-      showError(null, "The upload did not get through. Please check your connection and try again.");
+    xhr.addEventListener("load", function () { done(xhr); });
+    xhr.addEventListener("error", lostConnection);
+    xhr.send(body);
+  }
+
+  function parsed(xhr) {
+    try {
+      return JSON.parse(xhr.responseText);
+    } catch (ignored) {
+      return null;
+    }
+  }
+
+  function sendMultipart() {
+    request("POST", form.getAttribute("action"), { Accept: "application/json" }, new FormData(form), finish);
+  }
+
+  // Direct upload (valet key): ask for an upload URL, PUT the file there, then say it is sent.
+  function sendDirect(file) {
+    var fields = {
+      email: form.elements.email.value,
+      display_name: form.elements.display_name.value,
+      caption: form.elements.caption.value,
+      consent: form.elements.consent.checked,
+      size_bytes: file.size
+    };
+    var json = { Accept: "application/json", "Content-Type": "application/json" };
+    request("POST", form.getAttribute("data-direct-upload"), json, JSON.stringify(fields), function (started) {
+      var grant = parsed(started);
+      if (started.status !== 201 || !grant || !grant.upload_url) {
+        failed(grant && grant.error, grant && grant.detail);
+        return;
+      }
+      var headers = Object.assign({ "Content-Type": file.type || "application/octet-stream" }, grant.upload_headers);
+      request(grant.upload_method || "PUT", grant.upload_url, headers, file, function (put) {
+        if (put.status !== 201) {
+          lostConnection();
+          return;
+        }
+        progressText.textContent = "Checking your photo…";
+        request("POST", grant.complete_url, { Accept: "application/json" }, null, finish);
+      });
     });
+  }
+
+  function send(file) {
     setProgress(0);
     statusBox.hidden = false;
     submit.disabled = true;
-    xhr.send(new FormData(form));
+    if (form.hasAttribute("data-direct-upload")) {
+      sendDirect(file);
+    } else {
+      sendMultipart();
+    }
   }
 
   form.addEventListener("submit", function (event) {
@@ -137,7 +193,7 @@
       showError("file_too_large");
       return;
     }
-    send();
+    send(file);
   });
   fileInput.addEventListener("change", showPreview);
   caption.addEventListener("input", updateCounter);

@@ -1,0 +1,69 @@
+"""SqlCatalog's direct-upload methods: a submission recorded before its file, then completed."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict
+from typing import Protocol
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.fingerprints import insert_fingerprint
+from photogate.adapters.sql.moves import Move, apply_move
+from photogate.clock import Clock
+from photogate.domain.catalog import OutboxMessage
+from photogate.domain.fingerprint import Fingerprint
+from photogate.domain.submission import AuditEntry, Status, Submission, UploadedFile
+
+_AWAITING = frozenset({Status.AWAITING_UPLOAD})
+
+
+class Connected(Protocol):
+    """What these methods need of the SqlCatalog they are mixed into."""
+
+    _clock: Clock
+
+    def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    async def _queue(self, conn: AsyncConnection, message: OutboxMessage) -> None: ...
+
+    async def _load(self, conn: AsyncConnection, submission_id: str) -> Submission | None: ...
+
+
+class SqlUploads:
+    """Mixed into SqlCatalog."""
+
+    async def add_awaiting_upload(self: Connected, submission: Submission) -> None:
+        """Record a new submission in awaiting_upload, audited; nothing is queued yet."""
+        entry = AuditEntry(
+            submission.id, None, submission.status, "customer", None, submission.created_at
+        )
+        async with self._write() as conn:
+            await conn.execute(insert(db.submissions).values(mapping.submission_values(submission)))
+            await conn.execute(insert(db.audit_log).values(mapping.audit_values(entry)))
+
+    async def complete_upload(
+        self: Connected,
+        submission_id: str,
+        *,
+        file: UploadedFile,
+        fingerprint: Fingerprint,
+        outbox: OutboxMessage,
+        actor: str,
+    ) -> Submission | None:
+        """Record the arrived file, move awaiting_upload to received and queue `outbox`, at once."""
+        move = Move(
+            submission_id, _AWAITING, Status.RECEIVED, actor, None, self._clock(), asdict(file)
+        )
+        async with self._write() as conn:
+            if not await apply_move(conn, move):
+                return None
+            submission = await self._load(conn, submission_id)
+            if submission is None:  # cannot be: it was moved in this very transaction
+                return None
+            await insert_fingerprint(conn, submission, fingerprint)
+            await self._queue(conn, outbox)
+            return submission

@@ -1,0 +1,72 @@
+"""One queue-triggered delivery, settled as `photogate worker` settles a message.
+
+The Functions host receives, hides and deletes the message: returning deletes it, raising makes
+the host try again after host.json's visibilityTimeout and, at maxDequeueCount, move it to
+`<queue>-poison`. A throttled delivery is sent again as a fresh copy with a delay and then
+returns, so throttling counts no attempt (the copy's dequeue count starts over; worker/envelope.py
+carries the real failures along). The last allowed attempt settles the message itself, as the
+worker does, so the submission or email is marked failed with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from photogate.bootstrap import Services
+from photogate.errors import PermanentError, Throttled
+from photogate.messages import poison_queue
+from photogate.worker.consumer import Route, throttle_delay
+from photogate.worker.envelope import Envelope, open_envelope, seal
+
+log = logging.getLogger(__name__)
+
+
+async def deliver(services: Services, route: Route, body: str, dequeue_count: int) -> None:
+    """Handle one delivery of `body`; raises (for the host to retry) only on a failure that
+    is neither throttling, nor permanent, nor the last attempt.
+    """
+    envelope = open_envelope(body)
+    attempt = envelope.failures + max(1, dequeue_count)
+    max_attempts = services.settings.queue.max_attempts
+    if attempt > max_attempts:  # earlier deliveries crashed or timed out
+        reason = f"delivered {attempt - 1} times without completing"
+        await _poison(services, route, envelope, attempt - 1, reason)
+        return
+    try:
+        await route.handle(envelope.body)
+    except Throttled as exc:
+        await _put_back(services, route, envelope, attempt, exc)
+    except PermanentError as exc:
+        await _poison(services, route, envelope, attempt, str(exc))
+    except Exception as exc:
+        if attempt < max_attempts:
+            log.info("%s delivery failed (attempt %d); the host retries it", route.queue, attempt)
+            raise
+        await _poison(services, route, envelope, attempt, str(exc) or type(exc).__name__)
+
+
+async def _put_back(
+    services: Services, route: Route, envelope: Envelope, attempt: int, exc: Throttled
+) -> None:
+    """Send a delayed copy carrying the failures so far; the host then deletes the original.
+
+    If the send fails this raises, and the host's retry costs one attempt: better than a loss.
+    """
+    throttles = envelope.throttles + 1
+    delay = exc.retry_after
+    if delay is None:
+        delay = throttle_delay(services.settings.queue, throttles)
+    copy = Envelope(envelope.body, failures=attempt - 1, throttles=throttles)
+    await services.ports.queue.send(route.queue, seal(copy), delay=delay)
+    log.debug("throttled %s message back on the queue for %.1f s", route.queue, delay)
+
+
+async def _poison(
+    services: Services, route: Route, envelope: Envelope, attempts: int, reason: str
+) -> None:
+    """Record the message on the poison queue (the worker's format) and give its work up."""
+    log.error("giving up on a %s message after %d attempts: %s", route.queue, attempts, reason)
+    record = json.dumps({"body": envelope.body, "error": reason, "attempts": attempts})
+    await services.ports.queue.send(poison_queue(route.queue), record)
+    await route.on_poison(envelope.body, reason)

@@ -1,0 +1,265 @@
+"""Use case: direct upload (valet key): the browser puts the file in quarantine, intake checks it.
+
+`start_direct_upload` checks the form and the limits, records the submission as
+awaiting_upload and grants a create-only, single-blob upload URL valid for at most ten
+minutes. `complete_direct_upload` runs when the blob arrived (Event Grid's BlobCreated, or
+the browser's POST .../complete, whichever comes first; both may come): it checks the stored
+file exactly as the multipart path checks a posted one, deletes it if refused, and otherwise
+records and queues it as `accept_upload` does. `settle_abandoned_uploads` completes or fails
+those whose grant expired without either (a lost event, a closed tab).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+from photogate.clock import Clock, utcnow
+from photogate.domain.catalog import OutboxMessage
+from photogate.domain.fingerprint import Fingerprint
+from photogate.domain.submission import Status, Submission, UploadedFile, new_id
+from photogate.errors import InputError, NotFound
+from photogate.intake.fingerprint import fingerprint_bytes
+from photogate.intake.form import UploadForm, checked_form
+from photogate.intake.image_check import check_size, inspect_bytes
+from photogate.intake.limits import UploadLimits, check_client, check_email, count_upload
+from photogate.intake.repeats import refuse_repeat
+from photogate.messages import SCAN_QUEUE, scan_request
+from photogate.outbox import relay_soon
+from photogate.ports import Container, DirectUploads, UploadGrant
+from photogate.ports.blobs import MAX_GRANT_LIFETIME
+
+if TYPE_CHECKING:
+    from photogate.bootstrap import Services
+
+ACTOR: Final = "intake"
+MISSING: Final = "upload_missing"
+EXPIRES_AT: Final = "upload_expires_at"
+# A PUT that began just before its grant expired may still be arriving for a while.
+ARRIVAL_GRACE: Final = timedelta(minutes=2)
+_BLOB_NAME: Final = re.compile(r"([0-9a-f]{32})/upload")
+
+
+@dataclass(frozen=True)
+class DirectUpload:
+    """A started direct upload: the submission awaiting its file, and where to PUT the file."""
+
+    submission: Submission
+    grant: UploadGrant
+
+
+def direct_uploads(services: Services) -> DirectUploads | None:
+    """The blob store, if it grants direct uploads and PHOTOGATE_UPLOADS__DIRECT_UPLOADS is on."""
+    blobs = services.ports.blobs
+    if services.settings.uploads.direct_uploads and isinstance(blobs, DirectUploads):
+        return blobs
+    return None
+
+
+def blob_name_for(submission_id: str) -> str:
+    """The quarantine blob a direct upload of this submission is granted."""
+    return f"{submission_id}/upload"
+
+
+def submission_id_from_blob_name(name: str) -> str | None:
+    """The submission a quarantine blob name was granted to, or None for any other blob."""
+    match = _BLOB_NAME.fullmatch(name)
+    return match.group(1) if match else None
+
+
+async def start_direct_upload(
+    services: Services, form: UploadForm, *, client: str, clock: Clock = utcnow
+) -> DirectUpload:
+    """Check the form and the limits, record the submission awaiting its file, grant the upload.
+
+    Raises InputError (NotFound, RateLimited) as the multipart path does, and NotFound with
+    code direct_uploads_unavailable where the blob store cannot grant uploads.
+    """
+    grants, settings, catalog = _grants(services), services.settings.uploads, services.ports.catalog
+    form = checked_form(form, settings)
+    if await catalog.get_product(form.sku) is None:
+        raise NotFound("unknown_product", f"there is no product with SKU {form.sku!r}")
+    limits, now = UploadLimits.from_settings(settings), clock()
+    await check_client(catalog, limits, client, now)
+    await check_email(catalog, limits, form.email, form.sku, now)
+    submission_id = new_id()
+    lifetime = timedelta(seconds=settings.direct_upload_ttl_s)
+    grant = await grants.grant_upload(blob_name_for(submission_id), lifetime)
+    submission = _awaiting(submission_id, form, grant, now)
+    await catalog.add_awaiting_upload(submission)
+    await count_upload(catalog, limits, client, email=form.email, sku=form.sku, now=now)
+    return DirectUpload(submission, grant)
+
+
+async def complete_direct_upload(
+    services: Services, submission_id: str, *, clock: Clock = utcnow
+) -> Submission:
+    """Check the uploaded file and queue it, or refuse it (deleted, submission failed).
+
+    Idempotent: a submission no longer awaiting its upload is returned as it is, so a second
+    call or event queues nothing. Raises NotFound for an unknown id, and InputError
+    (upload_not_arrived, 409) while the file is not there but its grant may still bring it.
+    """
+    submission = await services.ports.catalog.get_submission(submission_id)
+    if submission is None:
+        raise NotFound("unknown_submission", "There is no upload with this id.")
+    if submission.status is not Status.AWAITING_UPLOAD:
+        await _drop_late_file(services, submission)
+        return submission
+    size = await _store(services).stored_size(submission.original_blob)
+    if size is None:
+        return await _not_arrived(services, submission, clock())
+    try:
+        file, fingerprint = await _checked_file(services, submission, size)
+    except InputError as refusal:
+        return await _refuse(services, submission, refusal)
+    return await _accept(services, submission, file, fingerprint)
+
+
+async def settle_abandoned_uploads(
+    services: Services, *, limit: int = 100, clock: Clock = utcnow
+) -> list[Submission]:
+    """Complete (or fail) the direct uploads whose grant ran out without a completion.
+
+    The worker's reconcile loop runs it; on Functions, the reconcile timer should.
+    """
+    if not isinstance(services.ports.blobs, DirectUploads):
+        return []  # no store that grants uploads, so none can be waiting
+    waiting, _ = await services.ports.catalog.list_submissions(Status.AWAITING_UPLOAD, limit=limit)
+    now = clock()
+    due = [s for s in waiting if upload_expires_at(s) + ARRIVAL_GRACE <= now]
+    return [await complete_direct_upload(services, s.id, clock=clock) for s in due]
+
+
+def upload_expires_at(submission: Submission) -> datetime:
+    """When the submission's upload grant expires (recorded in `extra` when it was granted)."""
+    recorded = submission.extra.get(EXPIRES_AT)
+    if recorded is None:
+        return submission.created_at + MAX_GRANT_LIFETIME
+    return datetime.fromisoformat(recorded)
+
+
+def _grants(services: Services) -> DirectUploads:
+    grants = direct_uploads(services)
+    if grants is None:
+        detail = "This shop takes photos at POST /api/products/{sku}/photos (multipart/form-data)."
+        raise NotFound("direct_uploads_unavailable", detail)
+    return grants
+
+
+def _store(services: Services) -> DirectUploads:
+    # Grants already given are completed even if PHOTOGATE_UPLOADS__DIRECT_UPLOADS went off.
+    blobs = services.ports.blobs
+    if not isinstance(blobs, DirectUploads):
+        raise NotFound("direct_uploads_unavailable", "This shop takes no direct uploads.")
+    return blobs
+
+
+def _awaiting(
+    submission_id: str, form: UploadForm, grant: UploadGrant, now: datetime
+) -> Submission:
+    # What the file is stays unknown until it arrives and passes; completing fills it in.
+    return Submission(
+        id=submission_id,
+        sku=form.sku,
+        email=form.email,
+        display_name=form.display_name,
+        caption=form.caption,
+        original_blob=blob_name_for(submission_id),
+        content_type="",
+        size_bytes=0,
+        width=0,
+        height=0,
+        created_at=now,
+        consent_at=now,
+        status=Status.AWAITING_UPLOAD,
+        extra={EXPIRES_AT: grant.expires_at.isoformat()},
+    )
+
+
+async def _checked_file(
+    services: Services, submission: Submission, size: int
+) -> tuple[UploadedFile, Fingerprint]:
+    limits = services.settings.uploads
+    check_size(size, limits)  # from the blob's properties: a huge file is never downloaded
+    data = await services.ports.blobs.get(Container.QUARANTINE, submission.original_blob)
+    info = await asyncio.to_thread(inspect_bytes, data, limits)
+    fingerprint = await asyncio.to_thread(fingerprint_bytes, data)
+    await refuse_repeat(services.ports.catalog, submission.sku, submission.email, fingerprint)
+    file = UploadedFile(info.content_type, len(data), info.width, info.height)
+    return file, fingerprint
+
+
+async def _not_arrived(services: Services, submission: Submission, now: datetime) -> Submission:
+    if now < upload_expires_at(submission) + ARRIVAL_GRACE:
+        detail = "Your photo has not arrived yet. Send it with the upload link, then try again."
+        raise InputError("upload_not_arrived", detail, status=409)
+    reason = f"{MISSING}: the photo did not arrive before its upload link expired"
+    return await _fail(services, submission, reason)
+
+
+async def _drop_late_file(services: Services, submission: Submission) -> None:
+    # A PUT that began before its grant expired may land after the upload was given up on.
+    if submission.status is Status.FAILED and _reason_code(submission) == MISSING:
+        await services.ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+
+
+def _reason_code(submission: Submission) -> str:
+    return (submission.status_reason or "").partition(": ")[0]
+
+
+async def _refuse(services: Services, submission: Submission, refusal: InputError) -> Submission:
+    # Refused files never stay in quarantine; the reason is the one the multipart path gives.
+    await services.ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    return await _fail(services, submission, f"{refusal.code}: {refusal.detail}")
+
+
+async def _fail(services: Services, submission: Submission, reason: str) -> Submission:
+    catalog = services.ports.catalog
+    failed = await catalog.transition(
+        submission.id,
+        allowed_from={Status.AWAITING_UPLOAD},
+        to=Status.FAILED,
+        actor=ACTOR,
+        reason=reason,
+    )
+    return failed or await catalog.get_submission(submission.id) or submission
+
+
+async def _accept(
+    services: Services, submission: Submission, file: UploadedFile, fingerprint: Fingerprint
+) -> Submission:
+    catalog, queue = services.ports.catalog, services.ports.queue
+    outbox = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(submission.id), submission.id)
+    moved = await catalog.complete_upload(
+        submission.id, file=file, fingerprint=fingerprint, outbox=outbox, actor="customer"
+    )
+    if moved is None:  # a concurrent completion (the event and the browser) got there first
+        return await catalog.get_submission(submission.id) or submission
+    await relay_soon(catalog, queue, outbox)
+    return await catalog.get_submission(submission.id) or moved
+
+
+def refusal_of(submission: Submission) -> InputError | None:
+    """The InputError that failed a direct upload at intake, for the API to answer with."""
+    if submission.status is not Status.FAILED or not submission.status_reason:
+        return None
+    code, separator, detail = submission.status_reason.partition(": ")
+    if not separator or not code.isidentifier():
+        return None
+    return InputError(code, detail, status=_REFUSAL_STATUS.get(code, 422))
+
+
+# How the API answers a refused file: as the multipart path would, where the code tells.
+_REFUSAL_STATUS: Final = {
+    "file_too_large": 413,
+    "image_too_large": 413,
+    "unsupported_type": 415,
+    "animated_image": 415,
+    "already_sent": 409,
+    "already_sent_by_someone_else": 409,
+    "upload_missing": 410,
+}

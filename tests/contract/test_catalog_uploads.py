@@ -1,0 +1,114 @@
+"""Contract of the catalog's direct uploads: the in-memory fake, SQLite and PostgreSQL alike."""
+
+# The catalog suite's fixtures are imported by name, and tests take them as parameters of the
+# same name: that is how pytest injects them, not a redefinition.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from photogate.domain.fingerprint import Fingerprint
+from photogate.domain.submission import Status, Submission, UploadedFile
+from photogate.ports.catalog import Catalog
+from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by name
+    a_product,
+    a_submission,
+    an_outbox,
+    backend,
+    catalog,
+    clock,
+    postgres_url,
+)
+
+PRINT = Fingerprint("c" * 64, "00ff00ff00ff00ff")
+FILE = UploadedFile("image/png", 4321, 800, 600)
+
+
+async def awaiting(catalog: Catalog) -> Submission:
+    """A submission recorded awaiting its direct upload."""
+    await catalog.upsert_products([a_product()])
+    submission = replace(
+        a_submission(),
+        status=Status.AWAITING_UPLOAD,
+        content_type="",
+        size_bytes=0,
+        width=0,
+        height=0,
+        extra={"upload_expires_at": "2025-03-01T12:10:00+00:00"},
+    )
+    await catalog.add_awaiting_upload(submission)
+    return submission
+
+
+async def complete(catalog: Catalog, submission_id: str) -> Submission | None:
+    return await catalog.complete_upload(
+        submission_id, file=FILE, fingerprint=PRINT, outbox=an_outbox(submission_id), actor="me"
+    )
+
+
+async def test_an_awaiting_upload_is_recorded_audited_and_not_queued(catalog: Catalog) -> None:
+    """add_awaiting_upload stores the submission as given, audits it, and queues nothing."""
+    submission = await awaiting(catalog)
+    assert await catalog.get_submission(submission.id) == submission
+    trail = await catalog.audit_trail(submission.id)
+    assert [(e.from_status, e.to_status, e.actor) for e in trail] == [
+        (None, Status.AWAITING_UPLOAD, "customer")
+    ]
+    assert await catalog.pending_outbox(10) == []
+    assert await catalog.queue_position(submission.id) is None
+
+
+async def test_awaiting_uploads_are_listed_but_never_reconciled(catalog: Catalog) -> None:
+    """They are listed by status (for the sweep) and are no scannable work for the reconciler."""
+    submission = await awaiting(catalog)
+    listed, total = await catalog.list_submissions(Status.AWAITING_UPLOAD, limit=10)
+    assert ([s.id for s in listed], total) == ([submission.id], 1)
+    far_future = submission.created_at.replace(year=2100)
+    assert await catalog.stale_submissions(far_future, 10) == []
+
+
+async def test_completing_records_the_file_fingerprint_and_message_at_once(
+    catalog: Catalog,
+) -> None:
+    """complete_upload fills in the file's facts, keeps the fingerprint, queues the message."""
+    submission = await awaiting(catalog)
+    moved = await complete(catalog, submission.id)
+    assert moved is not None and moved == await catalog.get_submission(submission.id)
+    assert moved.status is Status.RECEIVED
+    assert (moved.content_type, moved.size_bytes, moved.width, moved.height) == (
+        "image/png",
+        4321,
+        800,
+        600,
+    )
+    assert moved.extra == submission.extra
+    assert await catalog.get_fingerprint(submission.id) == PRINT
+    assert [m.submission_id for m in await catalog.pending_outbox(10)] == [submission.id]
+    trail = await catalog.audit_trail(submission.id)
+    assert [(e.from_status, e.to_status) for e in trail][-1] == (
+        Status.AWAITING_UPLOAD,
+        Status.RECEIVED,
+    )
+
+
+async def test_completing_twice_changes_nothing_the_second_time(catalog: Catalog) -> None:
+    """The compare-and-set lets one completion through; the second returns None."""
+    submission = await awaiting(catalog)
+    assert await complete(catalog, submission.id) is not None
+    assert await complete(catalog, submission.id) is None
+    assert len(await catalog.pending_outbox(10)) == 1
+    assert len(await catalog.audit_trail(submission.id)) == 2
+
+
+async def test_a_failed_or_unknown_upload_cannot_be_completed(catalog: Catalog) -> None:
+    """Once failed (or never recorded), complete_upload returns None and writes nothing."""
+    submission = await awaiting(catalog)
+    failed = await catalog.transition(
+        submission.id, allowed_from={Status.AWAITING_UPLOAD}, to=Status.FAILED, actor="intake"
+    )
+    assert failed is not None and failed.status is Status.FAILED
+    assert await complete(catalog, submission.id) is None
+    assert await complete(catalog, "f" * 32) is None
+    assert await catalog.pending_outbox(10) == []
+    assert await catalog.get_fingerprint(submission.id) is None

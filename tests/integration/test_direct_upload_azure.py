@@ -1,0 +1,165 @@
+"""Direct-upload grants on Azurite: the SAS itself, CORS, and the use case on real storage.
+
+What every granting store does (create once, no other name, expiry) is in
+tests/contract/test_direct_uploads.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from photogate.adapters.azure_blobs import AzureBlobStore
+from photogate.adapters.memory.catalog import InMemoryCatalog
+from photogate.adapters.memory.mailer import InMemoryMailer
+from photogate.adapters.memory.queue import InMemoryMessageQueue
+from photogate.adapters.memory.scanner import InMemoryScanner
+from photogate.bootstrap import Services
+from photogate.clock import utcnow
+from photogate.domain.catalog import Product
+from photogate.domain.scan import Thresholds
+from photogate.domain.submission import Status
+from photogate.intake.direct_upload import complete_direct_upload, start_direct_upload
+from photogate.intake.form import UploadForm
+from photogate.messages import SCAN_QUEUE
+from photogate.notifying.thank_customer import NotifyPolicy
+from photogate.ports import Container, Ports, UploadGrant
+from photogate.scanning.scan_submission import ScanPolicy
+from photogate.settings import Settings
+from photogate.testing import samples
+from tests.support import azurite
+
+pytestmark = pytest.mark.integration
+
+Q = Container.QUARANTINE
+NAME = "0123456789abcdef0123456789abcdef/upload"
+TEN_MINUTES = timedelta(minutes=10)
+
+
+@asynccontextmanager
+async def azure_store(**settings: object) -> AsyncIterator[AzureBlobStore]:
+    """An AzureBlobStore on Azurite with containers of its own, deleted afterwards."""
+    connection, prefix = azurite.azurite_connection_string(), azurite.unique_prefix()
+    config = azurite.settings_for(connection, prefix, **settings)
+    store = AzureBlobStore.from_settings(config)
+    try:
+        yield store
+    finally:
+        await store.aclose()
+        await azurite.delete_containers(connection, prefix)
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[AzureBlobStore]:
+    async with azure_store() as azure:
+        yield azure
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+def sas_fields(grant: UploadGrant) -> dict[str, str]:
+    """The grant URL's SAS query fields (sp, sr, se…), one value each."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(grant.url).query).items()}
+
+
+async def test_a_grant_can_neither_read_nor_delete(
+    store: AzureBlobStore, http: httpx.AsyncClient
+) -> None:
+    """The grant's SAS refuses GET, HEAD and DELETE of the very blob it created."""
+    grant = await store.grant_upload(NAME, TEN_MINUTES)
+    assert (await http.put(grant.url, content=b"x", headers=grant.headers)).status_code == 201
+    assert (await http.get(grant.url)).status_code == 403
+    assert (await http.head(grant.url)).status_code == 403
+    assert (await http.delete(grant.url)).status_code == 403
+    assert await store.exists(Q, NAME)
+
+
+async def test_a_grant_is_a_create_only_sas_for_one_blob(store: AzureBlobStore) -> None:
+    """The SAS is for one blob (sr=b) with permission "c" alone: no read, write, delete, list."""
+    sas = sas_fields(await store.grant_upload(NAME, TEN_MINUTES))
+    assert (sas["sr"], sas["sp"]) == ("b", "c")
+    assert sas["spr"] == "https,http"  # Azurite speaks http; an https account gets "https"
+
+
+async def test_a_grant_lives_ten_minutes_at_most(store: AzureBlobStore) -> None:
+    """However long a caller asks for, the SAS expiry (se) is at most ten minutes away."""
+    before = utcnow().replace(microsecond=0)
+    grant = await store.grant_upload(NAME, timedelta(hours=2))
+    expiry = datetime.fromisoformat(sas_fields(grant)["se"])
+    assert before + TEN_MINUTES <= expiry <= utcnow() + TEN_MINUTES
+    assert grant.expires_at <= utcnow() + TEN_MINUTES
+    with pytest.raises(ValueError, match="must last"):
+        await store.grant_upload(NAME, timedelta(0))
+
+
+async def test_configured_origins_may_put_through_cors(http: httpx.AsyncClient) -> None:
+    """With cors_origins set, the blob service answers a browser's PUT preflight from them."""
+    origin = "http://shop.localhost:8000"
+    async with azure_store(cors_origins=[origin]) as cors_store:
+        grant = await cors_store.grant_upload(NAME, TEN_MINUTES)
+        preflight = await http.options(
+            grant.url,
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "PUT",
+                "Access-Control-Request-Headers": "content-type,x-ms-blob-type",
+            },
+        )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == origin
+
+
+def services_on(store: AzureBlobStore, tmp_path: Path) -> Services:
+    """Services with the Azure store and in-memory fakes for everything else."""
+    ports = Ports(
+        store, InMemoryMessageQueue(), InMemoryCatalog(), InMemoryScanner(), InMemoryMailer()
+    )
+    notify = NotifyPolicy(sender="Shop <photos@shop.example>", shop_url="http://shop.example")
+    return Services(
+        Settings(_env_file=None, data_dir=tmp_path), ports, ScanPolicy(Thresholds()), notify
+    )
+
+
+async def started_and_put(
+    services: Services, http: httpx.AsyncClient, data: bytes
+) -> tuple[str, httpx.Response]:
+    """Start a direct upload and PUT `data` with its grant, as the browser does."""
+    await services.ports.catalog.upsert_products([Product("TENT-1", "Tent", "A tent.", 100)])
+    form = UploadForm("TENT-1", "kim@example.com", "Kim", "", consent=True)
+    started = await start_direct_upload(services, form, client="127.0.0.1")
+    put = await http.put(started.grant.url, content=data, headers=started.grant.headers)
+    return started.submission.id, put
+
+
+async def test_the_use_case_completes_an_upload_from_azure_once(
+    store: AzureBlobStore, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """A photo PUT with the grant is checked and queued once, however often completion comes."""
+    services = services_on(store, tmp_path)
+    submission_id, put = await started_and_put(services, http, samples.clean_jpeg(640, 480))
+    assert put.status_code == 201
+    first = await complete_direct_upload(services, submission_id)
+    second = await complete_direct_upload(services, submission_id)
+    assert first.status is Status.QUEUED and second.status is Status.QUEUED
+    assert await services.ports.queue.count(SCAN_QUEUE) == 1
+
+
+async def test_the_use_case_deletes_a_refused_file_from_azure(
+    store: AzureBlobStore, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """A file that is not a photo is deleted from quarantine and the submission fails."""
+    services = services_on(store, tmp_path)
+    submission_id, _ = await started_and_put(services, http, samples.html_file())
+    failed = await complete_direct_upload(services, submission_id)
+    assert failed.status is Status.FAILED
+    assert not await store.exists(Q, failed.original_blob)

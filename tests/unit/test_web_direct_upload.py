@@ -1,0 +1,141 @@
+"""The direct-upload routes and page, in process, on the in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from photogate.adapters.memory.blobs import InMemoryBlobStore, InMemoryDirectBlobStore
+from photogate.bootstrap import Services
+from photogate.domain.scan import Thresholds
+from photogate.entrypoints.web.app import create_app
+from photogate.notifying.thank_customer import NotifyPolicy
+from photogate.ports import Container, Ports
+from photogate.scanning.scan_submission import ScanPolicy
+from photogate.settings import Settings
+from photogate.testing import samples
+from tests.unit.conftest import SKU, Fakes
+
+ORIGIN = "https://blobs.example"
+FIELDS = {"email": "kim@example.com", "display_name": "Kim", "consent": True}
+
+
+def client_for(fakes: Fakes, tmp_path: Path, store: InMemoryBlobStore) -> httpx.AsyncClient:
+    """A client of the web app on the fakes, with `store` as its blob store."""
+    ports = Ports(store, fakes.queue, fakes.catalog, fakes.scanner, fakes.mailer)
+    notify = NotifyPolicy(sender="Shop <photos@shop.example>", shop_url="http://shop.example")
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    services = Services(settings, ports, ScanPolicy(Thresholds()), notify)
+    app = create_app(settings, services=services)
+    app.state.services = services  # the lifespan would; ASGITransport does not run it
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop")
+
+
+@pytest.fixture
+def store() -> InMemoryDirectBlobStore:
+    return InMemoryDirectBlobStore(origin=ORIGIN)
+
+
+@pytest.fixture
+async def client(
+    fakes: Fakes, tmp_path: Path, store: InMemoryDirectBlobStore
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(fakes, tmp_path, store) as web:
+        yield web
+
+
+async def started(client: httpx.AsyncClient, **changes: object) -> dict[str, object]:
+    response = await client.post(f"/api/products/{SKU}/uploads", json=FIELDS | changes)
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def test_the_page_offers_direct_upload_and_allows_the_storage_origin(
+    client: httpx.AsyncClient,
+) -> None:
+    """With a granting store the form says where to start, and CSP lets pages reach storage."""
+    page = await client.get(f"/products/{SKU}")
+    assert f'data-direct-upload="/api/products/{SKU}/uploads"' in page.text
+    assert f"connect-src 'self' {ORIGIN}" in page.headers["content-security-policy"]
+
+
+async def test_without_a_granting_store_the_page_keeps_multipart(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """The embedded default: no data attribute, no extra CSP origin, and the route says 404."""
+    async with client_for(fakes, tmp_path, InMemoryBlobStore()) as client:
+        page = await client.get(f"/products/{SKU}")
+        refused = await client.post(f"/api/products/{SKU}/uploads", json=FIELDS)
+    assert "data-direct-upload" not in page.text
+    assert "connect-src" not in page.headers["content-security-policy"]
+    assert refused.status_code == 404
+    assert refused.json()["error"] == "direct_uploads_unavailable"
+
+
+async def test_start_put_complete_queues_the_photo(
+    client: httpx.AsyncClient, store: InMemoryDirectBlobStore
+) -> None:
+    """Start answers a grant; after the PUT, complete answers 202 with the status links."""
+    grant = await started(client)
+    assert grant["upload_method"] == "PUT"
+    assert grant["upload_headers"] == {"x-ms-blob-type": "BlockBlob"}
+    assert str(grant["upload_url"]).startswith(ORIGIN)
+    store.upload(str(grant["upload_url"]), samples.clean_jpeg(640, 480, seed=31), "image/jpeg")
+    done = await client.post(str(grant["complete_url"]))
+    again = await client.post(str(grant["complete_url"]))
+    assert (done.status_code, again.status_code) == (202, 202)
+    assert done.json()["page_url"] == f"/submissions/{grant['id']}"
+    assert done.json()["status"] == again.json()["status"] == "queued"
+    assert done.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "code"),
+    [
+        ({"consent": False}, 422, "consent_required"),
+        ({"email": "nope"}, 422, "invalid_email"),
+        ({"size_bytes": 16 * 1024 * 1024}, 413, "file_too_large"),
+        ({"size_bytes": 0}, 400, "empty_file"),
+    ],
+)
+async def test_start_refuses_a_bad_form_in_the_api_shape(
+    client: httpx.AsyncClient, changes: dict[str, object], status: int, code: str
+) -> None:
+    """Bad fields, or a declared size over the limit, are refused before any grant."""
+    response = await client.post(f"/api/products/{SKU}/uploads", json=FIELDS | changes)
+    assert response.status_code == status
+    assert response.json()["error"] == code
+
+
+async def test_start_for_an_unknown_product_is_404(client: httpx.AsyncClient) -> None:
+    """A SKU the shop does not sell is not found."""
+    response = await client.post("/api/products/NOPE/uploads", json=FIELDS)
+    assert (response.status_code, response.json()["error"]) == (404, "unknown_product")
+
+
+async def test_complete_refuses_a_file_that_is_no_photo_and_deletes_it(
+    client: httpx.AsyncClient, store: InMemoryDirectBlobStore
+) -> None:
+    """A stored file that is not a photo gets the multipart path's 415, and is gone."""
+    grant = await started(client)
+    store.upload(str(grant["upload_url"]), samples.html_file(), "text/html")
+    response = await client.post(str(grant["complete_url"]))
+    assert (response.status_code, response.json()["error"]) == (415, "unsupported_type")
+    assert store.names(Container.QUARANTINE) == []
+
+
+async def test_complete_before_the_put_is_409(client: httpx.AsyncClient) -> None:
+    """Completing before the file arrived says so, and may be tried again."""
+    grant = await started(client)
+    response = await client.post(str(grant["complete_url"]))
+    assert (response.status_code, response.json()["error"]) == (409, "upload_not_arrived")
+
+
+async def test_complete_of_an_unknown_submission_is_404(client: httpx.AsyncClient) -> None:
+    """An id that was never granted is not found."""
+    response = await client.post(f"/api/submissions/{'a' * 32}/complete")
+    assert (response.status_code, response.json()["error"]) == (404, "unknown_submission")
