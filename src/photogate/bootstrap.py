@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from photogate.domain.scan import Thresholds
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import BlobStore, Catalog, Mailer, MessageQueue, Ports, Scanner
+from photogate.privacy.links import WithdrawalLinks, link_key
 from photogate.scanning.limiter import AdaptiveLimiter, AdaptiveScanner, limiter_for
 from photogate.scanning.scan_submission import ScanPolicy
+from photogate.screening.screen import Screener
 from photogate.settings import Settings
 
 Closer = Callable[[], Awaitable[None]]
@@ -62,11 +65,27 @@ def _scan_policy(settings: Settings) -> ScanPolicy:
     thresholds = Thresholds(
         fail=settings.scanner.fail_thresholds, review=settings.scanner.review_thresholds
     )
-    return ScanPolicy(thresholds)
+    return ScanPolicy(thresholds, screener=Screener.from_settings(settings.screening))
 
 
 def _notify_policy(settings: Settings) -> NotifyPolicy:
-    return NotifyPolicy(sender=settings.mail.sender, shop_url=settings.web.base_url())
+    shop_url = settings.web.base_url()
+    links = withdrawal_links(settings)
+    return NotifyPolicy(sender=settings.mail.sender, shop_url=shop_url, links=links)
+
+
+def withdrawal_links(settings: Settings) -> WithdrawalLinks:
+    """The signer of withdrawal links: the worker signs them, the web app checks them.
+
+    Both derive its key from PHOTOGATE_PRIVACY__LINK_SECRET_KEY, else from the console's key
+    (PHOTOGATE_CONSOLE__SECRET_KEY, else the data dir's key file), so they agree.
+    """
+    from photogate.entrypoints.web.console.secret import console_secret
+
+    configured = settings.privacy.link_secret_key.get_secret_value()
+    root = configured.encode() if configured else console_secret(settings)
+    ttl = timedelta(days=settings.privacy.link_ttl_days)
+    return WithdrawalLinks(link_key(root), settings.web.base_url(), ttl)
 
 
 def _blobs(settings: Settings, closers: list[Closer]) -> BlobStore:

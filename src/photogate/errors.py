@@ -40,6 +40,20 @@ class RateLimited(InputError):
         self.retry_after = retry_after
 
 
+class DuplicateUpload(InputError):
+    """The same file was sent for the same product before; nothing new was stored.
+
+    `submission_id` names the earlier submission when it is the same customer's (its status
+    link is theirs to see), and is None when it is someone else's (never revealed).
+    """
+
+    status = 409
+
+    def __init__(self, code: str, detail: str, *, submission_id: str | None) -> None:
+        super().__init__(code, detail)
+        self.submission_id = submission_id
+
+
 class TransientError(PhotogateError):
     """A failure worth retrying later; `retry_after` is the delay in seconds the peer asked for."""
 

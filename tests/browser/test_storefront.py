@@ -182,7 +182,9 @@ def test_submitting_without_consent_shows_the_error_by_the_form(
 
     error = page.locator("#form-error")
     expect(error).to_be_visible()
-    expect(error).to_have_text("Please tick the box to allow us to show your photo.")
+    expect(error).to_have_text(
+        "Please tick the box to accept the photo licence, so we may show your photo."
+    )
     expect(page.locator("#consent")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#upload-submit")).to_be_enabled()
     assert page.url == f"{shop.url}/products/{DEMO.sku}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import itertools
 import select
 import socket
 import tracemalloc
@@ -23,6 +24,13 @@ SKU = "TT-MUG-01"
 PRODUCT = Product(SKU, "Camp Mug", "A speckled enamel mug for the trail.", 1250)
 GOOD_FIELDS = [("email", b"ann@example.com"), ("display_name", b"Ann"), ("consent", b"true")]
 MiB = 1024 * 1024
+# Seeds of photos no other upload here sent: the same file twice is answered as a repeat.
+_SEEDS = itertools.count(500)
+
+
+def fresh_photo() -> bytes:
+    """A photo this module has not uploaded before."""
+    return samples.clean_jpeg(480, 360, seed=next(_SEEDS))
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +237,7 @@ def test_abandoned_upload_leaves_no_temp_file(web: BackgroundWebStack) -> None:
 def test_photo_is_accepted_stored_and_queued(web: BackgroundWebStack) -> None:
     """A good upload is a 202 with Location; the original is quarantined, recorded and queued."""
     before = footprint(web.settings)
-    response = post(web, GOOD_FIELDS, samples.clean_jpeg())
+    response = post(web, GOOD_FIELDS, fresh_photo())
     assert response.status_code == 202, response.text
     body = response.json()
     submission_id = body["id"]
@@ -254,7 +262,7 @@ def test_photo_is_accepted_stored_and_queued(web: BackgroundWebStack) -> None:
 def test_client_filename_is_ignored(web: BackgroundWebStack, filename: bytes) -> None:
     """Path tricks and NUL bytes in the filename are harmless: the blob gets our own name."""
     before = footprint(web.settings)
-    response = post(web, GOOD_FIELDS, samples.clean_jpeg(), filename=filename)
+    response = post(web, GOOD_FIELDS, fresh_photo(), filename=filename)
     assert response.status_code == 202, response.text
     added = _added(before, footprint(web.settings), "quarantine")
     assert added == [f"{response.json()['id']}/original.jpeg"]

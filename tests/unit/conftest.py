@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from photogate.settings import UploadSettings
 from photogate.testing import samples
 
 SKU = "TT-TENT-2P"
+# Seeds of photos no other upload in the run has: the same file twice would be a duplicate.
+_SEEDS = itertools.count(1000)
 
 
 @dataclass
@@ -81,3 +84,8 @@ def photo_file(tmp_path: Path, data: bytes | None = None) -> tuple[Path, int]:
     path = tmp_path / "upload.bin"
     path.write_bytes(samples.clean_jpeg() if data is None else data)
     return path, path.stat().st_size
+
+
+def another_photo_file(tmp_path: Path) -> tuple[Path, int]:
+    """A photo file unlike any other this run made, for tests that upload several photos."""
+    return photo_file(tmp_path, samples.clean_jpeg(480, 360, seed=next(_SEEDS)))

@@ -101,7 +101,9 @@ async def test_database_failure_removes_the_quarantined_original(
 ) -> None:
     """If recording the submission fails, the original is removed again: nothing half-written."""
 
-    async def broken(submission: Submission, outbox: OutboxMessage) -> None:
+    async def broken(
+        submission: Submission, outbox: OutboxMessage, fingerprint: object = None
+    ) -> None:
         raise RuntimeError("database is down")
 
     fakes.catalog.add_submission = broken  # type: ignore[method-assign]

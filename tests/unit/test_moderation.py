@@ -23,14 +23,14 @@ from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings
-from tests.unit.conftest import SKU, Fakes, form, photo_file
+from tests.unit.conftest import SKU, Fakes, another_photo_file, form
 
 
 async def settled(
     fakes: Fakes, policy: ScanPolicy, tmp_path: Path, verdict: Verdict, **changes: object
 ) -> str:
     """An upload the fake scanner judged `verdict`; returns its id."""
-    path, size = photo_file(tmp_path)
+    path, size = another_photo_file(tmp_path)
     submission = await accept_upload(
         form(**changes), path, size, ports=fakes.ports, limits=UploadSettings()
     )

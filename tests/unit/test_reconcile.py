@@ -26,7 +26,7 @@ from photogate.recovery.reconcile import ReconcilePolicy, reconcile
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings, load_settings
 from photogate.worker.runner import run_worker
-from tests.unit.conftest import SKU, Fakes, form, photo_file
+from tests.unit.conftest import SKU, Fakes, another_photo_file, form
 
 GRACE_S = 600.0
 
@@ -68,7 +68,7 @@ def policy(clock: HandClock) -> ReconcilePolicy:
 
 async def upload(fakes: Fakes, tmp_path: Path, clock: Clock) -> str:
     """An accepted upload: recorded, its outbox message dispatched, the submission queued."""
-    path, size = photo_file(tmp_path)
+    path, size = another_photo_file(tmp_path)
     limits = UploadSettings()
     submission = await accept_upload(
         form(), path, size, ports=fakes.ports, limits=limits, clock=clock

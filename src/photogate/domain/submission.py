@@ -13,6 +13,8 @@ from photogate.domain.scan import ScanResult
 class Status(StrEnum):
     """Where a submission stands in the pipeline."""
 
+    # A direct upload was granted; the browser has yet to put the file in quarantine.
+    AWAITING_UPLOAD = "awaiting_upload"
     RECEIVED = "received"
     QUEUED = "queued"
     SCANNING = "scanning"
@@ -21,12 +23,21 @@ class Status(StrEnum):
     NEEDS_REVIEW = "needs_review"
     FAILED = "failed"
     TAKEN_DOWN = "taken_down"
+    # The customer withdrew: photo unpublished, original, email and name gone.
+    ERASED = "erased"
 
 
 # States the scanner may still act on; anything else was settled before and must not be redone.
 SCANNABLE: frozenset[Status] = frozenset({Status.RECEIVED, Status.QUEUED, Status.SCANNING})
 FINAL: frozenset[Status] = frozenset(
-    {Status.APPROVED, Status.REJECTED, Status.NEEDS_REVIEW, Status.FAILED, Status.TAKEN_DOWN}
+    {
+        Status.APPROVED,
+        Status.REJECTED,
+        Status.NEEDS_REVIEW,
+        Status.FAILED,
+        Status.TAKEN_DOWN,
+        Status.ERASED,
+    }
 )
 
 
@@ -58,6 +69,10 @@ class Submission:
     published_at: datetime | None = None
     thanked_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # The photo licence version the customer accepted (at consent_at); None before versions.
+    licence_version: str | None = None
+    # When retention (or an erasure) deleted the original from quarantine.
+    original_purged_at: datetime | None = None
 
     @property
     def is_final(self) -> bool:
@@ -67,6 +82,16 @@ class Submission:
     def moved(self, to: Status, reason: str | None, at: datetime) -> Submission:
         """This submission in a new state."""
         return replace(self, status=to, status_reason=reason, updated_at=at)
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """What intake learned about a directly uploaded original once it arrived and passed."""
+
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from photogate.entrypoints import cli_moderation, cli_ops
+from photogate.entrypoints import cli_moderation, cli_ops, cli_privacy
 from photogate.entrypoints.cli_common import settings_or_exit
 
 app = typer.Typer(
@@ -29,6 +29,8 @@ def _logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # The Azure SDKs log every storage request at INFO: a line per queue poll and blob read.
+    logging.getLogger("azure").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -36,13 +38,19 @@ def up(
     port: Port = 8000,
     scanner: Annotated[bool, typer.Option(help="Also run the reference scanner.")] = True,
     scanner_port: Annotated[int, typer.Option(help="Port of the reference scanner.")] = 8081,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            help="embedded (files, SQLite) or azure (Azure Storage, PHOTOGATE_AZURE__*);"
+            " default: PHOTOGATE_BACKEND, else embedded."
+        ),
+    ] = None,
 ) -> None:
     """Run web, worker and (by default) the reference scanner; Ctrl-C stops them cleanly."""
     from photogate.entrypoints.stack import run_stack
 
-    raise typer.Exit(
-        run_stack(settings_or_exit(), port=port, scanner=scanner, scanner_port=scanner_port)
-    )
+    settings = settings_or_exit(**({"backend": backend} if backend else {}))
+    raise typer.Exit(run_stack(settings, port=port, scanner=scanner, scanner_port=scanner_port))
 
 
 @app.command()
@@ -112,6 +120,7 @@ def demo_seed() -> None:
 
 cli_ops.register(app)  # dlq …, reconcile: after the commands above, so listed after them
 cli_moderation.register(app)  # takedown, console hash-password
+cli_privacy.register(app)  # erase, purge
 
 
 def main() -> None:

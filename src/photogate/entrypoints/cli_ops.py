@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -13,11 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from photogate.entrypoints.cli_common import settings_or_exit
+from photogate.entrypoints.cli_common import run_with_services, settings_or_exit
 from photogate.messages import SCAN_QUEUE, poison_queue
 from photogate.recovery import dlq
 from photogate.recovery.reconcile import Reconciled, ReconcilePolicy, reconcile
-from photogate.settings import Settings
 
 if TYPE_CHECKING:
     from photogate.bootstrap import Services
@@ -52,7 +50,7 @@ def dlq_list(
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 1000,
 ) -> None:
     """List the poison messages, oldest first; they stay where they are."""
-    messages = _run(lambda s: dlq.list_poison(s.ports, queue, limit=limit))
+    messages = run_with_services(lambda s: dlq.list_poison(s.ports, queue, limit=limit))
     if not messages:
         print(f"{poison_queue(queue)} is empty")
         return
@@ -63,7 +61,7 @@ def dlq_list(
 @dlq_app.command("show")
 def dlq_show(message_id: MessageId, queue: QueueName = SCAN_QUEUE) -> None:
     """Show one poison message in full: its original body, last error and attempts."""
-    message = _run(lambda s: dlq.show_poison(s.ports, message_id, queue))
+    message = run_with_services(lambda s: dlq.show_poison(s.ports, message_id, queue))
     if message is None:
         _not_found(message_id, queue)
     Console().print(_details(message))
@@ -79,10 +77,10 @@ def dlq_replay(
     if (message_id is None) != every:
         _usage("give a message id or --all, not both")
     if message_id is None:
-        replayed = _run(lambda s: _bulk(s, dlq.replay_all, queue, "replaying"))
+        replayed = run_with_services(lambda s: _bulk(s, dlq.replay_all, queue, "replaying"))
         print(f"replayed {replayed} message(s) to {queue}")
         return
-    message = _run(lambda s: dlq.replay(s.ports, message_id, queue))
+    message = run_with_services(lambda s: dlq.replay(s.ports, message_id, queue))
     if message is None:
         _not_found(message_id, queue)
     print(f"replayed {message.id} to {queue}{_about(message)}")
@@ -99,18 +97,18 @@ def dlq_purge(
     if message_id is not None:
         if not yes:
             typer.confirm(f"Delete message {message_id} of {poison} for good?", abort=True)
-        message = _run(lambda s: dlq.purge_one(s.ports, message_id, queue))
+        message = run_with_services(lambda s: dlq.purge_one(s.ports, message_id, queue))
         if message is None:
             _not_found(message_id, queue)
         print(f"deleted {message.id} from {poison}")
         return
     if not yes:
-        waiting = _run(lambda s: dlq.count_poison(s.ports, queue))
+        waiting = run_with_services(lambda s: dlq.count_poison(s.ports, queue))
         if waiting == 0:
             print(f"{poison} is empty")
             return
         typer.confirm(f"Delete about {waiting} message(s) of {poison} for good?", abort=True)
-    purged = _run(lambda s: _bulk(s, dlq.purge, queue, "purging"))
+    purged = run_with_services(lambda s: _bulk(s, dlq.purge, queue, "purging"))
     print(f"deleted {purged} message(s) from {poison}")
 
 
@@ -120,7 +118,9 @@ def reconcile_command(
     """Re-queue submissions stuck without a queue message (after a crash); prints them."""
     settings = settings_or_exit()
     policy = ReconcilePolicy(after_s=settings.queue.reconcile_after_s, limit=limit)
-    result: Reconciled = _run(lambda s: reconcile(ports=s.ports, policy=policy), settings)
+    result: Reconciled = run_with_services(
+        lambda s: reconcile(ports=s.ports, policy=policy), settings
+    )
     if result.behind:
         print(
             f"the scan queue is behind by over {policy.after_s:g} s: a waiting submission"
@@ -133,21 +133,6 @@ def reconcile_command(
 
 
 # -- plumbing -------------------------------------------------------------------------------
-
-
-def _run(work: Callable[[Services], Awaitable[T]], settings: Settings | None = None) -> T:
-    """Run `work` on freshly bootstrapped services, closing them afterwards."""
-    return asyncio.run(_with_services(settings or settings_or_exit(), work))
-
-
-async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
-    from photogate.bootstrap import bootstrap
-
-    services = await bootstrap(settings)
-    try:
-        return await work(services)
-    finally:
-        await services.aclose()
 
 
 async def _bulk(services: Services, action: BulkAction, queue: str, verb: str) -> int:

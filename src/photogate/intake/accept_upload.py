@@ -7,10 +7,12 @@ from pathlib import Path
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import OutboxMessage
+from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Submission, new_id
 from photogate.errors import NotFound
 from photogate.intake.form import UploadForm, checked_form
 from photogate.intake.image_check import ImageInfo, inspect_upload
+from photogate.intake.repeats import fingerprint_upload, refuse_repeat
 from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, Ports
@@ -28,15 +30,18 @@ async def accept_upload(
 ) -> Submission:
     """Check the form and the image, then store the original and queue it for scanning.
 
-    Nothing is written unless every check passes. Raises InputError (or NotFound) otherwise.
+    Nothing is written unless every check passes. Raises InputError (or NotFound) otherwise,
+    and DuplicateUpload when the same file was sent for the same product before.
     """
     form = checked_form(form, limits)
     if await ports.catalog.get_product(form.sku) is None:
         raise NotFound("unknown_product", f"there is no product with SKU {form.sku!r}")
     info = await asyncio.to_thread(inspect_upload, image, size_bytes, limits)
+    fingerprint = await fingerprint_upload(image)
+    await refuse_repeat(ports.catalog, form.sku, form.email, fingerprint)
     submission = _new_submission(form, info, size_bytes, clock)
     outbox = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(submission.id), submission.id)
-    await _store(submission, outbox, image, ports)
+    await _store(submission, outbox, fingerprint, image, ports)
     await relay_soon(ports.catalog, ports.queue, outbox)
     return await ports.catalog.get_submission(submission.id) or submission
 
@@ -56,16 +61,23 @@ def _new_submission(form: UploadForm, info: ImageInfo, size: int, clock: Clock) 
         height=info.height,
         created_at=now,
         consent_at=now,
+        licence_version=form.licence_version or None,
     )
 
 
-async def _store(submission: Submission, outbox: OutboxMessage, image: Path, ports: Ports) -> None:
+async def _store(
+    submission: Submission,
+    outbox: OutboxMessage,
+    fingerprint: Fingerprint,
+    image: Path,
+    ports: Ports,
+) -> None:
     """Quarantine the original, then record submission and queue message in one transaction."""
     data = await asyncio.to_thread(image.read_bytes)
     blob = submission.original_blob
     await ports.blobs.put(Container.QUARANTINE, blob, data, submission.content_type)
     try:
-        await ports.catalog.add_submission(submission, outbox)
+        await ports.catalog.add_submission(submission, outbox, fingerprint)
     except BaseException:
         # No row points at the blob: remove it so a failed intake leaves nothing behind.
         await ports.blobs.delete(Container.QUARANTINE, blob)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+from photogate.domain.licence import is_known
 from photogate.errors import InputError
 from photogate.settings import UploadSettings
 
@@ -22,6 +23,8 @@ class UploadForm:
     display_name: str
     caption: str
     consent: bool
+    # The licence version shown beside the box the customer ticked; empty: not told.
+    licence_version: str = ""
 
 
 def checked_form(form: UploadForm, limits: UploadSettings) -> UploadForm:
@@ -29,7 +32,14 @@ def checked_form(form: UploadForm, limits: UploadSettings) -> UploadForm:
     if not form.consent:
         raise InputError(
             "consent_required",
-            "consent must be true: you must allow Tailwind Traders to show your photo",
+            "consent must be true: you must accept the photo licence, which allows Tailwind"
+            " Traders to show your photo",
+            status=422,
+        )
+    if form.licence_version and not is_known(form.licence_version):
+        raise InputError(
+            "unknown_licence",
+            f"there is no photo licence of version {form.licence_version!r}; reload the page",
             status=422,
         )
     return UploadForm(
@@ -38,6 +48,7 @@ def checked_form(form: UploadForm, limits: UploadSettings) -> UploadForm:
         display_name=_checked_display_name(form.display_name),
         caption=_checked_caption(form.caption, limits.max_caption),
         consent=True,
+        licence_version=form.licence_version,
     )
 
 

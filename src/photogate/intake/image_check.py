@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
@@ -45,16 +46,27 @@ def inspect_upload(path: Path, size_bytes: int, limits: UploadSettings) -> Image
 
     Blocking (it reads and decodes every pixel): async callers run it in a thread.
     """
-    _check_size(size_bytes, limits)
+    check_size(size_bytes, limits)
     with path.open("rb") as fp:
-        head = fp.read(SNIFF_BYTES)
-        fmt = _check_signature(head)
-        fp.seek(0)
-        with _opened(fp, fmt, limits) as img:
-            return _inspect(img, fmt)
+        return _inspect_stream(fp, limits)
 
 
-def _check_size(size_bytes: int, limits: UploadSettings) -> None:
+def inspect_bytes(data: bytes, limits: UploadSettings) -> ImageInfo:
+    """inspect_upload for a file already in memory (a direct upload read back from quarantine)."""
+    check_size(len(data), limits)
+    return _inspect_stream(io.BytesIO(data), limits)
+
+
+def _inspect_stream(fp: IO[bytes], limits: UploadSettings) -> ImageInfo:
+    head = fp.read(SNIFF_BYTES)
+    fmt = _check_signature(head)
+    fp.seek(0)
+    with _opened(fp, fmt, limits) as img:
+        return _inspect(img, fmt)
+
+
+def check_size(size_bytes: int, limits: UploadSettings) -> None:
+    """Raise InputError if a file of `size_bytes` is empty or over the limit (before reading it)."""
     if size_bytes == 0:
         raise InputError("empty_file", "The file is empty.", status=400)
     if size_bytes > limits.max_bytes:

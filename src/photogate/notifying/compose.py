@@ -31,6 +31,8 @@ class ThankYou:
     photo: CustomerPhoto | None
     shop_url: str
     sender: str
+    # The signed link with which the customer withdraws consent; empty: none in the email.
+    withdraw_url: str = ""
 
 
 REJECTION = "rejection"
@@ -91,6 +93,7 @@ def _context(thanks: ThankYou) -> dict[str, str]:
         "caption": thanks.submission.caption,
         "shop_url": thanks.shop_url,
         "uploaded_on": thanks.submission.created_at.strftime("%d %B %Y"),
+        "withdraw_url": thanks.withdraw_url,
     }
 
 

@@ -10,6 +10,7 @@ from photogate.domain.catalog import EmailStatus
 from photogate.errors import MailDeferred, MailRejected
 from photogate.notifying.compose import REJECTION, ThankYou, compose_rejection, compose_thank_you
 from photogate.ports import Ports
+from photogate.privacy.links import WithdrawalLinks
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ class NotifyPolicy:
     sender: str
     shop_url: str
     clock: Clock = utcnow
+    # Signs the withdrawal link in every email; None: emails carry no link (bare test setups).
+    links: WithdrawalLinks | None = None
 
 
 async def thank_customer(
@@ -63,4 +66,5 @@ async def _load(email_id: str, ports: Ports, policy: NotifyPolicy) -> ThankYou |
         await give_up(email_id, "submission or product no longer exists", ports=ports)
         return None
     photo = await ports.catalog.get_photo(submission.id)
-    return ThankYou(email, submission, product, photo, policy.shop_url, policy.sender)
+    withdraw = policy.links.url(submission.id) if policy.links else ""
+    return ThankYou(email, submission, product, photo, policy.shop_url, policy.sender, withdraw)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from photogate.ports.blobs import BlobStore, Container
+from photogate.ports.blobs import BlobStore, Container, DirectUploads, UploadGrant
 from photogate.ports.catalog import Catalog
 from photogate.ports.mailer import Mailer
 from photogate.ports.queue import MessageQueue, QueueMessage
@@ -14,11 +14,13 @@ __all__ = [
     "BlobStore",
     "Catalog",
     "Container",
+    "DirectUploads",
     "Mailer",
     "MessageQueue",
     "Ports",
     "QueueMessage",
     "Scanner",
+    "UploadGrant",
 ]
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol, runtime_checkable
+
+# The longest a direct-upload grant may stay valid, whatever a caller or a setting asks for.
+MAX_GRANT_LIFETIME: Final = timedelta(minutes=10)
 
 
 class Container(StrEnum):
@@ -34,4 +39,36 @@ class BlobStore(Protocol):
 
     def public_url(self, name: str) -> str:
         """The URL at which a blob of the public container is served to browsers."""
+        ...
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    """Leave for a browser to create one quarantine blob: PUT the file to `url` with `headers`."""
+
+    url: str
+    expires_at: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class DirectUploads(Protocol):
+    """A BlobStore that can let browsers put a file into quarantine themselves (a valet key).
+
+    Optional: a store without it (the filesystem store) keeps uploads on the multipart path.
+    """
+
+    async def grant_upload(self, name: str, expires_in: timedelta) -> UploadGrant:
+        """Leave to create the quarantine blob `name` once, for at most MAX_GRANT_LIFETIME.
+
+        The grant allows nothing else: no read, no overwrite, no delete, no other name.
+        """
+        ...
+
+    async def stored_size(self, name: str) -> int | None:
+        """The size in bytes of quarantine blob `name`, or None if there is none."""
+        ...
+
+    def upload_origin(self) -> str:
+        """The origin ("scheme://host[:port]") browsers send granted uploads to."""
         ...

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Product
+from photogate.domain.fingerprint import Fingerprint, KnownImage
 from photogate.domain.scan import ScanResult
-from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
+from photogate.domain.submission import (
+    SCANNABLE,
+    AuditEntry,
+    Status,
+    Submission,
+    UploadedFile,
+)
 
 
 class ProductCatalog(Protocol):
@@ -44,8 +51,10 @@ class ProductCatalog(Protocol):
 class SubmissionLedger(Protocol):
     """Submissions, their state changes and the audit trail that records each one."""
 
-    async def add_submission(self, submission: Submission, outbox: OutboxMessage) -> None:
-        """Record a new submission and its queue message in one transaction."""
+    async def add_submission(
+        self, submission: Submission, outbox: OutboxMessage, fingerprint: Fingerprint | None = None
+    ) -> None:
+        """Record a new submission, its queue message (and its file's fingerprint) at once."""
         ...
 
     async def get_submission(self, submission_id: str) -> Submission | None:
@@ -115,6 +124,30 @@ class SubmissionLedger(Protocol):
 
         A compare-and-set: only if its `updated_at` is still `expected_updated_at`. Returns the
         moved submission, or None and changes nothing if it moved on (or is gone).
+        """
+        ...
+
+
+class UploadLedger(Protocol):
+    """Direct uploads: a submission recorded before its file, completed once the file arrived."""
+
+    async def add_awaiting_upload(self, submission: Submission) -> None:
+        """Record a new submission in awaiting_upload, audited; nothing is queued yet."""
+        ...
+
+    async def complete_upload(
+        self,
+        submission_id: str,
+        *,
+        file: UploadedFile,
+        fingerprint: Fingerprint,
+        outbox: OutboxMessage,
+        actor: str,
+    ) -> Submission | None:
+        """In one transaction: record the file's facts and fingerprint, move the submission
+        from awaiting_upload to received (audited) and queue `outbox`.
+
+        A compare-and-set: returns None and changes nothing if it is no longer awaiting_upload.
         """
         ...
 
@@ -216,7 +249,70 @@ class RateLedger(Protocol):
         ...
 
 
+class FingerprintLedger(Protocol):
+    """Fingerprints of submissions and marketing photos: duplicates and near-copies."""
+
+    async def get_fingerprint(self, submission_id: str) -> Fingerprint | None:
+        """The fingerprint recorded with the submission, or None."""
+        ...
+
+    async def find_same_file(
+        self, sku: str, sha256: str, *, among: Collection[Status]
+    ) -> Submission | None:
+        """The oldest submission for `sku`, in one of the `among` states, of the same bytes."""
+        ...
+
+    async def record_marketing_fingerprints(self, sku: str, phashes: Mapping[str, str]) -> None:
+        """Replace the perceptual hashes (by URL) of a product's marketing photos."""
+        ...
+
+    async def known_images(self) -> list[KnownImage]:
+        """Fingerprinted marketing photos and published customer photos, by kind, SKU and URL."""
+        ...
+
+
+class PrivacyLedger(Protocol):
+    """A customer's submissions, erasing them, and the originals retention deletes."""
+
+    async def customer_submissions(self, email: str) -> list[Submission]:
+        """Every submission sent with `email` (case does not count), oldest first."""
+        ...
+
+    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
+        """In one transaction: move the submission to erased (audited), remove its published
+        photo and fingerprint, blank its email, name, caption and extras, blank the address of
+        its emails and cancel those still owed.
+
+        Returns False and changes nothing if it is unknown or erased already.
+        """
+        ...
+
+    async def originals_to_purge(
+        self, statuses: Collection[Status], *, settled_before: datetime | None, limit: int
+    ) -> list[Submission]:
+        """Submissions in `statuses` whose original is not marked purged, last changed before
+        `settled_before` (None: whenever), least recently changed first.
+        """
+        ...
+
+    async def mark_original_purged(
+        self, submission_id: str, *, allowed_from: Collection[Status], at: datetime
+    ) -> bool:
+        """Record that the original was deleted at `at`, if the submission is still in
+        `allowed_from` and not marked yet; False (nothing changes) otherwise.
+        """
+        ...
+
+
 class Catalog(
-    ProductCatalog, SubmissionLedger, EmailOutbox, ModerationLedger, RateLedger, Protocol
+    ProductCatalog,
+    SubmissionLedger,
+    UploadLedger,
+    EmailOutbox,
+    ModerationLedger,
+    RateLedger,
+    FingerprintLedger,
+    PrivacyLedger,
+    Protocol,
 ):
     """The whole catalog database."""

@@ -14,17 +14,21 @@ from photogate.errors import BlobNotFound, ScanInputRejected
 from photogate.ports import Container, Ports
 from photogate.publishing.publish import publish
 from photogate.scanning.rendition import scanner_rendition
+from photogate.screening.findings import Findings
+from photogate.screening.screen import Screener, screen_submission
 
 log = logging.getLogger(__name__)
 ACTOR = "scanner"
+SCREENING = "screening"
 
 
 @dataclass(frozen=True)
 class ScanPolicy:
-    """What the scan stage needs besides its ports."""
+    """What the scan stage needs besides its ports; without a screener nothing is screened."""
 
     thresholds: Thresholds
     clock: Clock = utcnow
+    screener: Screener | None = None
 
 
 async def scan_submission(submission_id: str, *, ports: Ports, policy: ScanPolicy) -> Status | None:
@@ -69,21 +73,43 @@ async def _decide(
 ) -> Status | None:
     verdict, tightened = policy.thresholds.decide(result)
     reason = tightened or "; ".join(result.reasons) or None
-    if verdict is Verdict.PASS:
+    if verdict is Verdict.FAIL:
+        return await _settle(ports, submission, Status.REJECTED, reason or "scanner: fail", result)
+    # The scanner passed the photo or was unsure: screening may still want a person to look.
+    findings = await _screen(ports, policy, submission, original)
+    if verdict is Verdict.PASS and not findings:
         actor = scanner_actor(result.model_version)
         await publish(submission, original, result, ports=ports, clock=policy.clock, actor=actor)
         return Status.APPROVED
-    if verdict is Verdict.FAIL:
-        return await _settle(ports, submission, Status.REJECTED, reason or "scanner: fail", result)
-    return await _settle(ports, submission, Status.NEEDS_REVIEW, reason or "scanner unsure", result)
+    if verdict is Verdict.PASS:
+        why = findings.reason or "screening"
+        return await _settle(ports, submission, Status.NEEDS_REVIEW, why, result, actor=SCREENING)
+    why = "; ".join(filter(None, (reason or "scanner unsure", findings.reason)))
+    return await _settle(ports, submission, Status.NEEDS_REVIEW, why, result)
+
+
+async def _screen(
+    ports: Ports, policy: ScanPolicy, submission: Submission, original: bytes
+) -> Findings:
+    if policy.screener is None:
+        return Findings()
+    screener, catalog = policy.screener, ports.catalog
+    return await screen_submission(submission, original, catalog=catalog, screener=screener)
 
 
 async def _settle(
-    ports: Ports, submission: Submission, to: Status, reason: str, scan: ScanResult | None
+    ports: Ports,
+    submission: Submission,
+    to: Status,
+    reason: str,
+    scan: ScanResult | None,
+    *,
+    actor: str | None = None,
 ) -> Status | None:
     log.info("submission %s -> %s (%s)", submission.id, to, reason)
-    # A decision on a scan result is signed with the model version that made it.
-    actor = scanner_actor(scan.model_version) if scan else ACTOR
+    # A decision on a scan result is signed with the model version that made it, or by
+    # screening when the scanner passed the photo and screening alone sent it to people.
+    actor = actor or (scanner_actor(scan.model_version) if scan else ACTOR)
     moved = await ports.catalog.transition(
         submission.id, allowed_from=SCANNABLE, to=to, actor=actor, reason=reason, scan=scan
     )

@@ -19,13 +19,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from photogate.errors import ConfigError
 from photogate.settings.azure import AzureSettings
 from photogate.settings.console import ConsoleSettings, StaffUser
+from photogate.settings.privacy import PrivacySettings
+from photogate.settings.screening import ScreeningSettings
 
 __all__ = [
     "AzureSettings",
     "ConsoleSettings",
     "MailSettings",
+    "PrivacySettings",
     "QueueSettings",
     "ScannerSettings",
+    "ScreeningSettings",
     "Settings",
     "StaffUser",
     "UploadSettings",
@@ -34,6 +38,7 @@ __all__ = [
 ]
 
 MiB = 1024 * 1024
+AZURE_POLL_INTERVAL_S = 2.0
 
 
 class ScannerSettings(BaseModel):
@@ -49,6 +54,10 @@ class ScannerSettings(BaseModel):
     min_limit: int = Field(1, ge=1, le=512)
     max_per_second: float | None = Field(None, gt=0)
     probe_interval_s: float = Field(10.0, gt=0)
+    # When set, the worker appends its limiter's state to this file as JSON lines, every
+    # limiter_trace_every_s (for charts and benchmarks; see photogate.worker.limiter_trace).
+    limiter_trace_path: Path | None = None
+    limiter_trace_every_s: float = Field(0.1, gt=0)
     # Our own per-category limits; they can only make a verdict stricter.
     fail_thresholds: dict[str, float] = Field(default_factory=dict)
     review_thresholds: dict[str, float] = Field(default_factory=dict)
@@ -88,6 +97,11 @@ class UploadSettings(BaseModel):
     # Abuse limits on accepted uploads (0 turns one off), counted in the catalog database.
     per_ip_per_hour: int = Field(20, ge=0)
     per_email_per_product_per_day: int = Field(5, ge=0)
+    # Browsers put the file straight into quarantine with a short-lived create-only grant
+    # (a valet key) when the blob store can issue one (backend azure); else they post it here.
+    direct_uploads: bool = True
+    # How long a direct-upload grant stays valid; never more than 10 minutes.
+    direct_upload_ttl_s: int = Field(600, ge=30, le=600)
 
 
 class QueueSettings(BaseModel):
@@ -163,6 +177,8 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     azure: AzureSettings = Field(default_factory=AzureSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @model_validator(mode="after")
     def _azure_has_an_account(self) -> Settings:
@@ -172,6 +188,14 @@ class Settings(BaseSettings):
                 "PHOTOGATE_BACKEND=azure needs PHOTOGATE_AZURE__CONNECTION_STRING,"
                 f" or else {' and '.join(missing)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _azure_polls_less_often(self) -> Settings:
+        # Every look at an Azure queue is a billed request and nothing wakes a waiting worker:
+        # unless set, poll like host.json's maxPollingInterval, not 5 times a second.
+        if self.backend == "azure" and "poll_interval_s" not in self.queue.model_fields_set:
+            self.queue.poll_interval_s = AZURE_POLL_INTERVAL_S
         return self
 
     def catalog_url(self) -> str:

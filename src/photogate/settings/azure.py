@@ -26,6 +26,10 @@ class AzureSettings(BaseModel):
     # Anonymous read on the public container; off when a CDN reads a private origin.
     public_access: bool = True
     retry_total: int = Field(5, ge=0, le=20)
+    # Origins (e.g. "https://shop.example") whose pages may PUT direct uploads: when set, the
+    # blob service's CORS rules get one for them at start-up (Azurite, a dev account). Leave it
+    # empty where the infrastructure (Bicep) sets CORS on the account.
+    cors_origins: list[str] = Field(default_factory=list, max_length=64)
     retry_backoff_s: float = Field(0.8, ge=0, le=60)
 
     @field_validator("blob_account_url", "queue_account_url")
@@ -42,6 +46,14 @@ class AzureSettings(BaseModel):
         if value and not value.startswith(("http://", "https://", "/")):
             raise ValueError("must start with http://, https:// or /")
         return value.rstrip("/") or value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        bad = [o for o in value if o != "*" and not o.startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"origins must be '*' or start with http:// or https:// ({bad[0]!r})")
+        return [origin.rstrip("/") for origin in value]
 
     @field_validator("container_prefix", "queue_prefix")
     @classmethod

@@ -55,9 +55,12 @@ def failing_jpeg() -> bytes:
     return _save(_marker((800, 600), RED), "JPEG", quality=90)
 
 
-def review_jpeg() -> bytes:
-    """An 800x600 mostly pure magenta picture: the reference scanner wants a person to look."""
-    return _save(_marker((800, 600), MAGENTA), "JPEG", quality=90)
+def review_jpeg(quality: int = 90) -> bytes:
+    """An 800x600 mostly pure magenta picture: the reference scanner wants a person to look.
+
+    Another `quality` gives other bytes of the same picture (not a repeat of the same file).
+    """
+    return _save(_marker((800, 600), MAGENTA), "JPEG", quality=quality)
 
 
 @functools.cache

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from photogate.adapters.blob_names import blob_url, check_blob_name
+from photogate.clock import Clock, utcnow
 from photogate.errors import BlobNotFound
-from photogate.ports.blobs import Container
+from photogate.ports.blobs import MAX_GRANT_LIFETIME, Container, UploadGrant
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,58 @@ class InMemoryBlobStore:
             return self._blobs[_key(container, name)]
         except KeyError:
             raise BlobNotFound(f"no blob {name!r} in {Container(container).value}") from None
+
+
+class InMemoryDirectBlobStore(InMemoryBlobStore):
+    """InMemoryBlobStore that grants direct uploads, as the Azure store does.
+
+    `upload` plays the browser's PUT and enforces the grant: one new blob, before it expires.
+    Grants are dated by `clock`; the PUT is judged by `service_clock` (by default the same),
+    as Azure judges a SAS by its own clock whatever ours says.
+    """
+
+    def __init__(
+        self,
+        public_base_url: str = "/media",
+        *,
+        clock: Clock = utcnow,
+        service_clock: Clock | None = None,
+        origin: str = "",
+    ) -> None:
+        super().__init__(public_base_url)
+        self._clock = clock
+        self._service_clock = service_clock or clock
+        self._origin = origin or "https://blobs.example"
+        self._grants: dict[str, tuple[str, datetime]] = {}
+
+    async def grant_upload(self, name: str, expires_in: timedelta) -> UploadGrant:
+        """Leave to create quarantine blob `name` once, for at most MAX_GRANT_LIFETIME."""
+        if expires_in <= timedelta(0):
+            raise ValueError(f"a grant must last a while, not {expires_in}")
+        expires_at = self._clock() + min(expires_in, MAX_GRANT_LIFETIME)
+        url = f"{self._origin}/quarantine/{check_blob_name(name)}?sig={secrets.token_hex(8)}"
+        self._grants[url] = (name, expires_at)
+        return UploadGrant(url, expires_at, {"x-ms-blob-type": "BlockBlob"})
+
+    async def stored_size(self, name: str) -> int | None:
+        """The size of quarantine blob `name`, or None if there is none."""
+        stored = self._blobs.get(_key(Container.QUARANTINE, name))
+        return None if stored is None else len(stored.data)
+
+    def upload_origin(self) -> str:
+        """Where the grants point (no request is ever made there)."""
+        return self._origin
+
+    def upload(self, url: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """The browser's PUT with a grant; PermissionError if the grant does not allow it."""
+        now = self._service_clock()
+        name, expires_at = self._grants.get(url) or ("", now)
+        if not name or now >= expires_at:
+            raise PermissionError("the grant is unknown or has expired")
+        key = _key(Container.QUARANTINE, name)
+        if key in self._blobs:
+            raise PermissionError(f"blob {name!r} exists; the grant allows creating it only")
+        self._blobs[key] = StoredBlob(bytes(data), content_type)
 
 
 def _key(container: Container, name: str) -> tuple[Container, str]:

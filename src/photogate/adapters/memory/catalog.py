@@ -6,7 +6,10 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from photogate.adapters.memory.fingerprints import InMemoryFingerprints
 from photogate.adapters.memory.moderation import InMemoryModeration, RateEvent
+from photogate.adapters.memory.privacy import InMemoryPrivacy
+from photogate.adapters.memory.uploads import InMemoryUploads
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import (
     CustomerPhoto,
@@ -15,6 +18,7 @@ from photogate.domain.catalog import (
     OutboxMessage,
     Product,
 )
+from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
 from photogate.errors import CatalogConflict
@@ -30,7 +34,7 @@ class _OutboxRow:
     dispatched_at: datetime | None = None
 
 
-class InMemoryCatalog(InMemoryModeration):
+class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads, InMemoryPrivacy):
     """The whole catalog in dicts; no method awaits, so each one is atomic on the event loop.
 
     Every check runs before the first change, so a refused write leaves nothing behind,
@@ -46,6 +50,8 @@ class InMemoryCatalog(InMemoryModeration):
         self._outbox: dict[str, _OutboxRow] = {}
         self._audit: list[AuditEntry] = []
         self._rate_events: list[RateEvent] = []
+        self._fingerprints: dict[str, Fingerprint] = {}
+        self._marketing: dict[str, dict[str, str]] = {}
 
     async def aclose(self) -> None:
         """Nothing to release; here so callers can close any catalog alike."""
@@ -85,8 +91,10 @@ class InMemoryCatalog(InMemoryModeration):
 
     # -- submissions ----------------------------------------------------------------------
 
-    async def add_submission(self, submission: Submission, outbox: OutboxMessage) -> None:
-        """Record a new submission, its "received" audit entry and its queue message at once."""
+    async def add_submission(
+        self, submission: Submission, outbox: OutboxMessage, fingerprint: Fingerprint | None = None
+    ) -> None:
+        """Record a new submission, its "received" audit, queue message and fingerprint at once."""
         _require_aware(submission.created_at, submission.consent_at, submission.updated_at)
         self._refuse_if(submission.id in self._submissions, f"submission {submission.id} exists")
         self._refuse_if(submission.sku not in self._products, f"no product {submission.sku}")
@@ -98,6 +106,8 @@ class InMemoryCatalog(InMemoryModeration):
             )
         )
         self._queue(outbox)
+        if fingerprint is not None:
+            self._fingerprints[submission.id] = fingerprint
 
     async def get_submission(self, submission_id: str) -> Submission | None:
         """One submission, or None."""

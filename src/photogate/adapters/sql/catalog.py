@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.engine import create_catalog_engine
+from photogate.adapters.sql.fingerprints import SqlFingerprints, insert_fingerprint
 from photogate.adapters.sql.moderation import SqlModeration
 from photogate.adapters.sql.moves import Move, Since, apply_move
 from photogate.adapters.sql.outbox import SqlOutbox
+from photogate.adapters.sql.privacy import SqlPrivacy
 from photogate.adapters.sql.stale import stale_query
+from photogate.adapters.sql.uploads import SqlUploads
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import (
     CustomerPhoto,
@@ -24,6 +27,7 @@ from photogate.domain.catalog import (
     OutboxMessage,
     Product,
 )
+from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
 from photogate.errors import CatalogConflict, StorageUnavailable
@@ -44,7 +48,7 @@ async def open_sql_catalog(url: str, *, clock: Clock = utcnow) -> SqlCatalog:
     return catalog
 
 
-class SqlCatalog(SqlModeration, SqlOutbox):
+class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPrivacy):
     """The catalog database; every multi-row change happens in one transaction."""
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow) -> None:
@@ -119,8 +123,10 @@ class SqlCatalog(SqlModeration, SqlOutbox):
 
     # -- submissions ----------------------------------------------------------------------
 
-    async def add_submission(self, submission: Submission, outbox: OutboxMessage) -> None:
-        """Record a new submission, its "received" audit entry and its queue message at once."""
+    async def add_submission(
+        self, submission: Submission, outbox: OutboxMessage, fingerprint: Fingerprint | None = None
+    ) -> None:
+        """Record a new submission, its "received" audit, queue message and fingerprint at once."""
         received = AuditEntry(
             submission.id, None, submission.status, "customer", None, submission.created_at
         )
@@ -128,6 +134,8 @@ class SqlCatalog(SqlModeration, SqlOutbox):
             await conn.execute(insert(db.submissions).values(mapping.submission_values(submission)))
             await conn.execute(insert(db.audit_log).values(mapping.audit_values(received)))
             await self._queue(conn, outbox)
+            if fingerprint is not None:
+                await insert_fingerprint(conn, submission, fingerprint)
 
     async def get_submission(self, submission_id: str) -> Submission | None:
         """One submission, or None."""

@@ -40,6 +40,8 @@ _SUBMISSION_COLUMNS = (
     "published_at",
     "thanked_at",
     "extra",
+    "licence_version",
+    "original_purged_at",
 )
 
 

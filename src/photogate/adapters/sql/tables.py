@@ -91,6 +91,9 @@ submissions = Table(
     Column("published_at", UtcDateTime),
     Column("thanked_at", UtcDateTime),
     Column("extra", _json(), nullable=False),
+    # The licence a customer accepted, and when retention deleted the original (migration 0004).
+    Column("licence_version", String),
+    Column("original_purged_at", UtcDateTime),
     # queue_position counts waiting submissions received before a given one.
     Index(None, "status", "created_at"),
     # The reconciler looks for scannable submissions unchanged for a while (migration 0002).
@@ -167,4 +170,29 @@ rate_events = Table(
     # Counting looks up one key's recent events; pruning drops a bucket's old ones.
     Index(None, "bucket", "key", "at"),
     Index(None, "bucket", "at"),
+)
+
+fingerprints = Table(
+    "fingerprints",
+    metadata,
+    # Erasing a submission takes its fingerprint with it (migration 0005).
+    Column(
+        "submission_id",
+        String,
+        ForeignKey("submissions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("sku", String, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("phash", String(16), nullable=False),
+    # Intake asks whether the same file was sent for the same product before.
+    Index(None, "sku", "sha256"),
+)
+
+marketing_fingerprints = Table(
+    "marketing_fingerprints",
+    metadata,
+    Column("sku", String, ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True),
+    Column("url", String, primary_key=True),
+    Column("phash", String(16), nullable=False),
 )

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 HTTP_CODES: Final = {404: "not_found", 405: "method_not_allowed"}
 RETRY_AFTER_S: Final = 30
-PAGE_PREFIXES: Final = ("/products/", "/submissions/", "/console")
+PAGE_PREFIXES: Final = ("/products/", "/submissions/", "/console", "/licence", "/withdraw/")
 _LOCATIONS: Final = frozenset({"query", "path", "body", "header"})
 
 

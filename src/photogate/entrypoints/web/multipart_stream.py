@@ -15,7 +15,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from photogate.errors import InputError
 
 FILE_FIELD: Final = "file"
-TEXT_FIELDS: Final = frozenset({"email", "display_name", "caption", "consent"})
+TEXT_FIELDS: Final = frozenset({"email", "display_name", "caption", "consent", "licence_version"})
 MAX_FIELD_BYTES: Final = 4 * 1024
 # Room for the text fields, the part headers and the boundaries on top of the photo itself.
 FORM_ALLOWANCE: Final = 64 * 1024

@@ -10,9 +10,11 @@ from fastapi.responses import HTMLResponse
 from photogate.domain.submission import FINAL
 from photogate.entrypoints.web.api import product_or_404
 from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.direct_upload import uploads_api_url
 from photogate.entrypoints.web.schemas import photo_out, product_out
 from photogate.entrypoints.web.status import submission_status
 from photogate.entrypoints.web.templating import templates
+from photogate.intake.direct_upload import direct_uploads
 from photogate.intake.form import MAX_DISPLAY_NAME
 
 GALLERY_PAGE: Final = 12
@@ -48,6 +50,9 @@ async def product_page(
         "max_mib": f"{limits.max_bytes / (1024 * 1024):g}",
         "max_caption": limits.max_caption,
         "max_display_name": MAX_DISPLAY_NAME,
+        "licence_version": services.settings.privacy.licence_version,
+        # The page sends the photo straight to storage when the blob store can grant that.
+        "direct_upload_url": uploads_api_url(sku) if direct_uploads(services) else "",
     }
     return templates().TemplateResponse(request, "product.html", context)
 

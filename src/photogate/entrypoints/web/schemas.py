@@ -78,12 +78,19 @@ class SubmissionOut(BaseModel):
 
 
 class UploadAccepted(BaseModel):
-    """The answer to an upload: it is stored and queued; follow status_url to see it through."""
+    """The answer to an upload: it is stored and queued; follow status_url to see it through.
+
+    With 200 and `duplicate` true, the customer had sent this very file for this product
+    before: nothing new was stored, and the ids and links are those of that submission.
+    """
 
     id: str
     status: Status
     status_url: str
     page_url: str
+    # Only in the 200 answer to a repeat (the route leaves out fields that are None).
+    duplicate: bool | None = Field(None, description="True: you had sent this very file before")
+    message: str | None = Field(None, description="One sentence for the customer, if any")
 
 
 def product_out(product: Product, photo_count: int) -> ProductOut:

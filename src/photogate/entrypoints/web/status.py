@@ -21,14 +21,17 @@ PUBLIC_REASONS: Final = {
     Status.FAILED: "could not be processed",
     Status.NEEDS_REVIEW: "a member of our team will take a look",
     Status.TAKEN_DOWN: "was removed from the product page",
+    Status.ERASED: "was erased at your request",
 }
 MESSAGES: Final = {
+    Status.AWAITING_UPLOAD: "We are waiting for your photo to arrive.",
     Status.SCANNING: "We are checking your photo now.",
     Status.APPROVED: "Your photo is live on the product page. Thank you!",
     Status.REJECTED: "Sorry: your photo did not pass our checks, so we will not show it.",
     Status.NEEDS_REVIEW: "A member of our team will look at your photo before it is shown.",
     Status.FAILED: "Sorry: your photo could not be processed. Please try another one.",
     Status.TAKEN_DOWN: "Your photo is no longer shown on the product page.",
+    Status.ERASED: "Your photo and your details were erased, as you asked.",
 }
 
 

@@ -27,10 +27,11 @@ from photogate.entrypoints.web.schemas import (
     status_api_url,
     status_page_url,
 )
-from photogate.errors import InputError
+from photogate.errors import DuplicateUpload, InputError, NotFound
 from photogate.intake.accept_upload import accept_upload
 from photogate.intake.form import UploadForm
 from photogate.intake.limits import UploadLimits, check_client, check_email, count_upload
+from photogate.ports import Catalog
 from photogate.settings import UploadSettings
 
 YES: Final = frozenset({"true", "on", "1", "yes"})
@@ -57,7 +58,13 @@ _FORM_SCHEMA: Final[dict[str, Any]] = {
         "consent": {
             "type": "string",
             "enum": ["true", "on", "1"],
-            "description": "The customer allows Tailwind Traders to show the photo.",
+            "description": "The customer accepts the photo licence (see /licence), which "
+            "allows Tailwind Traders to show the photo.",
+        },
+        "licence_version": {
+            "type": "string",
+            "examples": ["2026-01"],
+            "description": "The licence version the customer was shown; default: the current.",
         },
     },
 }
@@ -75,17 +82,23 @@ _ERRORS: Final[dict[int | str, dict[str, Any]]] = {
         413: "File, image or a field too large",
         415: "Not a photo we accept, or animated",
         422: "Bad email, display name or caption, or no consent",
+        409: "The same file was sent for this product from another email address",
         429: "Too many photos from this address or for this product; see Retry-After",
     }.items()
+}
+_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"model": UploadAccepted, "description": "You had sent this file before: its status"},
+    **_ERRORS,
 }
 
 
 @router.post(
     "/products/{sku}/photos",
     status_code=202,
+    response_model_exclude_none=True,
     summary="Upload a customer photo",
     openapi_extra=UPLOAD_OPENAPI,
-    responses=_ERRORS,
+    responses=_RESPONSES,
 )
 async def upload_photo(
     sku: str, request: Request, response: Response, services: ServicesDep
@@ -94,7 +107,9 @@ async def upload_photo(
 
     Nothing is stored if any check fails. The body is read as it arrives and refused as soon
     as it passes the size limit. Too many photos from one address, or from one email for one
-    product, are refused with 429 and Retry-After.
+    product, are refused with 429 and Retry-After. The same file sent again for the same
+    product is not stored or scanned again: from the same email the answer is 200 with the
+    first submission's status; from another email, 409.
     """
     settings, catalog = services.settings, services.ports.catalog
     await product_or_404(catalog, sku)
@@ -104,11 +119,15 @@ async def upload_photo(
     received = await receive_form(request, settings.uploads, settings.data_dir / "tmp")
     try:
         image = _require_file(received)
-        form = _form(sku, received.fields)
+        form = _form(sku, received.fields, settings.privacy.licence_version)
         await check_email(catalog, limits, form.email, sku, utcnow())
         submission = await accept_upload(
             form, image, received.size, ports=services.ports, limits=settings.uploads
         )
+    except DuplicateUpload as exc:
+        if exc.submission_id is None:
+            raise
+        return await _sent_before(exc.submission_id, exc.detail, catalog, response)
     finally:
         received.discard()
     await count_upload(catalog, limits, client, email=submission.email, sku=sku, now=utcnow())
@@ -118,6 +137,25 @@ async def upload_photo(
         status=submission.status,
         status_url=status_api_url(submission.id),
         page_url=status_page_url(submission.id),
+    )
+
+
+async def _sent_before(
+    submission_id: str, message: str, catalog: Catalog, response: Response
+) -> UploadAccepted:
+    """The customer's earlier submission of the same file, answered with 200."""
+    earlier = await catalog.get_submission(submission_id)
+    if earlier is None:  # erased since intake looked: nothing to point at
+        raise NotFound("unknown_submission", "The earlier submission of this photo is gone.")
+    response.status_code = 200
+    response.headers["Location"] = status_api_url(earlier.id)
+    return UploadAccepted(
+        id=earlier.id,
+        status=earlier.status,
+        status_url=status_api_url(earlier.id),
+        page_url=status_page_url(earlier.id),
+        duplicate=True,
+        message=message,
     )
 
 
@@ -164,11 +202,13 @@ def _require_file(received: ReceivedForm) -> Path:
     return received.file
 
 
-def _form(sku: str, fields: dict[str, str]) -> UploadForm:
+def _form(sku: str, fields: dict[str, str], licence: str) -> UploadForm:
+    # A client that sends no version accepted the one the shop shows now.
     return UploadForm(
         sku=sku,
         email=fields.get("email", ""),
         display_name=fields.get("display_name", ""),
         caption=fields.get("caption", ""),
         consent=fields.get("consent", "").strip().lower() in YES,
+        licence_version=fields.get("licence_version", "").strip() or licence,
     )

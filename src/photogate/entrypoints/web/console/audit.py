@@ -12,6 +12,7 @@ from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.auth import AdminResource, ModeratorPage
 from photogate.entrypoints.web.console.errors import Refused
 from photogate.entrypoints.web.console.rendering import render
+from photogate.entrypoints.web.console.screening_view import screening_view
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.moderation.audit_export import audit_csv
 
@@ -36,6 +37,7 @@ async def submission_page(
         "reasons": REASON_LABELS,
         "in_review": submission.status is Status.NEEDS_REVIEW,
         "published": submission.status is Status.APPROVED,
+        "screening": await screening_view(submission, catalog, services.scan_policy.screener),
     }
     return render(request, "submission.html", context, staff=staff)
 

@@ -115,6 +115,18 @@ async def _moderator_page(request: Request) -> Staff:
     return _allowed(staff, Role.MODERATOR)
 
 
+async def _admin_page(request: Request) -> Staff:
+    staff = await _moderator_page(request)
+    return _allowed(staff, Role.ADMIN)
+
+
+async def _admin_action(request: Request) -> Action:
+    staff = _signed_in(request, Role.ADMIN)
+    form = await request.form()
+    check_csrf(form, staff.csrf)
+    return Action(staff, form)
+
+
 async def _moderator_resource(request: Request) -> Staff:
     return _signed_in(request, Role.MODERATOR)
 
@@ -134,3 +146,5 @@ ModeratorPage = Annotated[Staff, Depends(_moderator_page)]
 ModeratorResource = Annotated[Staff, Depends(_moderator_resource)]
 AdminResource = Annotated[Staff, Depends(_admin_resource)]
 ModeratorAction = Annotated[Action, Depends(_moderator_action)]
+AdminPage = Annotated[Staff, Depends(_admin_page)]
+AdminAction = Annotated[Action, Depends(_admin_action)]

@@ -11,6 +11,7 @@ from photogate.domain.moderation import REASON_LABELS, ReasonCode
 from photogate.entrypoints.web.console.auth import ModeratorAction, ModeratorPage
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import HOME, render, safe_back, see_other
+from photogate.entrypoints.web.console.screening_view import screening_views
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.moderation.review import approve_submission, reject_submission, review_queue
 
@@ -43,6 +44,7 @@ async def review_page(
         "next_offset": offset + PAGE if offset + PAGE < total else None,
         "products": products,
         "reasons": REASON_LABELS,
+        "screening": await screening_views(waiting, catalog, services.scan_policy.screener),
     }
     return render(request, "review.html", context, staff=staff)
 

@@ -1,0 +1,63 @@
+"""InMemoryCatalog's fingerprint methods, with the SQL catalog's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Protocol
+
+from photogate.domain.catalog import CustomerPhoto, Product
+from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage, published_image
+from photogate.domain.submission import Status, Submission
+
+
+class _Stored(Protocol):
+    """What these methods need of the InMemoryCatalog they are mixed into."""
+
+    _products: dict[str, Product]
+    _submissions: dict[str, Submission]
+    _photos: dict[str, CustomerPhoto]
+    _fingerprints: dict[str, Fingerprint]
+    _marketing: dict[str, dict[str, str]]
+
+    def _refuse_if(self, broken: bool, rule: str) -> None: ...
+
+
+class InMemoryFingerprints:
+    """Mixed into InMemoryCatalog; fingerprints go when their submission or product goes."""
+
+    async def get_fingerprint(self: _Stored, submission_id: str) -> Fingerprint | None:
+        """The fingerprint recorded with the submission, or None."""
+        return self._fingerprints.get(submission_id)
+
+    async def find_same_file(
+        self: _Stored, sku: str, sha256: str, *, among: Collection[Status]
+    ) -> Submission | None:
+        """The oldest submission for `sku`, in one of the `among` states, of the same bytes."""
+        same = [
+            self._submissions[sid]
+            for sid, fingerprint in self._fingerprints.items()
+            if fingerprint.sha256 == sha256 and sid in self._submissions
+        ]
+        found = [s for s in same if s.sku == sku and s.status in among]
+        return min(found, key=lambda s: (s.created_at, s.id), default=None)
+
+    async def record_marketing_fingerprints(
+        self: _Stored, sku: str, phashes: Mapping[str, str]
+    ) -> None:
+        """Replace the perceptual hashes (by URL) of a product's marketing photos."""
+        self._refuse_if(sku not in self._products, f"no product {sku}")
+        self._marketing[sku] = dict(phashes)
+
+    async def known_images(self: _Stored) -> list[KnownImage]:
+        """Fingerprinted marketing photos and published customer photos, by kind, SKU and URL."""
+        found = [
+            KnownImage(ImageKind.MARKETING, sku, url, phash)
+            for sku, phashes in self._marketing.items()
+            for url, phash in phashes.items()
+        ]
+        found += [
+            published_image(photo, self._fingerprints[sid].phash)
+            for sid, photo in self._photos.items()
+            if sid in self._fingerprints
+        ]
+        return sorted(found, key=lambda image: (image.kind, image.sku, image.url))

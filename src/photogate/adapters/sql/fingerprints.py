@@ -1,0 +1,84 @@
+"""SqlCatalog's fingerprint methods: same files at intake, known images for near-copies."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage, published_image
+from photogate.domain.submission import Status, Submission
+
+
+class Connected(Protocol):
+    """What these methods need of the SqlCatalog they are mixed into."""
+
+    def _read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+async def insert_fingerprint(
+    conn: AsyncConnection, submission: Submission, fingerprint: Fingerprint
+) -> None:
+    """Write the fingerprint row of a new submission (inside add_submission's transaction)."""
+    values = {"submission_id": submission.id, "sku": submission.sku}
+    values |= {"sha256": fingerprint.sha256, "phash": fingerprint.phash}
+    await conn.execute(insert(db.fingerprints).values(values))
+
+
+class SqlFingerprints:
+    """Mixed into SqlCatalog."""
+
+    async def get_fingerprint(self: Connected, submission_id: str) -> Fingerprint | None:
+        """The fingerprint recorded with the submission, or None."""
+        prints = db.fingerprints.c
+        query = select(prints.sha256, prints.phash).where(prints.submission_id == submission_id)
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else Fingerprint(row.sha256, row.phash)
+
+    async def find_same_file(
+        self: Connected, sku: str, sha256: str, *, among: Collection[Status]
+    ) -> Submission | None:
+        """The oldest submission for `sku`, in one of the `among` states, of the same bytes."""
+        prints, subs = db.fingerprints.c, db.submissions.c
+        query = (
+            select(db.submissions)
+            .join(db.fingerprints, prints.submission_id == subs.id)
+            .where(prints.sku == sku, prints.sha256 == sha256)
+            .where(subs.status.in_([status.value for status in among]))
+            .order_by(subs.created_at, subs.id)
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(query.limit(1))).mappings().first()
+        return None if row is None else mapping.submission_from_row(row)
+
+    async def record_marketing_fingerprints(
+        self: Connected, sku: str, phashes: Mapping[str, str]
+    ) -> None:
+        """Replace the perceptual hashes (by URL) of a product's marketing photos."""
+        rows = [{"sku": sku, "url": url, "phash": phash} for url, phash in phashes.items()]
+        async with self._write() as conn:
+            await conn.execute(
+                delete(db.marketing_fingerprints).where(db.marketing_fingerprints.c.sku == sku)
+            )
+            if rows:
+                await conn.execute(insert(db.marketing_fingerprints), rows)
+
+    async def known_images(self: Connected) -> list[KnownImage]:
+        """Fingerprinted marketing photos and published customer photos, by kind, SKU and URL."""
+        published = select(db.customer_photos, db.fingerprints.c.phash).join(
+            db.fingerprints, db.fingerprints.c.submission_id == db.customer_photos.c.submission_id
+        )
+        async with self._read() as conn:
+            shop = await conn.execute(select(db.marketing_fingerprints))
+            found = [KnownImage(ImageKind.MARKETING, row.sku, row.url, row.phash) for row in shop]
+            rows = (await conn.execute(published)).mappings()
+            found += [published_image(mapping.photo_from_row(r), r["phash"]) for r in rows]
+        return sorted(found, key=lambda image: (image.kind, image.sku, image.url))

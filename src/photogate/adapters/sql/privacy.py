@@ -1,0 +1,124 @@
+"""SqlCatalog's erasure and retention methods: a customer's submissions, purged originals."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Final, Protocol
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.moves import Move, apply_move
+from photogate.clock import Clock
+from photogate.domain.catalog import EmailStatus
+from photogate.domain.submission import Status, Submission
+
+CANCELLED: Final = "cancelled: the customer's data was erased"
+# Everything but erased may be erased; statuses are bound as their plain values.
+_ERASABLE: Final = frozenset(Status) - {Status.ERASED}
+
+
+class Connected(Protocol):
+    """What these methods need of the SqlCatalog they are mixed into."""
+
+    _clock: Clock
+
+    def _read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+class SqlPrivacy:
+    """Mixed into SqlCatalog."""
+
+    async def customer_submissions(self: Connected, email: str) -> list[Submission]:
+        """Every submission sent with `email` (case does not count), oldest first."""
+        wanted = email.strip().lower()
+        if not wanted:
+            return []
+        row = db.submissions.c
+        query = select(db.submissions).where(func.lower(row.email) == wanted)
+        async with self._read() as conn:
+            rows = await conn.execute(query.order_by(row.created_at, row.id))
+            return [mapping.submission_from_row(r) for r in rows.mappings()]
+
+    async def erase_submission(
+        self: Connected, submission_id: str, *, actor: str, reason: str
+    ) -> bool:
+        """Move to erased (audited) and drop everything personal, at once; False if done before."""
+        now = self._clock()
+        # The erasure deletes the original too, so it is (again) marked purged now.
+        changes: mapping.Values = {"email": "", "display_name": "", "caption": "", "extra": {}}
+        changes["original_purged_at"] = now
+        move = Move(submission_id, _ERASABLE, Status.ERASED, actor, reason, now, changes)
+        async with self._write() as conn:
+            if not await apply_move(conn, move):
+                return False
+            await _drop_published(conn, submission_id)
+            await _forget_emails(conn, submission_id)
+        return True
+
+    async def originals_to_purge(
+        self: Connected,
+        statuses: Collection[Status],
+        *,
+        settled_before: datetime | None,
+        limit: int,
+    ) -> list[Submission]:
+        """Submissions in `statuses` with their original kept, unchanged since `settled_before`."""
+        row = db.submissions.c
+        kept: list[ColumnElement[bool]] = [
+            row.status.in_(sorted(s.value for s in statuses)),
+            row.original_purged_at.is_(None),
+        ]
+        if settled_before is not None:
+            kept.append(_changed_before(settled_before))
+        oldest_first = (func.coalesce(row.updated_at, row.created_at), row.id)
+        query = select(db.submissions).where(*kept).order_by(*oldest_first).limit(limit)
+        async with self._read() as conn:
+            rows = await conn.execute(query)
+            return [mapping.submission_from_row(r) for r in rows.mappings()]
+
+    async def mark_original_purged(
+        self: Connected, submission_id: str, *, allowed_from: Collection[Status], at: datetime
+    ) -> bool:
+        """Record the original as deleted, if still in `allowed_from` and not marked yet."""
+        row = db.submissions.c
+        still = (
+            (row.id == submission_id)
+            & row.status.in_(sorted(s.value for s in allowed_from))
+            & row.original_purged_at.is_(None)
+        )
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(db.submissions).where(still).values(original_purged_at=at)
+            )
+        return changed.rowcount == 1
+
+
+def _changed_before(moment: datetime) -> ColumnElement[bool]:
+    row = db.submissions.c
+    # Two plain comparisons rather than one COALESCE, so (status, updated_at) is usable.
+    return or_(row.updated_at < moment, and_(row.updated_at.is_(None), row.created_at < moment))
+
+
+async def _drop_published(conn: AsyncConnection, submission_id: str) -> None:
+    await conn.execute(
+        delete(db.customer_photos).where(db.customer_photos.c.submission_id == submission_id)
+    )
+    await conn.execute(
+        delete(db.fingerprints).where(db.fingerprints.c.submission_id == submission_id)
+    )
+
+
+async def _forget_emails(conn: AsyncConnection, submission_id: str) -> None:
+    emails = db.emails.c
+    of_submission = emails.submission_id == submission_id
+    owed = of_submission & (emails.status == EmailStatus.PENDING.value)
+    cancelled = {"status": EmailStatus.FAILED.value, "last_error": CANCELLED}
+    await conn.execute(update(db.emails).where(owed).values(cancelled))
+    await conn.execute(update(db.emails).where(of_submission).values(to=""))

@@ -1,0 +1,62 @@
+"""What screening found, shown to staff: caption words highlighted, near-copies side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from photogate.domain.fingerprint import ImageMatch
+from photogate.domain.submission import Submission
+from photogate.ports import Catalog
+from photogate.screening.findings import CaptionHit
+from photogate.screening.screen import Screener, stored_phash
+
+_MARK = Markup('<mark class="flag" data-kind="{kind}" title="{kind}">{text}</mark>')
+
+
+@dataclass(frozen=True)
+class ScreeningView:
+    """One submission's caption as markup, and the known images its picture nearly copies."""
+
+    caption: Markup
+    matches: tuple[ImageMatch, ...] = ()
+
+
+def highlighted(caption: str, hits: Iterable[CaptionHit]) -> Markup:
+    """The caption, escaped, with each flagged span in a <mark>; no caption text is markup."""
+    parts: list[Markup] = []
+    at = 0
+    for hit in sorted(hits, key=lambda h: h.start):
+        parts.append(escape(caption[at : hit.start]))
+        parts.append(_MARK.format(kind=hit.kind.value, text=caption[hit.start : hit.end]))
+        at = hit.end
+    parts.append(escape(caption[at:]))
+    return Markup("").join(parts)
+
+
+async def screening_views(
+    submissions: Sequence[Submission], catalog: Catalog, screener: Screener | None
+) -> dict[str, ScreeningView]:
+    """The view of each submission (by id) as screening sees it now.
+
+    Recomputed rather than stored: the highlight follows today's blocklist, and a matched
+    photo taken down since is no longer shown. The status reason keeps what was found then.
+    """
+    if screener is None:
+        return {s.id: ScreeningView(escape(s.caption)) for s in submissions}
+    known = await catalog.known_images() if screener.compares_pictures else []
+    views = {}
+    for submission in submissions:
+        phash = await stored_phash(submission, catalog)
+        caption = highlighted(submission.caption, screener.caption_hits(submission.caption))
+        views[submission.id] = ScreeningView(caption, screener.matches(submission, phash, known))
+    return views
+
+
+async def screening_view(
+    submission: Submission, catalog: Catalog, screener: Screener | None
+) -> ScreeningView:
+    """The view of one submission, for its own page."""
+    return (await screening_views([submission], catalog, screener))[submission.id]

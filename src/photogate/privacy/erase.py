@@ -1,0 +1,100 @@
+"""Use case: erase a customer's data (withdrawal link, console or CLI); the audit keeps no PD."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+from email_validator import EmailNotValidError, validate_email
+
+from photogate.domain.submission import Status, Submission
+from photogate.errors import InputError, NotFound
+from photogate.moderation.takedown import take_down
+from photogate.ports import Container, Ports
+from photogate.publishing.publish import public_blob_names
+
+log = logging.getLogger(__name__)
+
+LINK_ACTOR: Final = "customer:withdrawal-link"
+# What the audit says: no address, no name, nothing the customer wrote.
+REASON: Final = "erased at the customer's request"
+TAKEDOWN_REASON: Final = "the customer withdrew consent"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure did: submissions erased now, photos unpublished, and those done before."""
+
+    erased: int = 0
+    unpublished: int = 0
+    already_erased: int = 0
+
+    def __add__(self, other: Erasure) -> Erasure:
+        return Erasure(
+            self.erased + other.erased,
+            self.unpublished + other.unpublished,
+            self.already_erased + other.already_erased,
+        )
+
+
+async def erase_customer(email: str, *, actor: str, ports: Ports) -> Erasure:
+    """Erase every submission sent with `email`: photos unpublished, originals deleted, address,
+    name and caption blanked, owed emails cancelled, each audited as `actor`. Idempotent.
+
+    An address with no submissions erases nothing (Erasure() is returned).
+    """
+    submissions = await ports.catalog.customer_submissions(_checked(email))
+    return await _erase_all(submissions, actor, ports)
+
+
+async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
+    """Erase the data of the customer who sent `submission_id` (from a verified link)."""
+    submission = await ports.catalog.get_submission(submission_id)
+    if submission is None:
+        raise NotFound("unknown_submission", "We have no photo for this link.")
+    if submission.status is Status.ERASED:
+        # Everything of this customer went with the first use of any of their links.
+        return Erasure(already_erased=1)
+    found = await ports.catalog.customer_submissions(submission.email)
+    return await _erase_all(found or [submission], LINK_ACTOR, ports)
+
+
+async def _erase_all(submissions: list[Submission], actor: str, ports: Ports) -> Erasure:
+    done = Erasure()
+    for submission in submissions:
+        done += await _erase_one(submission, actor, ports)
+    return done
+
+
+async def _erase_one(submission: Submission, actor: str, ports: Ports) -> Erasure:
+    """Files first: if this stops half-way, the row still names the customer, so a retry
+    finds it and finishes.
+    """
+    if submission.status is Status.ERASED:
+        return Erasure(already_erased=1)
+    unpublished = 0
+    if submission.status is Status.APPROVED:
+        unpublished = int(
+            await take_down(submission.id, actor=actor, reason=TAKEDOWN_REASON, ports=ports)
+        )
+    # A scan may have published it since it was read: its renditions go too.
+    unpublished += await _delete_renditions(submission.id, ports)
+    await ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    erased = await ports.catalog.erase_submission(submission.id, actor=actor, reason=REASON)
+    log.info("erased submission %s (%s)", submission.id, actor)
+    return Erasure(int(erased), unpublished, int(not erased))
+
+
+async def _delete_renditions(submission_id: str, ports: Ports) -> int:
+    photo = await ports.catalog.get_photo(submission_id)
+    for name in public_blob_names(photo) if photo else []:
+        await ports.blobs.delete(Container.PUBLIC, name)
+    return int(photo is not None)
+
+
+def _checked(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InputError("invalid_email", f"That is not an email address: {exc}") from None

@@ -1,0 +1,132 @@
+"""Use case: delete quarantine originals nobody needs any more (retention), idempotently."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+from photogate.clock import Clock, utcnow
+from photogate.domain.submission import Status, Submission
+from photogate.ports import Container, Ports
+from photogate.settings import PrivacySettings
+
+if TYPE_CHECKING:
+    from photogate.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+# Settled for good: their originals go once the retention period is over. Nothing scannable,
+# awaiting upload or in review is ever listed, so a photo people still need keeps its original.
+SETTLED: Final = frozenset({Status.REJECTED, Status.FAILED})
+# Published: the renditions exist, so the original is needed no longer.
+PUBLISHED: Final = frozenset({Status.APPROVED, Status.TAKEN_DOWN})
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long originals stay, and whether those of published photos are kept."""
+
+    retention: timedelta = timedelta(days=30)
+    keep_published_originals: bool = False
+    dry_run: bool = False
+    # One run deletes at most this many; the next run takes the rest.
+    limit: int = 10_000
+    clock: Clock = utcnow
+
+    @classmethod
+    def from_settings(cls, privacy: PrivacySettings, *, dry_run: bool = False) -> RetentionPolicy:
+        """The policy PHOTOGATE_PRIVACY__* describes."""
+        return cls(
+            retention=timedelta(days=privacy.retention_days),
+            keep_published_originals=privacy.keep_published_originals,
+            dry_run=dry_run,
+        )
+
+
+@dataclass(frozen=True)
+class PurgedOriginal:
+    """One original deleted (or, in a dry run, that would be)."""
+
+    submission_id: str
+    status: Status
+    blob: str
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge deleted (or would have, in a dry run)."""
+
+    dry_run: bool
+    purged: list[PurgedOriginal] = field(default_factory=list)
+    # Those that changed state between listing and deleting (a replay): left alone.
+    skipped: int = 0
+
+    @property
+    def count(self) -> int:
+        """How many originals were (or would be) deleted."""
+        return len(self.purged)
+
+
+async def purge(
+    services: Services, policy: RetentionPolicy, *, progress: Progress | None = None
+) -> PurgeReport:
+    """Delete the originals retention allows to go; `progress(done, total)` after each one."""
+    return await purge_originals(services.ports, policy, progress=progress)
+
+
+async def purge_originals(
+    ports: Ports, policy: RetentionPolicy, *, progress: Progress | None = None
+) -> PurgeReport:
+    """purge() on the ports alone, for callers without Services."""
+    now = policy.clock()
+    due = await _due(ports, policy, now)
+    purged, skipped = [], 0
+    for done, (submission, group) in enumerate(due, start=1):
+        if policy.dry_run or await _purge_one(ports, submission, group, now):
+            purged.append(
+                PurgedOriginal(submission.id, submission.status, submission.original_blob)
+            )
+        else:
+            skipped += 1
+        if progress is not None:
+            progress(done, len(due))
+    return PurgeReport(policy.dry_run, purged, skipped)
+
+
+async def _due(
+    ports: Ports, policy: RetentionPolicy, now: datetime
+) -> list[tuple[Submission, frozenset[Status]]]:
+    catalog = ports.catalog
+    settled = await catalog.originals_to_purge(
+        SETTLED, settled_before=now - policy.retention, limit=policy.limit
+    )
+    due = [(s, SETTLED) for s in settled]
+    if not policy.keep_published_originals:
+        published = await catalog.originals_to_purge(
+            PUBLISHED, settled_before=None, limit=max(policy.limit - len(due), 0)
+        )
+        due += [(s, PUBLISHED) for s in published]
+    return due
+
+
+async def _purge_one(
+    ports: Ports, submission: Submission, group: frozenset[Status], now: datetime
+) -> bool:
+    """Delete, then mark: a crash in between leaves it listed, and deleting again is harmless."""
+    current = await ports.catalog.get_submission(submission.id)
+    if current is None or current.status not in group:
+        return False
+    await ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    marked = await ports.catalog.mark_original_purged(submission.id, allowed_from=group, at=now)
+    log.info(
+        "retention deleted the original of %s (%s): %s",
+        submission.id,
+        submission.status,
+        submission.original_blob,
+    )
+    return marked

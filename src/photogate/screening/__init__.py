@@ -1,0 +1,1 @@
+"""Screening before publication: captions (blocklist, personal data) and near-copies of images."""

@@ -1,0 +1,149 @@
+"""Contract of the catalog's fingerprints: the in-memory fake, SQLite and PostgreSQL alike."""
+
+# The catalog suite's fixtures are imported by name, and tests take them as parameters of the
+# same name: that is how pytest injects them, not a redefinition.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect
+
+from photogate.adapters.sql.engine import sync_url
+from photogate.adapters.sql.migrate import alembic_config, upgrade
+from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage
+from photogate.domain.submission import SCANNABLE, Status
+from photogate.errors import CatalogConflict
+from photogate.ports.catalog import Catalog
+from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by name
+    SKU,
+    a_photo,
+    a_product,
+    a_scan,
+    a_submission,
+    an_email,
+    an_outbox,
+    backend,
+    catalog,
+    clock,
+    migrated_url,
+    postgres_url,
+)
+
+A = Fingerprint("a" * 64, "f0f0f0f0f0f0f0f0")
+B = Fingerprint("b" * 64, "0f0f0f0f0f0f0f0f")
+ANY = frozenset(Status)
+
+
+async def fingerprinted(
+    catalog: Catalog, fingerprint: Fingerprint | None = A, *, sku: str = SKU, seconds: int = 0
+) -> str:
+    """A received submission of `sku` with `fingerprint`; returns its id."""
+    await catalog.upsert_products([a_product(sku)])
+    submission = a_submission(sku=sku)
+    submission = replace(submission, created_at=submission.created_at.replace(second=seconds))
+    await catalog.add_submission(submission, an_outbox(submission.id), fingerprint)
+    return submission.id
+
+
+async def publish(catalog: Catalog, submission_id: str) -> None:
+    """Approve the submission with a photo, as the publish stage does."""
+    submission = await catalog.get_submission(submission_id)
+    assert submission is not None
+    assert await catalog.approve(
+        submission_id,
+        photo=a_photo(submission),
+        email=an_email(submission_id),
+        outbox=an_outbox(submission_id, "publish"),
+        actor="scanner",
+        scan=a_scan(),
+    )
+
+
+async def test_a_submission_keeps_the_fingerprint_it_was_added_with(catalog: Catalog) -> None:
+    """The fingerprint given to add_submission reads back; one added without has none."""
+    with_print = await fingerprinted(catalog, A)
+    without = await fingerprinted(catalog, None)
+    assert await catalog.get_fingerprint(with_print) == A
+    assert await catalog.get_fingerprint(without) is None
+    assert await catalog.get_fingerprint("missing") is None
+
+
+async def test_same_file_is_found_for_the_same_product_oldest_first(catalog: Catalog) -> None:
+    """find_same_file returns the oldest submission of that SKU with that SHA-256, else None."""
+    later = await fingerprinted(catalog, A, seconds=30)
+    first = await fingerprinted(catalog, A, seconds=10)
+    await fingerprinted(catalog, B, seconds=5)
+    await fingerprinted(catalog, A, sku="CAP-9", seconds=1)
+    found = await catalog.find_same_file(SKU, A.sha256, among=ANY)
+    assert found is not None and found.id == first != later
+    assert await catalog.find_same_file(SKU, "c" * 64, among=ANY) is None
+    assert await catalog.find_same_file("NOPE", A.sha256, among=ANY) is None
+
+
+async def test_same_file_looks_only_among_the_given_states(catalog: Catalog) -> None:
+    """A submission outside `among` (a rejected one, say) does not count as the same file."""
+    submission_id = await fingerprinted(catalog, A)
+    moved = await catalog.transition(
+        submission_id, allowed_from=SCANNABLE, to=Status.REJECTED, actor="scanner"
+    )
+    assert moved is not None
+    assert await catalog.find_same_file(SKU, A.sha256, among={Status.APPROVED}) is None
+    found = await catalog.find_same_file(SKU, A.sha256, among={Status.REJECTED})
+    assert found is not None and found.id == submission_id
+
+
+async def test_marketing_fingerprints_are_replaced_per_product(catalog: Catalog) -> None:
+    """Recording a product's marketing fingerprints replaces that product's, not others'."""
+    await catalog.upsert_products([a_product(SKU), a_product("CAP-9")])
+    await catalog.record_marketing_fingerprints(SKU, {"/img/1.jpg": A.phash, "/img/2.jpg": B.phash})
+    await catalog.record_marketing_fingerprints("CAP-9", {"/img/cap.jpg": A.phash})
+    await catalog.record_marketing_fingerprints(SKU, {"/img/3.jpg": B.phash})
+    assert await catalog.known_images() == [
+        KnownImage(ImageKind.MARKETING, "CAP-9", "/img/cap.jpg", A.phash),
+        KnownImage(ImageKind.MARKETING, SKU, "/img/3.jpg", B.phash),
+    ]
+
+
+async def test_marketing_fingerprints_of_an_unknown_product_are_refused(
+    catalog: Catalog,
+) -> None:
+    """Fingerprints for a SKU the catalog does not have are refused as a conflict."""
+    with pytest.raises(CatalogConflict):
+        await catalog.record_marketing_fingerprints("NOPE", {"/img/1.jpg": A.phash})
+    assert await catalog.known_images() == []
+
+
+async def test_known_images_list_published_photos_until_they_are_taken_down(
+    catalog: Catalog,
+) -> None:
+    """A published, fingerprinted photo is a known image (its JPEG URL) until unpublished."""
+    waiting = await fingerprinted(catalog, B)
+    live = await fingerprinted(catalog, A)
+    await publish(catalog, live)
+    [image] = await catalog.known_images()
+    assert image == KnownImage(
+        ImageKind.CUSTOMER, SKU, f"/media/{live}-1200.jpg", A.phash, submission_id=live
+    )
+    assert waiting != live
+    assert await catalog.unpublish(
+        live, allowed_from={Status.APPROVED}, to=Status.TAKEN_DOWN, actor="op", reason="x"
+    )
+    assert await catalog.known_images() == []
+
+
+def test_fingerprint_migration_downgrades_and_upgrades_again(migrated_url: str) -> None:
+    """Revision 0005 can be undone to 0004 (its tables go) and applied again."""
+    engine = create_engine(sync_url(migrated_url))
+    try:
+        command.downgrade(alembic_config(migrated_url), "0004")
+        assert not {"fingerprints", "marketing_fingerprints"} & set(
+            inspect(engine).get_table_names()
+        )
+        upgrade(migrated_url)
+        assert {"fingerprints", "marketing_fingerprints"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

@@ -1,0 +1,174 @@
+"""Contract of the catalog's erasure and retention methods: in-memory, SQLite and PostgreSQL."""
+
+# The catalog suite's fixtures are imported by name, and tests take them as parameters of the
+# same name: that is how pytest injects them, not a redefinition.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from alembic import command
+from sqlalchemy import create_engine, inspect
+
+from photogate.adapters.sql.engine import sync_url
+from photogate.adapters.sql.migrate import alembic_config, upgrade
+from photogate.domain.catalog import EmailStatus
+from photogate.domain.fingerprint import Fingerprint
+from photogate.domain.submission import SCANNABLE, Status, Submission
+from photogate.ports.catalog import Catalog
+from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by name
+    T0,
+    TickingClock,
+    a_product,
+    a_submission,
+    an_outbox,
+    approved,
+    backend,
+    catalog,
+    clock,
+    migrated_url,
+    postgres_url,
+    received,
+)
+
+ERASER = "operator:test"
+SETTLED = frozenset({Status.REJECTED, Status.FAILED})
+
+
+async def sent_by(catalog: Catalog, email: str, *, seconds: int = 0) -> Submission:
+    """A received submission sent with `email`, with a fingerprint."""
+    await catalog.upsert_products([a_product()])
+    submission = replace(a_submission(T0 + timedelta(seconds=seconds)), email=email)
+    fingerprint = Fingerprint("c" * 64, "0123456789abcdef")
+    await catalog.add_submission(submission, an_outbox(submission.id), fingerprint)
+    return submission
+
+
+async def test_customer_submissions_match_the_address_in_any_case_oldest_first(
+    catalog: Catalog,
+) -> None:
+    """Lookup by email ignores case, lists oldest first, and leaves other customers out."""
+    second = await sent_by(catalog, "Ana@Example.com", seconds=2)
+    first = await sent_by(catalog, "ana@example.com", seconds=1)
+    await sent_by(catalog, "bob@example.com")
+    found = await catalog.customer_submissions("ANA@example.COM")
+    assert [s.id for s in found] == [first.id, second.id]
+    assert await catalog.customer_submissions("") == []
+
+
+async def test_licence_version_and_purge_time_round_trip(catalog: Catalog) -> None:
+    """A submission's accepted licence version is stored; it starts with its original kept."""
+    await catalog.upsert_products([a_product()])
+    submission = replace(a_submission(), licence_version="2026-01")
+    await catalog.add_submission(submission, an_outbox(submission.id))
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None
+    assert (stored.licence_version, stored.original_purged_at) == ("2026-01", None)
+
+
+async def test_erasing_a_published_submission_blanks_it_and_forgets_everything_personal(
+    catalog: Catalog,
+) -> None:
+    """Erasure moves to erased (audited), drops photo and fingerprint, blanks the emails."""
+    submission, email = await approved(catalog)
+    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
+    erased = await catalog.get_submission(submission.id)
+    assert erased is not None
+    assert (erased.status, erased.email, erased.display_name, erased.caption) == (
+        Status.ERASED,
+        "",
+        "",
+        "",
+    )
+    assert erased.extra == {}
+    assert erased.original_purged_at is not None
+    assert await catalog.get_photo(submission.id) is None
+    assert await catalog.get_fingerprint(submission.id) is None
+    cancelled = await catalog.get_email(email.id)
+    assert cancelled is not None
+    assert (cancelled.to, cancelled.status) == ("", EmailStatus.FAILED)
+    last = (await catalog.audit_trail(submission.id))[-1]
+    assert (last.from_status, last.to_status, last.actor, last.reason) == (
+        Status.APPROVED,
+        Status.ERASED,
+        ERASER,
+        "asked",
+    )
+
+
+async def test_erasure_keeps_a_sent_email_sent_but_forgets_its_address(catalog: Catalog) -> None:
+    """A delivered email stays sent (history), only its address is blanked."""
+    submission, email = await approved(catalog)
+    assert await catalog.mark_email_sent(email.id, T0)
+    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
+    kept = await catalog.get_email(email.id)
+    assert kept is not None
+    assert (kept.to, kept.status) == ("", EmailStatus.SENT)
+
+
+async def test_erasing_twice_or_an_unknown_submission_changes_nothing(catalog: Catalog) -> None:
+    """The second erasure returns False and writes no second audit entry."""
+    submission = await sent_by(catalog, "ana@example.com")
+    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
+    assert not await catalog.erase_submission(submission.id, actor=ERASER, reason="again")
+    assert not await catalog.erase_submission("missing", actor=ERASER, reason="asked")
+    assert [e.to_status for e in await catalog.audit_trail(submission.id)] == [
+        Status.RECEIVED,
+        Status.ERASED,
+    ]
+    assert await catalog.customer_submissions("ana@example.com") == []
+
+
+async def test_originals_to_purge_lists_settled_ones_older_than_the_cutoff(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """Only the given states, changed before the cutoff, with their original kept, are listed."""
+    rejected = await received(catalog)
+    await catalog.transition(rejected.id, allowed_from=SCANNABLE, to=Status.REJECTED, actor="s")
+    failed = await received(catalog)
+    await catalog.transition(failed.id, allowed_from=SCANNABLE, to=Status.FAILED, actor="s")
+    cutoff = clock.now + timedelta(seconds=1)
+    review = await received(catalog)
+    await catalog.transition(review.id, allowed_from=SCANNABLE, to=Status.NEEDS_REVIEW, actor="s")
+    late = await received(catalog)
+    clock.now += timedelta(seconds=5)
+    await catalog.transition(late.id, allowed_from=SCANNABLE, to=Status.REJECTED, actor="s")
+    due = await catalog.originals_to_purge(SETTLED, settled_before=cutoff, limit=10)
+    assert [s.id for s in due] == [rejected.id, failed.id]
+    everything = await catalog.originals_to_purge(SETTLED, settled_before=None, limit=10)
+    assert [s.id for s in everything] == [rejected.id, failed.id, late.id]
+    assert len(await catalog.originals_to_purge(SETTLED, settled_before=None, limit=1)) == 1
+
+
+async def test_a_marked_original_is_listed_no_more_and_marking_is_a_compare_and_set(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """Marking succeeds once, only from the allowed states; marked ones are not listed again."""
+    submission = await received(catalog)
+    await catalog.transition(submission.id, allowed_from=SCANNABLE, to=Status.FAILED, actor="s")
+    assert not await catalog.mark_original_purged(
+        submission.id, allowed_from={Status.REJECTED}, at=clock.now
+    )
+    assert await catalog.mark_original_purged(submission.id, allowed_from=SETTLED, at=clock.now)
+    assert not await catalog.mark_original_purged(submission.id, allowed_from=SETTLED, at=clock.now)
+    assert not await catalog.mark_original_purged("missing", allowed_from=SETTLED, at=clock.now)
+    assert await catalog.originals_to_purge(SETTLED, settled_before=None, limit=10) == []
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None
+    assert stored.original_purged_at == clock.now
+
+
+def test_consent_migration_downgrades_and_upgrades_again(migrated_url: str) -> None:
+    """Revision 0004 can be undone and redone: the two columns go and come back."""
+    engine = create_engine(sync_url(migrated_url))
+    try:
+        command.downgrade(alembic_config(migrated_url), "0003")
+        columns = {c["name"] for c in inspect(engine).get_columns("submissions")}
+        assert not {"licence_version", "original_purged_at"} & columns
+        upgrade(migrated_url)
+        columns = {c["name"] for c in inspect(engine).get_columns("submissions")}
+        assert {"licence_version", "original_purged_at"} <= columns
+    finally:
+        engine.dispose()

@@ -1,0 +1,343 @@
+"""Use case: direct upload (valet key), driven through the in-memory fakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from photogate.adapters.memory.blobs import InMemoryBlobStore, InMemoryDirectBlobStore
+from photogate.bootstrap import Services
+from photogate.domain.scan import Thresholds
+from photogate.domain.submission import Status, Submission
+from photogate.errors import InputError, NotFound, RateLimited
+from photogate.intake.direct_upload import (
+    ARRIVAL_GRACE,
+    DirectUpload,
+    complete_direct_upload,
+    refusal_of,
+    settle_abandoned_uploads,
+    start_direct_upload,
+    submission_id_from_blob_name,
+)
+from photogate.messages import SCAN_QUEUE, field_of
+from photogate.notifying.thank_customer import NotifyPolicy
+from photogate.ports import Container, Ports
+from photogate.scanning.scan_submission import ScanPolicy
+from photogate.settings import Settings
+from photogate.testing import samples
+from tests.unit.conftest import Fakes, form
+
+Q = Container.QUARANTINE
+CLIENT = "203.0.113.7"
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+class CountingStore(InMemoryDirectBlobStore):
+    """The direct-upload fake, counting downloads (to show what is never downloaded)."""
+
+    downloads = 0
+
+    async def get(self, container: Container, name: str) -> bytes:
+        self.downloads += 1
+        return await super().get(container, name)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> CountingStore:
+    return CountingStore(clock=clock)
+
+
+def services_for(
+    fakes: Fakes, tmp_path: Path, store: InMemoryBlobStore, **uploads: object
+) -> Services:
+    """Services on the fakes, with `store` as the blob store and these upload settings."""
+    settings = Settings(_env_file=None, data_dir=tmp_path, uploads=uploads)
+    ports = Ports(store, fakes.queue, fakes.catalog, fakes.scanner, fakes.mailer)
+    notify = NotifyPolicy(sender="Shop <photos@shop.example>", shop_url="http://shop.example")
+    return Services(settings, ports, ScanPolicy(Thresholds()), notify)
+
+
+@pytest.fixture
+def services(fakes: Fakes, tmp_path: Path, store: CountingStore) -> Services:
+    return services_for(fakes, tmp_path, store)
+
+
+async def start(services: Services, clock: FakeClock, **changes: object) -> DirectUpload:
+    return await start_direct_upload(services, form(**changes), client=CLIENT, clock=clock)
+
+
+async def uploaded(
+    services: Services, store: CountingStore, clock: FakeClock, data: bytes
+) -> Submission:
+    """A direct upload started, its file PUT with the grant, and completed once."""
+    started = await start(services, clock)
+    store.upload(started.grant.url, data, "image/jpeg")
+    return await complete_direct_upload(services, started.submission.id, clock=clock)
+
+
+async def test_start_records_an_awaiting_submission_and_grants_its_blob(
+    services: Services, fakes: Fakes, clock: FakeClock
+) -> None:
+    """Starting records the submission awaiting its file, queues nothing, grants 10 minutes."""
+    started = await start(services, clock)
+    submission = started.submission
+    assert submission.status is Status.AWAITING_UPLOAD
+    assert submission.original_blob == f"{submission.id}/upload"
+    assert started.grant.expires_at == clock.now + timedelta(minutes=10)
+    assert started.grant.headers == {"x-ms-blob-type": "BlockBlob"}
+    assert await fakes.catalog.get_submission(submission.id) == submission
+    assert await fakes.catalog.pending_outbox(10) == []
+    assert [e.to_status for e in await fakes.catalog.audit_trail(submission.id)] == [
+        Status.AWAITING_UPLOAD
+    ]
+
+
+async def test_start_without_a_granting_store_is_refused(
+    fakes: Fakes, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A blob store that cannot grant uploads (embedded) answers direct_uploads_unavailable."""
+    services = services_for(fakes, tmp_path, InMemoryBlobStore())
+    with pytest.raises(NotFound) as caught:
+        await start(services, clock)
+    assert caught.value.code == "direct_uploads_unavailable"
+
+
+async def test_start_is_refused_when_direct_uploads_are_turned_off(
+    fakes: Fakes, tmp_path: Path, store: CountingStore, clock: FakeClock
+) -> None:
+    """PHOTOGATE_UPLOADS__DIRECT_UPLOADS=false keeps even a granting store on multipart."""
+    services = services_for(fakes, tmp_path, store, direct_uploads=False)
+    with pytest.raises(NotFound):
+        await start(services, clock)
+
+
+async def test_start_for_an_unknown_product_is_refused_and_records_nothing(
+    services: Services, fakes: Fakes, clock: FakeClock
+) -> None:
+    """An unknown SKU is not found, and no submission or grant is made."""
+    with pytest.raises(NotFound) as caught:
+        await start(services, clock, sku="NOPE")
+    assert caught.value.code == "unknown_product"
+    assert await fakes.catalog.list_submissions(Status.AWAITING_UPLOAD, limit=5) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"consent": False}, "consent_required"),
+        ({"email": "kim@"}, "invalid_email"),
+        ({"display_name": " "}, "display_name_required"),
+        ({"caption": "x" * 501}, "caption_too_long"),
+    ],
+)
+async def test_start_checks_the_form_as_multipart_does(
+    services: Services, clock: FakeClock, changes: dict[str, object], code: str
+) -> None:
+    """Each bad field is refused with the multipart path's error code."""
+    with pytest.raises(InputError) as caught:
+        await start(services, clock, **changes)
+    assert caught.value.code == code
+
+
+async def test_start_applies_the_per_address_limit(
+    fakes: Fakes, tmp_path: Path, store: CountingStore, clock: FakeClock
+) -> None:
+    """Grants count against the per-address limit: one too many is RateLimited."""
+    services = services_for(fakes, tmp_path, store, per_ip_per_hour=1)
+    await start(services, clock)
+    with pytest.raises(RateLimited):
+        await start(services, clock, email="other@example.com")
+
+
+async def test_start_applies_the_per_email_and_product_limit(
+    fakes: Fakes, tmp_path: Path, store: CountingStore, clock: FakeClock
+) -> None:
+    """Grants count against the per-email-and-product limit too."""
+    services = services_for(fakes, tmp_path, store, per_email_per_product_per_day=1)
+    await start(services, clock)
+    with pytest.raises(RateLimited):
+        await start(services, clock)
+
+
+async def test_complete_checks_the_file_and_queues_one_scan(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
+) -> None:
+    """A good file is recorded with its facts and fingerprint, and queued once."""
+    submission = await uploaded(services, store, clock, samples.clean_jpeg(640, 480))
+    assert submission.status is Status.QUEUED
+    assert (submission.content_type, submission.width, submission.height) == (
+        "image/jpeg",
+        640,
+        480,
+    )
+    assert await fakes.catalog.get_fingerprint(submission.id) is not None
+    messages = await fakes.queue.receive(SCAN_QUEUE, max_messages=5)
+    assert [field_of(m.body, "submission_id") for m in messages] == [submission.id]
+
+
+async def test_a_second_completion_queues_nothing_more(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
+) -> None:
+    """Completing twice (the browser and Event Grid) makes no second scan message."""
+    submission = await uploaded(services, store, clock, samples.clean_jpeg(640, 480))
+    again = await complete_direct_upload(services, submission.id, clock=clock)
+    assert again == await fakes.catalog.get_submission(submission.id)
+    assert await fakes.queue.count(SCAN_QUEUE) == 1
+    assert len(await fakes.catalog.audit_trail(submission.id)) == 3
+
+
+async def test_complete_of_an_unknown_submission_is_not_found(services: Services) -> None:
+    """An id nobody was granted is not found."""
+    with pytest.raises(NotFound):
+        await complete_direct_upload(services, "0" * 32)
+
+
+async def test_complete_before_the_file_arrived_changes_nothing(
+    services: Services, fakes: Fakes, clock: FakeClock
+) -> None:
+    """While the grant may still bring the file, completing early is a 409 and changes nothing."""
+    started = await start(services, clock)
+    with pytest.raises(InputError) as caught:
+        await complete_direct_upload(services, started.submission.id, clock=clock)
+    assert (caught.value.code, caught.value.status) == ("upload_not_arrived", 409)
+    current = await fakes.catalog.get_submission(started.submission.id)
+    assert current is not None and current.status is Status.AWAITING_UPLOAD
+
+
+async def test_complete_after_the_grant_expired_without_a_file_fails_it(
+    services: Services, clock: FakeClock
+) -> None:
+    """No file by the grant's expiry (and a grace period) fails the submission, saying so."""
+    started = await start(services, clock)
+    clock.advance(timedelta(minutes=10) + ARRIVAL_GRACE)
+    failed = await complete_direct_upload(services, started.submission.id, clock=clock)
+    assert failed.status is Status.FAILED
+    assert (failed.status_reason or "").startswith("upload_missing:")
+
+
+async def test_an_expired_grant_cannot_upload(
+    services: Services, store: CountingStore, clock: FakeClock
+) -> None:
+    """The fake store, like Azure, refuses a PUT after the grant's expiry."""
+    started = await start(services, clock)
+    clock.advance(timedelta(minutes=10))
+    with pytest.raises(PermissionError):
+        store.upload(started.grant.url, samples.clean_jpeg(), "image/jpeg")
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (samples.text_file(), "unsupported_type"),
+        (samples.php_as_jpg(), "unsupported_type"),
+        (samples.truncated_jpeg(), "corrupt_image"),
+        (samples.bomb_png(), "image_too_large"),
+        (samples.animated_webp(), "animated_image"),
+        (samples.tiny_jpeg(), "image_too_small"),
+        (b"", "empty_file"),
+    ],
+)
+async def test_a_refused_file_is_deleted_and_the_submission_failed(
+    services: Services,
+    fakes: Fakes,
+    store: CountingStore,
+    clock: FakeClock,
+    data: bytes,
+    code: str,
+) -> None:
+    """A file the multipart path would refuse is deleted, and the reason is recorded."""
+    submission = await uploaded(services, store, clock, data)
+    assert submission.status is Status.FAILED
+    assert (submission.status_reason or "").startswith(f"{code}: ")
+    assert store.names(Q) == []
+    assert await fakes.queue.count(SCAN_QUEUE) == 0
+
+
+async def test_a_file_over_the_size_limit_is_refused_without_downloading_it(
+    fakes: Fakes, tmp_path: Path, store: CountingStore, clock: FakeClock
+) -> None:
+    """The size comes from the blob's properties: a file over the limit is never read."""
+    services = services_for(fakes, tmp_path, store, max_bytes=4096)
+    submission = await uploaded(services, store, clock, samples.clean_jpeg(640, 480))
+    assert (submission.status_reason or "").startswith("file_too_large: ")
+    assert store.downloads == 0
+    assert store.names(Q) == []
+
+
+async def test_the_same_file_again_for_the_same_product_is_refused(
+    services: Services, store: CountingStore, clock: FakeClock
+) -> None:
+    """A repeat of a file still standing fails as already_sent, as multipart answers it."""
+    data = samples.clean_jpeg(640, 480, seed=7)
+    first = await uploaded(services, store, clock, data)
+    second = await uploaded(services, store, clock, data)
+    assert first.status is Status.QUEUED
+    assert (second.status_reason or "").startswith("already_sent: ")
+    assert store.names(Q) == [first.original_blob]
+
+
+async def test_abandoned_uploads_are_settled_once_their_grant_ran_out(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
+) -> None:
+    """The sweep completes a file that arrived unannounced, fails one that never came."""
+    arrived, never = await start(services, clock), await start(services, clock, email="b@x.io")
+    store.upload(arrived.grant.url, samples.clean_jpeg(640, 480, seed=8), "image/jpeg")
+    clock.advance(timedelta(minutes=5))
+    fresh = await start(services, clock, email="c@x.io")
+    assert await settle_abandoned_uploads(services, clock=clock) == []
+    clock.advance(timedelta(minutes=5) + ARRIVAL_GRACE)
+    settled = {s.id: s.status for s in await settle_abandoned_uploads(services, clock=clock)}
+    assert settled == {arrived.submission.id: Status.QUEUED, never.submission.id: Status.FAILED}
+    still = await fakes.catalog.get_submission(fresh.submission.id)
+    assert still is not None and still.status is Status.AWAITING_UPLOAD
+
+
+def test_submission_id_from_blob_name_knows_only_granted_blobs() -> None:
+    """Only "<32 hex>/upload" names a direct upload; multipart originals and others do not."""
+    sid = "0123456789abcdef0123456789abcdef"
+    assert submission_id_from_blob_name(f"{sid}/upload") == sid
+    assert submission_id_from_blob_name(f"{sid}/original.jpeg") is None
+    assert submission_id_from_blob_name(f"x/{sid}/upload") is None
+    assert submission_id_from_blob_name("upload") is None
+
+
+async def test_refusal_of_gives_back_the_multipart_error(
+    services: Services, store: CountingStore, clock: FakeClock
+) -> None:
+    """The API answers a refused file with the multipart path's code and status."""
+    submission = await uploaded(services, store, clock, samples.text_file())
+    refusal = refusal_of(submission)
+    assert refusal is not None
+    assert (refusal.code, refusal.status) == ("unsupported_type", 415)
+
+
+async def test_a_file_arriving_after_the_upload_was_given_up_is_deleted(
+    services: Services, store: CountingStore, clock: FakeClock
+) -> None:
+    """A late PUT's BlobCreated finds the submission failed as upload_missing: the file goes."""
+    started = await start(services, clock)
+    clock.advance(timedelta(minutes=10) + ARRIVAL_GRACE)
+    await complete_direct_upload(services, started.submission.id, clock=clock)
+    await store.put(Q, started.submission.original_blob, samples.clean_jpeg(), "image/jpeg")
+    late = await complete_direct_upload(services, started.submission.id, clock=clock)
+    assert late.status is Status.FAILED
+    assert store.names(Q) == []

@@ -1,0 +1,145 @@
+"""Erasing a customer: photos unpublished, originals deleted, details blanked, audit clean."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from photogate.domain.catalog import EmailStatus
+from photogate.domain.submission import Status
+from photogate.errors import InputError, NotFound
+from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
+from photogate.ports import Container
+from photogate.privacy.erase import LINK_ACTOR, REASON, Erasure, erase_by_link, erase_customer
+from photogate.privacy.links import WithdrawalLinks, link_key
+from tests.support.privacy import sent_by
+from tests.unit.conftest import SKU, Fakes
+
+ANA, BOB = "ana@example.com", "bob@example.com"
+ACTOR = "operator:test"
+
+
+def owed_email_id(fakes: Fakes, submission_id: str) -> str:
+    """The id of the email owed for the submission (the fake keeps them in a dict)."""
+    # No port method lists the emails of a submission; the fake keeps them in a dict.
+    emails = fakes.catalog._emails.values()
+    return next(e.id for e in emails if e.submission_id == submission_id)
+
+
+async def test_erasing_a_customer_removes_every_trace_of_their_photos(fakes: Fakes) -> None:
+    """Published photos leave the shop; originals, renditions, address, name and caption go."""
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    review = await sent_by(fakes.ports, SKU, ANA, Status.NEEDS_REVIEW)
+    done = await erase_customer("Ana@Example.com", actor=ACTOR, ports=fakes.ports)
+    assert done == Erasure(erased=2, unpublished=1)
+    assert fakes.blobs.names(Container.QUARANTINE) == []
+    assert fakes.blobs.names(Container.PUBLIC) == []
+    assert await fakes.catalog.list_photos(SKU, limit=10) == ([], 0)
+    for submission_id in (live.id, review.id):
+        erased = await fakes.catalog.get_submission(submission_id)
+        assert erased is not None
+        assert (erased.status, erased.email, erased.display_name, erased.caption) == (
+            Status.ERASED,
+            "",
+            "",
+            "",
+        )
+
+
+async def test_the_audit_records_the_erasure_with_no_personal_data(fakes: Fakes) -> None:
+    """The trail says who erased and why, in words that name no one."""
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    trail = await fakes.catalog.audit_trail(live.id)
+    assert [(e.to_status, e.actor) for e in trail[-2:]] == [
+        (Status.TAKEN_DOWN, ACTOR),
+        (Status.ERASED, ACTOR),
+    ]
+    assert trail[-1].reason == REASON
+    assert all("ana" not in f"{e.actor} {e.reason}".lower() for e in trail)
+
+
+async def test_owed_emails_are_cancelled_and_never_sent(fakes: Fakes) -> None:
+    """A thank-you still owed is cancelled: the notifier sends nothing afterwards."""
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    owed = owed_email_id(fakes, live.id)
+    await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    policy = NotifyPolicy(sender="Shop <s@shop.example>", shop_url="http://shop.example")
+    assert await thank_customer(owed, ports=fakes.ports, policy=policy) is None
+    assert fakes.mailer.sent == []
+    cancelled = await fakes.catalog.get_email(owed)
+    assert cancelled is not None
+    assert (cancelled.status, cancelled.to) == (EmailStatus.FAILED, "")
+
+
+async def test_erasing_twice_changes_nothing_the_second_time(fakes: Fakes) -> None:
+    """The second erasure finds nothing under the address, and writes no audit entry."""
+    review = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    trail = await fakes.catalog.audit_trail(review.id)
+    assert await erase_customer(ANA, actor=ACTOR, ports=fakes.ports) == Erasure()
+    assert await fakes.catalog.audit_trail(review.id) == trail
+
+
+async def test_an_unknown_address_erases_nothing(fakes: Fakes) -> None:
+    """An address nobody used erases nothing and leaves other customers alone."""
+    other = await sent_by(fakes.ports, SKU, BOB, Status.APPROVED)
+    assert await erase_customer("nobody@example.com", actor=ACTOR, ports=fakes.ports) == Erasure()
+    assert await fakes.catalog.get_photo(other.id) is not None
+    assert fakes.blobs.names(Container.QUARANTINE) == [other.original_blob]
+
+
+async def test_something_that_is_not_an_address_is_refused(fakes: Fakes) -> None:
+    """A blank or malformed address is an InputError, never a match of erased rows."""
+    for wrong in ("", "not an address"):
+        with pytest.raises(InputError) as caught:
+            await erase_customer(wrong, actor=ACTOR, ports=fakes.ports)
+        assert caught.value.code == "invalid_email"
+
+
+async def test_the_link_erases_all_of_that_customer_and_no_one_else(fakes: Fakes) -> None:
+    """One link erases every submission of its customer; other customers keep theirs."""
+    first = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    second = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    other = await sent_by(fakes.ports, SKU, BOB, Status.APPROVED)
+    assert await erase_by_link(first.id, ports=fakes.ports) == Erasure(erased=2, unpublished=1)
+    erased = await fakes.catalog.get_submission(second.id)
+    assert erased is not None
+    assert erased.status is Status.ERASED
+    assert (await fakes.catalog.audit_trail(second.id))[-1].actor == LINK_ACTOR
+    kept = await fakes.catalog.get_submission(other.id)
+    assert kept is not None
+    assert (kept.status, kept.email) == (Status.APPROVED, BOB)
+
+
+async def test_a_link_used_twice_reports_it_was_done_before(fakes: Fakes) -> None:
+    """Opening the link again erases nothing more and says so."""
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    await erase_by_link(live.id, ports=fakes.ports)
+    assert await erase_by_link(live.id, ports=fakes.ports) == Erasure(already_erased=1)
+
+
+async def test_a_link_for_an_unknown_submission_is_not_found(fakes: Fakes) -> None:
+    """A verified link whose submission does not exist is a NotFound."""
+    with pytest.raises(NotFound):
+        await erase_by_link("0" * 32, ports=fakes.ports)
+
+
+async def test_every_email_carries_a_link_that_verifies_to_its_submission(fakes: Fakes) -> None:
+    """The thank-you contains the withdrawal link; its token names the photo's submission."""
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    links = WithdrawalLinks(link_key(b"k" * 48), "http://shop.example", timedelta(days=30))
+    policy = NotifyPolicy(sender="Shop <s@shop.example>", shop_url="http://shop.example")
+    policy = NotifyPolicy(policy.sender, policy.shop_url, links=links)
+    owed = owed_email_id(fakes, live.id)
+    assert await thank_customer(owed, ports=fakes.ports, policy=policy) is EmailStatus.SENT
+    text = fakes.mailer.sent[0].get_body(("plain",))
+    assert text is not None
+    body = text.get_content()
+    url = next(word for word in body.split() if "/withdraw/" in word)
+    assert url.startswith("http://shop.example/withdraw/")
+    assert links.verify(url.rsplit("/", 1)[1]) == live.id
+    html = fakes.mailer.sent[0].get_body(("html",))
+    assert html is not None
+    assert url in html.get_content()
