@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start 2: install what the tests need (Python packages, Chromium, PostgreSQL, Azurite),
 # start the services they use, then run linters, the type checker and the whole test suite.
-source "$(dirname "$0")/_venv.sh" "dev,postgres,azure"
+source "$(dirname "$0")/_venv.sh" "dev,postgres,azure,bench"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 apt_updated=""
