@@ -341,3 +341,14 @@ async def test_a_file_arriving_after_the_upload_was_given_up_is_deleted(
     late = await complete_direct_upload(services, started.submission.id, clock=clock)
     assert late.status is Status.FAILED
     assert store.names(Q) == []
+
+
+async def test_the_licence_version_accepted_at_start_is_kept_through_completion(
+    services: Services, store: CountingStore, clock: FakeClock
+) -> None:
+    """Consent on the direct path records the licence version shown, as multipart does."""
+    started = await start(services, clock, licence_version="2026-01")
+    assert started.submission.licence_version == "2026-01"
+    store.upload(started.grant.url, samples.clean_jpeg(640, 480), "image/jpeg")
+    done = await complete_direct_upload(services, started.submission.id, clock=clock)
+    assert (done.licence_version, done.consent_at) == ("2026-01", started.submission.consent_at)

@@ -175,6 +175,7 @@ def _awaiting(
         height=0,
         created_at=now,
         consent_at=now,
+        licence_version=form.licence_version or None,
         status=Status.AWAITING_UPLOAD,
         extra={EXPIRES_AT: grant.expires_at.isoformat()},
     )

@@ -36,6 +36,7 @@ class DirectUploadIn(BaseModel):
     display_name: str = Field("", description="Shown with the photo")
     caption: str = Field("", description="Optional")
     consent: bool = Field(False, description="The customer allows Tailwind Traders to show it.")
+    licence_version: str = Field("", description="The licence version shown; default: current")
     size_bytes: int | None = Field(None, ge=0, description="The file's size, to refuse it early")
 
 
@@ -109,7 +110,10 @@ async def start_upload(
     if body.size_bytes is not None:
         check_size(body.size_bytes, services.settings.uploads)
     client = client_address(request, services.settings.web.trusted_proxy_hops)
-    form = UploadForm(sku, body.email, body.display_name, body.caption, body.consent)
+    licence = body.licence_version.strip() or services.settings.privacy.licence_version
+    form = UploadForm(
+        sku, body.email, body.display_name, body.caption, body.consent, licence_version=licence
+    )
     started = await start_direct_upload(services, form, client=client)
     submission, grant = started.submission, started.grant
     response.headers["Location"] = status_api_url(submission.id)

@@ -149,6 +149,7 @@
       display_name: form.elements.display_name.value,
       caption: form.elements.caption.value,
       consent: form.elements.consent.checked,
+      licence_version: form.elements.licence_version ? form.elements.licence_version.value : "",
       size_bytes: file.size
     };
     var json = { Accept: "application/json", "Content-Type": "application/json" };
