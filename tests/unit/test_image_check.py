@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from photogate.domain.fingerprint import Fingerprint
 from photogate.errors import InputError
-from photogate.intake.image_check import ImageInfo, inspect_upload
+from photogate.intake.fingerprint import perceptual_hash
+from photogate.intake.image_check import ImageInfo, examine, inspect_upload
 from photogate.settings import UploadSettings
 from photogate.testing import samples
 
@@ -52,8 +55,20 @@ def test_good_photos_are_accepted_with_their_format_and_upright_size(
     alpha: bool,
 ) -> None:
     """Each accepted format is recognised by content and reports its size as shown upright."""
-    info = inspect(tmp_path, sample())
-    assert info == ImageInfo(fmt, content_type, size[0], size[1], alpha)
+    data = sample()
+    info = inspect(tmp_path, data)
+    assert info == ImageInfo(fmt, content_type, size[0], size[1], alpha, perceptual_hash(data))
+
+
+@pytest.mark.parametrize(("sample", "fmt", "content_type", "size", "alpha"), GOOD)
+def test_examine_fingerprints_the_bytes_and_the_picture_it_checked(
+    sample: Sample, fmt: str, content_type: str, size: tuple[int, int], alpha: bool
+) -> None:
+    """examine gives the file's SHA-256 and the pHash the screening of stored images computes."""
+    data = sample()
+    info, fingerprint = examine(data, UploadSettings())
+    assert (info.format, info.width, info.height) == (fmt, size[0], size[1])
+    assert fingerprint == Fingerprint(hashlib.sha256(data).hexdigest(), perceptual_hash(data))
 
 
 BAD = [

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import OutboxMessage
 from photogate.domain.fingerprint import Fingerprint
-from photogate.domain.submission import Submission, new_id
+from photogate.domain.submission import Status, Submission, new_id
 from photogate.errors import NotFound
 from photogate.intake.form import UploadForm, checked_form
-from photogate.intake.image_check import ImageInfo, inspect_upload
-from photogate.intake.repeats import fingerprint_upload, refuse_repeat
+from photogate.intake.image_check import ImageInfo, check_size, examine
+from photogate.intake.repeats import refuse_repeat
 from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, Ports
@@ -36,14 +37,16 @@ async def accept_upload(
     form = checked_form(form, limits)
     if await ports.catalog.get_product(form.sku) is None:
         raise NotFound("unknown_product", f"there is no product with SKU {form.sku!r}")
-    info = await asyncio.to_thread(inspect_upload, image, size_bytes, limits)
-    fingerprint = await fingerprint_upload(image)
+    check_size(size_bytes, limits)  # before reading the file into memory
+    data = await asyncio.to_thread(image.read_bytes)
+    info, fingerprint = await asyncio.to_thread(examine, data, limits)
     await refuse_repeat(ports.catalog, form.sku, form.email, fingerprint)
     submission = _new_submission(form, info, size_bytes, clock)
     outbox = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(submission.id), submission.id)
-    await _store(submission, outbox, fingerprint, image, ports)
-    await relay_soon(ports.catalog, ports.queue, outbox)
-    return await ports.catalog.get_submission(submission.id) or submission
+    await _store(submission, outbox, fingerprint, data, ports)
+    if await relay_soon(ports.catalog, ports.queue, outbox):
+        return replace(submission, status=Status.QUEUED)
+    return submission
 
 
 def _new_submission(form: UploadForm, info: ImageInfo, size: int, clock: Clock) -> Submission:
@@ -69,11 +72,10 @@ async def _store(
     submission: Submission,
     outbox: OutboxMessage,
     fingerprint: Fingerprint,
-    image: Path,
+    data: bytes,
     ports: Ports,
 ) -> None:
     """Quarantine the original, then record submission and queue message in one transaction."""
-    data = await asyncio.to_thread(image.read_bytes)
     blob = submission.original_blob
     await ports.blobs.put(Container.QUARANTINE, blob, data, submission.content_type)
     try:

@@ -22,9 +22,8 @@ from photogate.domain.catalog import OutboxMessage
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Status, Submission, UploadedFile, new_id
 from photogate.errors import InputError, NotFound
-from photogate.intake.fingerprint import fingerprint_bytes
 from photogate.intake.form import UploadForm, checked_form
-from photogate.intake.image_check import check_size, inspect_bytes
+from photogate.intake.image_check import check_size, examine
 from photogate.intake.limits import UploadLimits, check_client, check_email, count_upload
 from photogate.intake.repeats import refuse_repeat
 from photogate.messages import SCAN_QUEUE, scan_request
@@ -187,8 +186,7 @@ async def _checked_file(
     limits = services.settings.uploads
     check_size(size, limits)  # from the blob's properties: a huge file is never downloaded
     data = await services.ports.blobs.get(Container.QUARANTINE, submission.original_blob)
-    info = await asyncio.to_thread(inspect_bytes, data, limits)
-    fingerprint = await asyncio.to_thread(fingerprint_bytes, data)
+    info, fingerprint = await asyncio.to_thread(examine, data, limits)
     await refuse_repeat(services.ports.catalog, submission.sku, submission.email, fingerprint)
     file = UploadedFile(info.content_type, len(data), info.width, info.height)
     return file, fingerprint

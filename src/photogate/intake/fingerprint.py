@@ -1,28 +1,24 @@
 """An upload's fingerprint: SHA-256 of its bytes and a perceptual hash of its picture.
 
-Blocking (it reads and decodes): async callers run these in a thread. The direct upload path
-calls `fingerprint_file` on the file it verified, as the form upload does on its temp file.
+Blocking (it decodes): async callers run these in a thread. Intake takes the perceptual hash
+from the decode that checks the upload (image_check.examine), so an upload is decoded once.
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Final
 
 import imagehash
-from PIL import ImageOps
+from PIL import Image, ImageOps
 
 from photogate.domain.fingerprint import Fingerprint
-from photogate.imaging import open_bytes
+from photogate.imaging import DECODE_ERRORS, open_bytes
 
-# pHash looks at a 32x32 thumbnail: decoding a JPEG at 1/8 scale changes nothing it sees.
-_DRAFT_SIDE: Final = 256
-
-
-def fingerprint_file(path: Path) -> Fingerprint:
-    """The fingerprint of an image file intake has already checked."""
-    return fingerprint_bytes(path.read_bytes())
+# pHash looks at a 32x32 thumbnail, so a JPEG is decoded at the smallest scale (down to 1/8)
+# that keeps both sides at least this long: libjpeg still reads every coefficient of the
+# stream (a truncated or corrupt one fails as at full size) but skips most of the inverse DCT.
+DRAFT_SIDE: Final = 64
 
 
 def fingerprint_bytes(data: bytes) -> Fingerprint:
@@ -36,6 +32,19 @@ def perceptual_hash(data: bytes) -> str:
     Resizing or recompressing changes a few bits at most; another picture, about half of them.
     """
     with open_bytes(data) as img:
-        img.draft("L", (_DRAFT_SIDE, _DRAFT_SIDE))
+        draft_small(img)
+        return phash_of(img)
+
+
+def draft_small(img: Image.Image) -> None:
+    """Ask an opened, not yet loaded JPEG to decode small and grey; other formats ignore it."""
+    img.draft("L", (DRAFT_SIDE, DRAFT_SIDE))
+
+
+def phash_of(img: Image.Image) -> str:
+    """The pHash of an opened image, turned upright as its EXIF orientation says."""
+    try:
         upright = ImageOps.exif_transpose(img)
-        return str(imagehash.phash(upright.convert("L")))
+    except DECODE_ERRORS:
+        upright = img  # unreadable EXIF: the picture as stored, as intake then sizes it
+    return str(imagehash.phash(upright.convert("L")))

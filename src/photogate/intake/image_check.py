@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import IO, Final
 
 from PIL import Image
 
+from photogate.domain.fingerprint import Fingerprint
 from photogate.errors import InputError
 from photogate.imaging import (
     BOMB_ERRORS,
@@ -21,6 +23,7 @@ from photogate.imaging import (
     open_as,
     sniff,
 )
+from photogate.intake.fingerprint import draft_small, phash_of
 from photogate.settings import UploadSettings
 
 MIN_SIDE: Final = 64
@@ -39,12 +42,19 @@ class ImageInfo:
     width: int
     height: int
     has_alpha: bool
+    phash: str  # the perceptual hash, from the same decode that checked the picture
+
+
+def examine(data: bytes, limits: UploadSettings) -> tuple[ImageInfo, Fingerprint]:
+    """inspect_bytes, and the upload's fingerprint; blocking: async callers use a thread."""
+    info = inspect_bytes(data, limits)
+    return info, Fingerprint(hashlib.sha256(data).hexdigest(), info.phash)
 
 
 def inspect_upload(path: Path, size_bytes: int, limits: UploadSettings) -> ImageInfo:
     """Check the file at `path` fully; raise InputError saying why it is refused.
 
-    Blocking (it reads and decodes every pixel): async callers run it in a thread.
+    Blocking (it reads and decodes the whole stream): async callers run it in a thread.
     """
     check_size(size_bytes, limits)
     with path.open("rb") as fp:
@@ -100,10 +110,11 @@ def _opened(fp: IO[bytes], fmt: str, limits: UploadSettings) -> Image.Image:
 def _inspect(img: Image.Image, fmt: str) -> ImageInfo:
     _check_frames(img, fmt)
     _check_small(img)
+    width, height = _oriented_size(img)  # before the draft below shrinks img.size
+    alpha = has_alpha(img)
+    draft_small(img)
     _decode(img)
-    width, height = _oriented_size(img)
-    content_type = FORMATS[fmt][1]
-    return ImageInfo(fmt, content_type, width, height, has_alpha(img))
+    return ImageInfo(fmt, FORMATS[fmt][1], width, height, alpha, phash_of(img))
 
 
 def _check_pixels(img: Image.Image, limits: UploadSettings) -> None:
@@ -128,7 +139,7 @@ def _check_small(img: Image.Image) -> None:
 
 
 def _decode(img: Image.Image) -> None:
-    # Decoding every pixel is the only way to find a truncated or corrupt stream.
+    # Decoding the whole stream is the only way to find a truncated or corrupt one.
     try:
         img.load()
     except DECODE_ERRORS:

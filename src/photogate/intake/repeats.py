@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Final
 
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Status, Submission
 from photogate.errors import DuplicateUpload
-from photogate.intake.fingerprint import fingerprint_file
 from photogate.ports.catalog import FingerprintLedger
 
 # An earlier submission in these states answers for a repeat of its file: it is still on its
@@ -30,11 +27,6 @@ NOT_YOURS: Final = (
     "This photo was already sent for this product from another email address. "
     "Each photo is shown once; if you took it, please write to us."
 )
-
-
-async def fingerprint_upload(path: Path) -> Fingerprint:
-    """The fingerprint of an accepted upload, computed in a thread (it decodes the image)."""
-    return await asyncio.to_thread(fingerprint_file, path)
 
 
 async def refuse_repeat(
