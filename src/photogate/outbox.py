@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import OutboxMessage
-from photogate.domain.submission import Status
 from photogate.messages import SCAN_QUEUE
 from photogate.ports import Catalog, MessageQueue
 
@@ -20,11 +19,8 @@ async def dispatch(catalog: Catalog, queue: MessageQueue, message: OutboxMessage
     A crash between send and mark sends the message again later: consumers are idempotent.
     """
     await queue.send(message.queue, message.body)
-    await catalog.mark_dispatched(message.id)
-    if message.queue == SCAN_QUEUE and message.submission_id:
-        await catalog.transition(
-            message.submission_id, allowed_from={Status.RECEIVED}, to=Status.QUEUED, actor="outbox"
-        )
+    queued = message.submission_id if message.queue == SCAN_QUEUE else None
+    await catalog.mark_dispatched(message.id, queued=queued)
 
 
 async def relay_outbox(
@@ -46,9 +42,11 @@ async def relay_outbox(
     return len(pending)
 
 
-async def relay_soon(catalog: Catalog, queue: MessageQueue, message: OutboxMessage) -> None:
-    """Send the message just written; on failure the worker's sweep sends it later."""
+async def relay_soon(catalog: Catalog, queue: MessageQueue, message: OutboxMessage) -> bool:
+    """Send the message just written; False if it failed and the worker's sweep will send it."""
     try:
         await dispatch(catalog, queue, message)
     except Exception:
         log.warning("outbox relay failed; the worker's sweep will send it", exc_info=True)
+        return False
+    return True

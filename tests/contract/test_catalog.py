@@ -22,6 +22,7 @@ from photogate.adapters.sql.engine import sync_url
 from photogate.adapters.sql.migrate import current_revision, head_revision, upgrade
 from photogate.adapters.sql.tables import metadata
 from photogate.domain.catalog import (
+    OUTBOX_ACTOR,
     CustomerPhoto,
     EmailRecord,
     EmailStatus,
@@ -601,6 +602,38 @@ async def test_pending_outbox_is_oldest_first_until_dispatched(catalog: Catalog)
     await catalog.mark_dispatched(pending[0].id)
     await catalog.mark_dispatched("missing")
     assert await catalog.pending_outbox(10) == pending[1:]
+
+
+async def test_mark_dispatched_with_queued_moves_the_submission_in_the_same_step(
+    catalog: Catalog,
+) -> None:
+    """Marking a scan request sent moves its submission received -> queued, audited once."""
+    submission = await received(catalog)
+    [message] = await catalog.pending_outbox(10)
+    await catalog.mark_dispatched(message.id, queued=submission.id)
+    await catalog.mark_dispatched(message.id, queued=submission.id)  # a relay's retry
+    assert await catalog.pending_outbox(10) == []
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None and stored.status is Status.QUEUED
+    trail = await catalog.audit_trail(submission.id)
+    assert [(e.to_status, e.actor) for e in trail] == [
+        (Status.RECEIVED, "customer"),
+        (Status.QUEUED, OUTBOX_ACTOR),
+    ]
+
+
+async def test_mark_dispatched_leaves_a_submission_that_moved_on_where_it_is(
+    catalog: Catalog,
+) -> None:
+    """A late relay never pulls a submission the worker already took back to queued."""
+    submission = await received(catalog)
+    [message] = await catalog.pending_outbox(10)
+    await catalog.transition(
+        submission.id, allowed_from={Status.RECEIVED}, to=Status.SCANNING, actor="worker"
+    )
+    await catalog.mark_dispatched(message.id, queued=submission.id)
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None and stored.status is Status.SCANNING
 
 
 # -- moderation ----------------------------------------------------------------------------

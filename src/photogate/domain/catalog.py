@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ class EmailRecord:
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
+
+
+# The audit trail's name for the relay that moves a submission to queued once its scan request
+# is on the queue.
+OUTBOX_ACTOR: Final = "outbox"
 
 
 @dataclass(frozen=True)

@@ -161,8 +161,10 @@ class EmailOutbox(Protocol):
         """Outbox messages not yet handed to the queue, oldest first (only older ones if asked)."""
         ...
 
-    async def mark_dispatched(self, outbox_id: str) -> None:
-        """The outbox message is on its queue now."""
+    async def mark_dispatched(self, outbox_id: str, *, queued: str | None = None) -> None:
+        """The outbox message is on its queue now; in the same transaction the submission
+        `queued` (if given) moves from received to queued, audited as the outbox's move.
+        """
         ...
 
     async def get_email(self, email_id: str) -> EmailRecord | None:

@@ -12,6 +12,7 @@ from photogate.adapters.memory.privacy import InMemoryPrivacy
 from photogate.adapters.memory.uploads import InMemoryUploads
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import (
+    OUTBOX_ACTOR,
     CustomerPhoto,
     EmailRecord,
     EmailStatus,
@@ -222,11 +223,15 @@ class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads,
         pending.sort(key=lambda row: (row.created_at, row.message.id))
         return [row.message for row in pending[:limit]]
 
-    async def mark_dispatched(self, outbox_id: str) -> None:
+    async def mark_dispatched(self, outbox_id: str, *, queued: str | None = None) -> None:
         """The outbox message is on its queue now; marking it twice keeps the first time."""
         row = self._outbox.get(outbox_id)
         if row is not None and row.dispatched_at is None:
             row.dispatched_at = self._clock()
+        if queued is not None:
+            await self.transition(
+                queued, allowed_from={Status.RECEIVED}, to=Status.QUEUED, actor=OUTBOX_ACTOR
+            )
 
     async def get_email(self, email_id: str) -> EmailRecord | None:
         """One owed email, or None."""

@@ -9,9 +9,12 @@ from sqlalchemy import select, update
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.moderation import Connected
-from photogate.domain.catalog import EmailRecord, EmailStatus, OutboxMessage
+from photogate.adapters.sql.moves import Move, apply_move
+from photogate.domain.catalog import OUTBOX_ACTOR, EmailRecord, EmailStatus, OutboxMessage
+from photogate.domain.submission import Status
 
 _SENT = EmailStatus.SENT.value
+_RECEIVED = frozenset({Status.RECEIVED})
 
 
 class SqlOutbox:
@@ -30,11 +33,18 @@ class SqlOutbox:
             )
             return [mapping.outbox_from_row(row) for row in rows.mappings()]
 
-    async def mark_dispatched(self: Connected, outbox_id: str) -> None:
+    async def mark_dispatched(
+        self: Connected, outbox_id: str, *, queued: str | None = None
+    ) -> None:
         """The outbox message is on its queue now; marking it twice keeps the first time."""
         pending = (db.outbox.c.id == outbox_id) & db.outbox.c.dispatched_at.is_(None)
+        now = self._clock()
         async with self._write() as conn:
-            await conn.execute(update(db.outbox).where(pending).values(dispatched_at=self._clock()))
+            await conn.execute(update(db.outbox).where(pending).values(dispatched_at=now))
+            if queued is not None:
+                await apply_move(
+                    conn, Move(queued, _RECEIVED, Status.QUEUED, OUTBOX_ACTOR, None, now)
+                )
 
     async def get_email(self: Connected, email_id: str) -> EmailRecord | None:
         """One owed email, or None."""
