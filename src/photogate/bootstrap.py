@@ -71,7 +71,8 @@ def _scan_policy(settings: Settings) -> ScanPolicy:
 def _notify_policy(settings: Settings) -> NotifyPolicy:
     shop_url = settings.web.base_url()
     links = withdrawal_links(settings)
-    return NotifyPolicy(sender=settings.mail.sender, shop_url=shop_url, links=links)
+    deadline = timedelta(seconds=settings.mail.send_deadline_s)
+    return NotifyPolicy(settings.mail.sender, shop_url, links=links, send_deadline=deadline)
 
 
 def withdrawal_links(settings: Settings) -> WithdrawalLinks:

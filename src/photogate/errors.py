@@ -102,6 +102,14 @@ class MailRejected(PermanentError):
     """The mail server answered 5xx; this email will never go through."""
 
 
+class EmailInFlight(Throttled):
+    """Another delivery of the same notification is sending this email right now.
+
+    Held back, not failed: retry after `retry_after` to find it sent (nothing left to do) or
+    its claim run out (the sender crashed), and then send it.
+    """
+
+
 class BlobNotFound(PhotogateError):
     """No blob by that name in that container."""
 

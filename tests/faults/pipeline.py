@@ -28,6 +28,8 @@ FAST_ENV = {
     "PHOTOGATE_QUEUE__BACKOFF_MAX_S": "0.5",
     "PHOTOGATE_QUEUE__RECONCILE_AFTER_S": "10",
     "PHOTOGATE_QUEUE__RECONCILE_EVERY_S": "2",
+    # A notifier killed mid-send holds its email for the claim's lease (1.25 x this).
+    "PHOTOGATE_MAIL__SEND_DEADLINE_S": "2",
     # One address sends hundreds of photos of one product: the abuse limits would stop it,
     # and screening would hold the look-alike test pictures as near-copies of each other.
     "PHOTOGATE_UPLOADS__PER_IP_PER_HOUR": "0",

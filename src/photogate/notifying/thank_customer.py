@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import EmailStatus
-from photogate.errors import MailDeferred, MailRejected
+from photogate.errors import EmailInFlight, MailDeferred, MailRejected
 from photogate.notifying.compose import REJECTION, ThankYou, compose_rejection, compose_thank_you
 from photogate.ports import Ports
 from photogate.privacy.links import WithdrawalLinks
 
 log = logging.getLogger(__name__)
+
+# A sender's claim on an email must outlast its send: too short, and a redelivery sends a
+# second copy while a slow send still runs; too long only delays an email whose sender crashed
+# mid-send. SmtpMailer's smtp_timeout_s (30 s by default) bounds each SMTP command, not the
+# whole send: connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA and the message are some
+# nine waits, 270 s at worst. So the send is cut off at a deadline (mail.send_deadline_s, 4
+# minutes by default, under host.json's 5-minute functionTimeout), and the claim lasts a
+# quarter longer, time to record the delivery before anyone else may claim the email: a
+# 5-minute lease by default.
+SEND_DEADLINE = timedelta(minutes=4)
+# A notification held back by someone else's claim looks again this soon (or when the lease
+# ends, if sooner): a send in flight usually ends within seconds, and a held-back retry costs
+# no attempt.
+IN_FLIGHT_RETRY = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -24,6 +40,12 @@ class NotifyPolicy:
     clock: Clock = utcnow
     # Signs the withdrawal link in every email; None: emails carry no link (bare test setups).
     links: WithdrawalLinks | None = None
+    send_deadline: timedelta = SEND_DEADLINE
+
+    @property
+    def claim_lease(self) -> timedelta:
+        """How long a sender's claim keeps other deliveries from sending the same email."""
+        return self.send_deadline * 5 / 4
 
 
 async def thank_customer(
@@ -31,19 +53,29 @@ async def thank_customer(
 ) -> EmailStatus | None:
     """Send the email unless it was sent or given up already; returns its state afterwards.
 
-    A 4xx from the mail server (MailDeferred) is recorded and re-raised so the caller retries
-    with backoff; a 5xx (MailRejected) marks the email failed for good.
+    The sender claims the email in the catalog for `policy.claim_lease` first, so two deliveries of
+    one notification (two workers, or a redelivery during a slow send) never send at once: the
+    loser raises EmailInFlight (throttled, no attempt counted) and on its retry finds the email
+    sent, or the claim run out and sends it. A 4xx from the mail server (MailDeferred) releases
+    the claim, is recorded and re-raised so the caller retries with backoff; a 5xx
+    (MailRejected) marks the email failed for good.
+
+    Still at least once, not exactly once: a crash after the mail server accepted the message
+    but before mark_email_sent leaves the email pending, and it is sent again once the claim
+    runs out. SMTP offers nothing better; the window is that one send, not every redelivery.
     """
     thanks = await _load(email_id, ports, policy)
     if thanks is None:
         return None
+    await _claim(email_id, ports, policy)
     try:
-        compose = compose_rejection if thanks.email.kind == REJECTION else compose_thank_you
-        await ports.mailer.send(compose(thanks))
+        await _send(thanks, ports, policy.send_deadline)
     except MailRejected as exc:
         await ports.catalog.mark_email_attempt(email_id, str(exc), final=True)
         return EmailStatus.FAILED
     except MailDeferred as exc:
+        # Released first: the retry need not wait out the lease of a send that did not happen.
+        await ports.catalog.release_email(email_id)
         await ports.catalog.mark_email_attempt(email_id, str(exc), final=False)
         raise
     await ports.catalog.mark_email_sent(email_id, policy.clock())
@@ -68,3 +100,24 @@ async def _load(email_id: str, ports: Ports, policy: NotifyPolicy) -> ThankYou |
     photo = await ports.catalog.get_photo(submission.id)
     withdraw = policy.links.url(submission.id) if policy.links else ""
     return ThankYou(email, submission, product, photo, policy.shop_url, policy.sender, withdraw)
+
+
+async def _claim(email_id: str, ports: Ports, policy: NotifyPolicy) -> None:
+    """Claim the email for the policy's lease, or raise EmailInFlight if someone holds it."""
+    now = policy.clock()
+    if not await ports.catalog.claim_email(email_id, now=now, until=now + policy.claim_lease):
+        retry_after = min(IN_FLIGHT_RETRY, policy.claim_lease).total_seconds()
+        raise EmailInFlight(
+            f"email {email_id} is being sent by another delivery", retry_after=retry_after
+        )
+
+
+async def _send(thanks: ThankYou, ports: Ports, deadline: timedelta) -> None:
+    """Compose and send; a send outlasting `deadline` is cut off as a deferral."""
+    compose = compose_rejection if thanks.email.kind == REJECTION else compose_thank_you
+    seconds = deadline.total_seconds()
+    try:
+        async with asyncio.timeout(seconds):
+            await ports.mailer.send(compose(thanks))
+    except TimeoutError as exc:
+        raise MailDeferred(f"the mail server did not finish within {seconds:g} s") from exc

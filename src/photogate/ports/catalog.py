@@ -171,12 +171,28 @@ class EmailOutbox(Protocol):
         """One owed email, or None."""
         ...
 
+    async def claim_email(self, email_id: str, *, now: datetime, until: datetime) -> bool:
+        """Take the right to send a pending email until `until`, in one atomic step.
+
+        True if this caller got it: the email is pending and unclaimed, or its last claim
+        ran out at or before `now`. False otherwise (claimed by someone else, sent, failed, gone).
+        """
+        ...
+
+    async def release_email(self, email_id: str) -> None:
+        """Drop the email's claim, so a retry may claim it at once (the send was deferred)."""
+        ...
+
     async def mark_email_sent(self, email_id: str, at: datetime) -> bool:
-        """Record delivery (and the submission's thanked time); False if it was already sent."""
+        """Record delivery (and the submission's thanked time), dropping any claim; False if
+        it was already sent.
+        """
         ...
 
     async def mark_email_attempt(self, email_id: str, error: str, *, final: bool) -> None:
-        """Record a failed delivery attempt; `final` marks the email failed for good."""
+        """Record a failed delivery attempt; `final` marks the email failed for good and drops
+        any claim.
+        """
         ...
 
 

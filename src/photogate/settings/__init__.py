@@ -140,6 +140,9 @@ class MailSettings(BaseModel):
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_timeout_s: float = Field(30.0, gt=0)
+    # A send still running after this long is cut off and retried; a sender's claim on the
+    # email lasts a quarter longer (notifying/thank_customer.py says why 240 s).
+    send_deadline_s: float = Field(240.0, gt=0)
 
 
 class WebSettings(BaseModel):

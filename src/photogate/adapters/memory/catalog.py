@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from photogate.adapters.memory.emails import InMemoryEmails, require_aware
 from photogate.adapters.memory.fingerprints import InMemoryFingerprints
 from photogate.adapters.memory.moderation import InMemoryModeration, RateEvent
 from photogate.adapters.memory.privacy import InMemoryPrivacy
@@ -15,7 +16,6 @@ from photogate.domain.catalog import (
     OUTBOX_ACTOR,
     CustomerPhoto,
     EmailRecord,
-    EmailStatus,
     OutboxMessage,
     Product,
 )
@@ -35,7 +35,9 @@ class _OutboxRow:
     dispatched_at: datetime | None = None
 
 
-class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads, InMemoryPrivacy):
+class InMemoryCatalog(
+    InMemoryEmails, InMemoryModeration, InMemoryFingerprints, InMemoryUploads, InMemoryPrivacy
+):
     """The whole catalog in dicts; no method awaits, so each one is atomic on the event loop.
 
     Every check runs before the first change, so a refused write leaves nothing behind,
@@ -48,6 +50,7 @@ class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads,
         self._submissions: dict[str, Submission] = {}
         self._photos: dict[str, CustomerPhoto] = {}
         self._emails: dict[str, EmailRecord] = {}
+        self._email_claims: dict[str, datetime] = {}
         self._outbox: dict[str, _OutboxRow] = {}
         self._audit: list[AuditEntry] = []
         self._rate_events: list[RateEvent] = []
@@ -96,7 +99,7 @@ class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads,
         self, submission: Submission, outbox: OutboxMessage, fingerprint: Fingerprint | None = None
     ) -> None:
         """Record a new submission, its "received" audit, queue message and fingerprint at once."""
-        _require_aware(submission.created_at, submission.consent_at, submission.updated_at)
+        require_aware(submission.created_at, submission.consent_at, submission.updated_at)
         self._refuse_if(submission.id in self._submissions, f"submission {submission.id} exists")
         self._refuse_if(submission.sku not in self._products, f"no product {submission.sku}")
         self._check_outbox(outbox, also_known={submission.id})
@@ -148,7 +151,7 @@ class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads,
         current = self._movable(submission_id, allowed_from)
         if current is None:
             return False
-        _require_aware(photo.approved_at)
+        require_aware(photo.approved_at)
         self._check_photo(photo)
         self._check_email(email)
         self._check_outbox(outbox)
@@ -177,7 +180,7 @@ class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads,
 
     async def stale_submissions(self, older_than: datetime, limit: int) -> list[Submission]:
         """Scannable submissions unchanged since before `older_than`, their messages all sent."""
-        _require_aware(older_than)
+        require_aware(older_than)
         unsent = {r.message.submission_id for r in self._outbox.values() if not r.dispatched_at}
         stale = [
             s
@@ -208,7 +211,7 @@ class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads,
         self._queue(outbox)
         return moved
 
-    # -- outbox and emails ----------------------------------------------------------------
+    # -- outbox (owed emails: InMemoryEmails in emails.py) -----------------------------------
 
     async def pending_outbox(
         self, limit: int, *, created_before: datetime | None = None
@@ -232,31 +235,6 @@ class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads,
             await self.transition(
                 queued, allowed_from={Status.RECEIVED}, to=Status.QUEUED, actor=OUTBOX_ACTOR
             )
-
-    async def get_email(self, email_id: str) -> EmailRecord | None:
-        """One owed email, or None."""
-        return self._emails.get(email_id)
-
-    async def mark_email_sent(self, email_id: str, at: datetime) -> bool:
-        """Record delivery and the submission's thanked time; False if it was already sent."""
-        _require_aware(at)
-        email = self._emails.get(email_id)
-        if email is None or email.status is EmailStatus.SENT:
-            return False
-        self._emails[email_id] = replace(email, status=EmailStatus.SENT, sent_at=at)
-        submission = self._submissions[email.submission_id]
-        self._submissions[submission.id] = replace(submission, thanked_at=at)
-        return True
-
-    async def mark_email_attempt(self, email_id: str, error: str, *, final: bool) -> None:
-        """Record a failed delivery attempt; `final` marks the email failed for good."""
-        email = self._emails.get(email_id)
-        if email is None or email.status is EmailStatus.SENT:
-            return
-        status = EmailStatus.FAILED if final else email.status
-        self._emails[email_id] = replace(
-            email, attempts=email.attempts + 1, last_error=error, status=status
-        )
 
     # -- rules the database enforces for the SQL catalog -----------------------------------
 
@@ -302,10 +280,3 @@ class InMemoryCatalog(InMemoryModeration, InMemoryFingerprints, InMemoryUploads,
 
 def _last_change(submission: Submission) -> datetime:
     return submission.updated_at or submission.created_at
-
-
-def _require_aware(*moments: datetime | None) -> None:
-    """Refuse naive datetimes, as the SQL catalog does: their zone would be a guess."""
-    for moment in moments:
-        if moment is not None and moment.tzinfo is None:
-            raise ValueError(f"naive datetime {moment.isoformat()}: pass an aware one")

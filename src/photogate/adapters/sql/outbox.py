@@ -14,6 +14,7 @@ from photogate.domain.catalog import OUTBOX_ACTOR, EmailRecord, EmailStatus, Out
 from photogate.domain.submission import Status
 
 _SENT = EmailStatus.SENT.value
+_PENDING = EmailStatus.PENDING.value
 _RECEIVED = frozenset({Status.RECEIVED})
 
 
@@ -53,14 +54,32 @@ class SqlOutbox:
             row = rows.mappings().first()
         return None if row is None else mapping.email_from_row(row)
 
+    async def claim_email(
+        self: Connected, email_id: str, *, now: datetime, until: datetime
+    ) -> bool:
+        """Claim a pending email until `until` unless a claim still runs; True if we got it."""
+        lapsed = db.emails.c.claimed_until.is_(None) | (db.emails.c.claimed_until <= now)
+        free = (db.emails.c.id == email_id) & (db.emails.c.status == _PENDING) & lapsed
+        # One conditional UPDATE: PostgreSQL re-checks the WHERE on the row a concurrent claim
+        # committed, SQLite runs writers one at a time, so at most one caller matches the row.
+        async with self._write() as conn:
+            claimed = await conn.execute(update(db.emails).where(free).values(claimed_until=until))
+        return claimed.rowcount == 1
+
+    async def release_email(self: Connected, email_id: str) -> None:
+        """Drop the email's claim, so a retry may claim it at once."""
+        async with self._write() as conn:
+            await conn.execute(
+                update(db.emails).where(db.emails.c.id == email_id).values(claimed_until=None)
+            )
+
     async def mark_email_sent(self: Connected, email_id: str, at: datetime) -> bool:
         """Record delivery and the submission's thanked time; False if it was already sent."""
         unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
         its_submission = select(db.emails.c.submission_id).where(db.emails.c.id == email_id)
+        done: mapping.Values = {"status": _SENT, "sent_at": at, "claimed_until": None}
         async with self._write() as conn:
-            sent = await conn.execute(
-                update(db.emails).where(unsent).values(status=_SENT, sent_at=at)
-            )
+            sent = await conn.execute(update(db.emails).where(unsent).values(done))
             if sent.rowcount == 0:
                 return False
             await conn.execute(
@@ -76,7 +95,7 @@ class SqlOutbox:
         """Record a failed delivery attempt; `final` marks the email failed for good."""
         changes: mapping.Values = {"attempts": db.emails.c.attempts + 1, "last_error": error}
         if final:
-            changes["status"] = EmailStatus.FAILED.value
+            changes |= {"status": EmailStatus.FAILED.value, "claimed_until": None}
         unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
         async with self._write() as conn:
             await conn.execute(update(db.emails).where(unsent).values(changes))

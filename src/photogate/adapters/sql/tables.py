@@ -128,6 +128,8 @@ emails = Table(
     Column("last_error", Text),
     Column("sent_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    # A sender's lease while it talks to the mail server; NULL or past: free (migration 0006).
+    Column("claimed_until", UtcDateTime),
     # The database, not the code, guarantees one thank-you per submission.
     UniqueConstraint("submission_id", "kind"),
 )
