@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -55,11 +54,6 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow) -> None:
         self._engine = engine
         self._clock = clock
-        # SQLite has one writer at a time, and a connection that finds the file locked sleeps
-        # in growing steps (up to 100 ms) before it looks again. This process's own writers
-        # queue here instead and start the moment the last one commits; other processes
-        # still meet SQLite's busy timeout. PostgreSQL locks rows, so its writers run at once.
-        self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
@@ -259,10 +253,9 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._writers or nullcontext():
-            with _translated_errors():
-                async with self._engine.begin() as conn:
-                    yield conn
+        with _translated_errors():
+            async with self._engine.begin() as conn:
+                yield conn
 
 
 @contextmanager
