@@ -10,13 +10,13 @@ from typing import TypeVar
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from photogate.domain.catalog import Product
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.settings import ScannerSettings, Settings
 from photogate.testing import samples
-from tests.browser.test_storefront import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+from tests.support.chromium import launched_chromium, watched_tab
 from tests.support.console import PASSWORD, staff_users
 from tests.support.web_stack import BackgroundWebStack, prepare
 
@@ -33,11 +33,8 @@ T = TypeVar("T")
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright."""
-    _require_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +57,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundWebStac
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh tab that fails the test on a script error, a CSP violation or any dialog."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    tab.on("console", lambda message: _note_console_error(problems, message))
-    tab.on("dialog", lambda dialog: _refuse_dialog(problems, dialog))
-    yield tab
-    context.close()
-    assert problems == []
-
-
-def _note_console_error(problems: list[str], message: ConsoleMessage) -> None:
-    if message.type == "error" and "Content Security Policy" in message.text:
-        problems.append(f"console: {message.text}")
+    with watched_tab(browser, viewport={"width": 1280, "height": 900}) as (tab, problems):
+        tab.on("dialog", lambda dialog: _refuse_dialog(problems, dialog))
+        yield tab
 
 
 def _refuse_dialog(problems: list[str], dialog: Dialog) -> None:

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect
 
 from photogate.domain.catalog import Product
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.settings import QueueSettings, ScannerSettings, Settings
 from photogate.testing import samples
-from tests.browser.test_storefront import CHROMIUM, CHROMIUM_ARGS, _require_chromium
 from tests.support import azurite
+from tests.support.chromium import launched_chromium, watched_tab
 from tests.support.web_stack import BackgroundWebStack, prepare
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -26,11 +26,8 @@ PIPELINE_TIMEOUT_MS = 30_000
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright."""
-    _require_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -61,21 +58,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundWebStac
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser tab; fails the test on a script error or a refused connection."""
-    context = browser.new_context()
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    tab.on("console", lambda message: _note_refused_connection(problems, message))
-    yield tab
-    context.close()
-    assert problems == []
-
-
-def _note_refused_connection(problems: list[str], message: ConsoleMessage) -> None:
     # The PUT to storage is what CSP connect-src and the account's CORS rules must let through.
-    text = message.text
-    if message.type == "error" and ("connect-src" in text or "CORS" in text):
-        problems.append(f"console: {text}")
+    with watched_tab(browser, console_errors=("connect-src", "CORS")) as (tab, _):
+        yield tab
 
 
 def test_the_page_puts_the_photo_straight_into_quarantine(

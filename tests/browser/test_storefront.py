@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from photogate.bootstrap import bootstrap
 from photogate.demo.artwork import product_image
@@ -18,21 +17,11 @@ from photogate.ports import Container
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.settings import ScannerSettings, Settings
 from photogate.testing import samples
+from tests.support.chromium import launched_chromium, watched_tab
 from tests.support.web_stack import BackgroundWebStack, prepare
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 DEMO = DEMO_PRODUCTS[0]
 PIPELINE_TIMEOUT_MS = 30_000
 # Records every value the upload progress bar takes while it is shown, through a Python callback
@@ -48,23 +37,11 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright."""
-    _require_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -101,20 +78,8 @@ async def _seed_demo_product(settings: Settings) -> None:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser tab; fails the test on any script error or CSP violation."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    tab.on("console", lambda message: _note_console_error(problems, message))
-    yield tab
-    context.close()
-    assert problems == []
-
-
-def _note_console_error(problems: list[str], message: ConsoleMessage) -> None:
-    # Chromium also logs every 4xx answer as an error; the refused upload is one on purpose.
-    if message.type == "error" and "Content Security Policy" in message.text:
-        problems.append(f"console: {message.text}")
+    with watched_tab(browser, viewport={"width": 1280, "height": 900}) as (tab, _):
+        yield tab
 
 
 def _fill_form(page: Page, photo: Path, *, consent: bool) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect
 
 from photogate.testing import samples
-from tests.browser.test_storefront import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+from tests.support.chromium import launched_chromium, watched_tab
 from tests.support.processes import wait_until
 from tests.support.up_azure import Inbox, UpAzure, running_up
 
@@ -28,31 +28,16 @@ LOADED = "img => img.complete && img.naturalWidth > 0"
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright."""
-    _require_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser tab; fails the test on a script error or a CSP or CORS refusal."""
-    context = browser.new_context()
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    tab.on("console", lambda message: _note_refusal(problems, message))
-    yield tab
-    context.close()
-    assert problems == []
-
-
-def _note_refusal(problems: list[str], message: ConsoleMessage) -> None:
     # CSP (connect-src for the PUT, img-src for the gallery) and Azurite's CORS rules.
-    text = message.text
-    if message.type == "error" and ("Content Security Policy" in text or "CORS" in text):
-        problems.append(f"console: {text}")
+    with watched_tab(browser, console_errors=("Content Security Policy", "CORS")) as (tab, _):
+        yield tab
 
 
 def test_a_browser_upload_through_up_on_azure_is_published_and_thanked_for(
