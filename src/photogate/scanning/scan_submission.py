@@ -38,18 +38,45 @@ async def scan_submission(submission_id: str, *, ports: Ports, policy: ScanPolic
     as it is, and the scanner returns its stored result for a repeated request id.
     Transient scanner errors propagate so the caller retries later.
     """
-    submission = await _claim(submission_id, ports)
+    submission = await ports.catalog.get_submission(submission_id)
     if submission is None or submission.status not in SCANNABLE:
         return None if submission is None else submission.status
+    # "scanning" is recorded while the scan gets under way, not before it: that write waits
+    # for the catalog's write lock, which a web process busy with a burst of uploads holds
+    # much of the time, and the scanner's slot should not wait for it. Every later move is a
+    # compare-and-set, so a submission settled meanwhile by someone else stays as they left it.
+    claim = asyncio.create_task(_claim(submission_id, ports))
+    try:
+        original, outcome = await _fetch_and_scan(ports, submission)
+    except BaseException:
+        await _abandon(claim)
+        raise
+    claimed = await claim
+    if claimed is None or claimed.status not in SCANNABLE:
+        return None if claimed is None else claimed.status
+    if isinstance(outcome, ScanResult):
+        return await _decide(ports, policy, claimed, original, outcome)
+    return await _settle(ports, claimed, *outcome, None)
+
+
+async def _fetch_and_scan(
+    ports: Ports, submission: Submission
+) -> tuple[bytes, ScanResult | tuple[Status, str]]:
+    """The original and the scanner's result, or the status and reason it ends with instead."""
     try:
         original = await ports.blobs.get(Container.QUARANTINE, submission.original_blob)
     except BlobNotFound:
-        return await _settle(ports, submission, Status.FAILED, "the original is missing", None)
+        return b"", (Status.FAILED, "the original is missing")
     try:
-        result = await _scan(ports, submission, original)
+        return original, await _scan(ports, submission, original)
     except ScanInputRejected as exc:
-        return await _settle(ports, submission, Status.REJECTED, f"invalid image: {exc}", None)
-    return await _decide(ports, policy, submission, original, result)
+        return original, (Status.REJECTED, f"invalid image: {exc}")
+
+
+async def _abandon(claim: asyncio.Task[Submission | None]) -> None:
+    """Cancel the claim of a scan that failed, and wait until it has let go of the catalog."""
+    claim.cancel()
+    await asyncio.gather(claim, return_exceptions=True)
 
 
 async def _claim(submission_id: str, ports: Ports) -> Submission | None:
