@@ -13,7 +13,7 @@ from photogate.errors import ScanInputRejected, ScannerBusy
 from photogate.intake.accept_upload import accept_upload
 from photogate.messages import NOTIFY_QUEUE
 from photogate.ports import Container
-from photogate.publishing.publish import public_key
+from photogate.publishing.publish import public_key, publish
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings
 from photogate.testing import samples
@@ -148,3 +148,33 @@ async def test_missing_original_fails_the_submission(
 async def test_unknown_submission_is_ignored(fakes: Fakes, scan_policy: ScanPolicy) -> None:
     """A message for a submission that does not exist settles to nothing."""
     assert await scan_submission("nope", ports=fakes.ports, policy=scan_policy) is None
+
+
+async def test_renditions_of_a_submission_erased_while_they_were_made_are_deleted(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """Publishing loses to an erasure: the renditions it had written leave the public container."""
+    sid = await uploaded(fakes, tmp_path)
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    every_state = set(Status)
+    await fakes.catalog.transition(
+        sid, allowed_from=every_state, to=Status.ERASED, actor="customer"
+    )
+    original = await fakes.blobs.get(Container.QUARANTINE, submission.original_blob)
+    assert await publish(submission, original, None, ports=fakes.ports) is False
+    assert fakes.blobs.names(Container.PUBLIC) == []
+
+
+async def test_a_second_publisher_leaves_the_first_ones_renditions(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A redelivered publish that finds the photo approved keeps the published files."""
+    sid = await uploaded(fakes, tmp_path)
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.APPROVED
+    published = fakes.blobs.names(Container.PUBLIC)
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    original = await fakes.blobs.get(Container.QUARANTINE, submission.original_blob)
+    assert await publish(submission, original, None, ports=fakes.ports) is False
+    assert fakes.blobs.names(Container.PUBLIC) == published

@@ -17,6 +17,10 @@ from photogate.publishing.renditions import PublicImages, blob_suffix, make_rend
 
 ACTOR = "scanner"
 THANK_YOU = "thank_you"
+# Where a submission is never published again. Renditions written for one that got there
+# while they were being made (erased at the customer's request, say) are deleted; in any other
+# state they are another publisher's files (a redelivery's twin, a moderator's approval).
+_NEVER_SHOWN = frozenset({Status.ERASED, Status.REJECTED, Status.FAILED, Status.TAKEN_DOWN})
 
 
 def public_key(submission_id: str) -> str:
@@ -58,6 +62,8 @@ async def publish(
     )
     if approved:
         await relay_soon(ports.catalog, ports.queue, outbox)
+    else:
+        await _withdraw_if_unwanted(submission.id, renditions, ports)
     return approved
 
 
@@ -65,6 +71,20 @@ def public_blob_names(photo: CustomerPhoto) -> list[str]:
     """The names in the public container of the photo's renditions (what a takedown deletes)."""
     folder = public_key(photo.submission_id)
     return [f"{folder}/{blob_suffix(r.format, r.width)}" for r in photo.renditions]
+
+
+async def _withdraw_if_unwanted(
+    submission_id: str, renditions: tuple[Rendition, ...], ports: Ports
+) -> None:
+    """Delete the renditions just written if the submission will never be shown."""
+    current = await ports.catalog.get_submission(submission_id)
+    if current is not None and current.status not in _NEVER_SHOWN:
+        return
+    folder = public_key(submission_id)
+    for rendition in renditions:
+        await ports.blobs.delete(
+            Container.PUBLIC, f"{folder}/{blob_suffix(rendition.format, rendition.width)}"
+        )
 
 
 async def _write_public(
