@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.memory.scanner import scan_result
-from photogate.domain.scan import Thresholds, Verdict
-from photogate.domain.submission import Status
+from photogate.domain.scan import ScanResult, Thresholds, Verdict
+from photogate.domain.submission import Status, Submission
 from photogate.errors import ScanInputRejected, ScannerBusy
 from photogate.intake.accept_upload import accept_upload
 from photogate.messages import NOTIFY_QUEUE
@@ -178,3 +182,49 @@ async def test_a_second_publisher_leaves_the_first_ones_renditions(
     original = await fakes.blobs.get(Container.QUARANTINE, submission.original_blob)
     assert await publish(submission, original, None, ports=fakes.ports) is False
     assert fakes.blobs.names(Container.PUBLIC) == published
+
+
+class GatedCatalog(InMemoryCatalog):
+    """An in-memory catalog whose status changes wait until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def transition(self, submission_id: str, **move: Any) -> Submission | None:
+        await self.gate.wait()
+        return await super().transition(submission_id, **move)
+
+
+class HangingScanner:
+    """A scanner that never answers; `called` is set once a scan reached it."""
+
+    def __init__(self) -> None:
+        self.called = asyncio.Event()
+
+    async def scan(self, request_id: str, image: bytes, content_type: str) -> ScanResult:
+        self.called.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_scan_cancelled_mid_call_lets_its_claim_finish(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """Cancelling a scan (a worker stopping) never cuts off the catalog write that marks it."""
+    catalog = GatedCatalog()
+    await catalog.upsert_products(await fakes.catalog.list_products())
+    fakes.catalog = catalog
+    catalog.gate.set()  # intake moves its submission to queued unhindered
+    sid = await uploaded(fakes, tmp_path)
+    catalog.gate.clear()
+    scanner = HangingScanner()
+    ports = dataclasses.replace(fakes.ports, scanner=scanner)
+    task = asyncio.create_task(scan_submission(sid, ports=ports, policy=scan_policy))
+    await scanner.called.wait()  # the scan is under way; its claim waits at the gate
+    task.cancel()
+    catalog.gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    submission = await catalog.get_submission(sid)
+    assert submission is not None and submission.status is Status.SCANNING

@@ -48,10 +48,9 @@ async def scan_submission(submission_id: str, *, ports: Ports, policy: ScanPolic
     claim = asyncio.create_task(_claim(submission_id, ports))
     try:
         original, outcome = await _fetch_and_scan(ports, submission)
-    except BaseException:
-        await _abandon(claim)
-        raise
-    claimed = await claim
+    finally:
+        await _finished(claim)
+    claimed = claim.result()
     if claimed is None or claimed.status not in SCANNABLE:
         return None if claimed is None else claimed.status
     if isinstance(outcome, ScanResult):
@@ -73,10 +72,13 @@ async def _fetch_and_scan(
         return original, (Status.REJECTED, f"invalid image: {exc}")
 
 
-async def _abandon(claim: asyncio.Task[Submission | None]) -> None:
-    """Cancel the claim of a scan that failed, and wait until it has let go of the catalog."""
-    claim.cancel()
-    await asyncio.gather(claim, return_exceptions=True)
+async def _finished(claim: asyncio.Task[Submission | None]) -> None:
+    """Wait for the claim without ever cancelling it, even when this task is cancelled: a
+    catalog transaction cut off half-way can leave SQLite's write lock held.
+    """
+    await asyncio.wait({claim})
+    if not claim.cancelled():
+        claim.exception()  # looked at, so a failed scan's claim error is not reported as lost
 
 
 async def _claim(submission_id: str, ports: Ports) -> Submission | None:
