@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from rich.console import Console
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SKU = "TT-TENT-2P"  # a product of the demo catalog
@@ -135,3 +136,18 @@ def write_json(path: Path | None, figures: Mapping[str, Any]) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+
+
+def run_and_report(
+    run: Callable[[Console], dict[str, Any]],
+    show: Callable[[dict[str, Any], Console], None],
+    json_path: Path | None,
+) -> int:
+    """Run a benchmark with a console for its progress, print and save its figures, and return
+    the exit status: 0 if its target was met, 1 if not.
+    """
+    console = Console()
+    result = run(console)
+    show(result, console)
+    write_json(json_path, result)
+    return 0 if result["passed"] else 1

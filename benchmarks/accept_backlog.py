@@ -15,6 +15,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from benchmarks._backlog import queue_depth, seed_backlog
-from benchmarks._harness import percentile, verdict, write_json
+from benchmarks._harness import percentile, run_and_report, verdict
 from benchmarks._stack import Workspace, web, workspace
 from benchmarks._uploads import Sent, send_uploads
 
@@ -125,11 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     plan = Plan(uploads=120) if args.quick else Plan()
     plan = Plan(args.uploads or plan.uploads, args.clients, args.backlog)
-    console = Console()
-    result = run(plan, console)
-    print_figures(result, console)
-    write_json(args.json, result)
-    return 0 if result["passed"] else 1
+    return run_and_report(partial(run, plan), print_figures, args.json)
 
 
 def _parser() -> argparse.ArgumentParser:

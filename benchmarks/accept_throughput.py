@@ -17,13 +17,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
 
-from benchmarks._harness import child, free_port, healthy, verdict, wait_for, write_json
+from benchmarks._harness import (
+    child,
+    free_port,
+    healthy,
+    run_and_report,
+    verdict,
+    wait_for,
+)
 from benchmarks._stack import Workspace, web, workspace
 from benchmarks._uploads import Sent, send_uploads
 
@@ -130,11 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     default = Plan(uploads=60, rounds=2) if args.quick else Plan()
     plan = Plan(args.uploads or default.uploads, args.rounds or default.rounds, args.clients)
-    console = Console()
-    result = run(plan, console)
-    print_figures(result, console)
-    write_json(args.json, result)
-    return 0 if result["passed"] else 1
+    return run_and_report(partial(run, plan), print_figures, args.json)
 
 
 def _parser() -> argparse.ArgumentParser:

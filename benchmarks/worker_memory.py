@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from benchmarks._backlog import queue_depth, seed_backlog
-from benchmarks._harness import rss_kib, verdict, wait_for, write_json
+from benchmarks._harness import rss_kib, run_and_report, verdict, wait_for
 from benchmarks._stack import Workspace, scanner, set_slots, worker, workspace
 
 TARGET = 1.2
@@ -129,11 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     default = Plan(backlog=20_000, sample_s=6.0) if args.quick else Plan()
     plan = Plan(args.backlog or default.backlog, args.seconds or default.sample_s)
-    console = Console()
-    result = run(plan, console)
-    print_figures(result, console)
-    write_json(args.json, result)
-    return 0 if result["passed"] else 1
+    return run_and_report(partial(run, plan), print_figures, args.json)
 
 
 def _parser() -> argparse.ArgumentParser:
