@@ -63,7 +63,7 @@ async def publish(
     if approved:
         await relay_soon(ports.catalog, ports.queue, outbox)
     else:
-        await _withdraw_if_unwanted(submission.id, renditions, ports)
+        await _withdraw_if_unwanted(photo, ports)
     return approved
 
 
@@ -73,18 +73,13 @@ def public_blob_names(photo: CustomerPhoto) -> list[str]:
     return [f"{folder}/{blob_suffix(r.format, r.width)}" for r in photo.renditions]
 
 
-async def _withdraw_if_unwanted(
-    submission_id: str, renditions: tuple[Rendition, ...], ports: Ports
-) -> None:
-    """Delete the renditions just written if the submission will never be shown."""
-    current = await ports.catalog.get_submission(submission_id)
+async def _withdraw_if_unwanted(photo: CustomerPhoto, ports: Ports) -> None:
+    """Delete the renditions just written if their submission will never be shown."""
+    current = await ports.catalog.get_submission(photo.submission_id)
     if current is not None and current.status not in _NEVER_SHOWN:
         return
-    folder = public_key(submission_id)
-    for rendition in renditions:
-        await ports.blobs.delete(
-            Container.PUBLIC, f"{folder}/{blob_suffix(rendition.format, rendition.width)}"
-        )
+    for name in public_blob_names(photo):
+        await ports.blobs.delete(Container.PUBLIC, name)
 
 
 async def _write_public(

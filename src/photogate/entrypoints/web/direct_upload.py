@@ -17,6 +17,7 @@ from photogate.entrypoints.web.schemas import (
     UploadAccepted,
     status_api_url,
     status_page_url,
+    upload_accepted,
 )
 from photogate.intake.direct_upload import (
     complete_direct_upload,
@@ -148,9 +149,4 @@ async def complete_upload(
     if refusal is not None:
         raise refusal
     response.headers["Location"] = status_api_url(submission.id)
-    return UploadAccepted(
-        id=submission.id,
-        status=submission.status,
-        status_url=status_api_url(submission.id),
-        page_url=status_page_url(submission.id),
-    )
+    return upload_accepted(submission)

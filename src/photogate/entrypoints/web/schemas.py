@@ -8,7 +8,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, Field
 
 from photogate.domain.catalog import CustomerPhoto, Product, Rendition
-from photogate.domain.submission import Status
+from photogate.domain.submission import Status, Submission
 
 
 class ErrorOut(BaseModel):
@@ -91,6 +91,20 @@ class UploadAccepted(BaseModel):
     # Only in the 200 answer to a repeat (the route leaves out fields that are None).
     duplicate: bool | None = Field(None, description="True: you had sent this very file before")
     message: str | None = Field(None, description="One sentence for the customer, if any")
+
+
+def upload_accepted(
+    submission: Submission, *, duplicate: bool | None = None, message: str | None = None
+) -> UploadAccepted:
+    """The answer to an upload (or, with `duplicate`, to a repeat) of `submission`."""
+    return UploadAccepted(
+        id=submission.id,
+        status=submission.status,
+        status_url=status_api_url(submission.id),
+        page_url=status_page_url(submission.id),
+        duplicate=duplicate,
+        message=message,
+    )
 
 
 def product_out(product: Product, photo_count: int) -> ProductOut:

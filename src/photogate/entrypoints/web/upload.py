@@ -24,7 +24,7 @@ from photogate.entrypoints.web.schemas import (
     ErrorOut,
     UploadAccepted,
     status_api_url,
-    status_page_url,
+    upload_accepted,
 )
 from photogate.errors import DuplicateUpload, InputError, NotFound
 from photogate.intake.accept_upload import accept_upload
@@ -131,12 +131,7 @@ async def upload_photo(
         received.discard()
     await count_upload(catalog, limits, client, email=submission.email, sku=sku, now=utcnow())
     response.headers["Location"] = status_api_url(submission.id)
-    return UploadAccepted(
-        id=submission.id,
-        status=submission.status,
-        status_url=status_api_url(submission.id),
-        page_url=status_page_url(submission.id),
-    )
+    return upload_accepted(submission)
 
 
 async def _sent_before(
@@ -148,14 +143,7 @@ async def _sent_before(
         raise NotFound("unknown_submission", "The earlier submission of this photo is gone.")
     response.status_code = 200
     response.headers["Location"] = status_api_url(earlier.id)
-    return UploadAccepted(
-        id=earlier.id,
-        status=earlier.status,
-        status_url=status_api_url(earlier.id),
-        page_url=status_page_url(earlier.id),
-        duplicate=True,
-        message=message,
-    )
+    return upload_accepted(earlier, duplicate=True, message=message)
 
 
 async def receive_form(request: Request, limits: UploadSettings, tmp_dir: Path) -> ReceivedForm:
