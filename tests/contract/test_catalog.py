@@ -291,6 +291,30 @@ async def test_naive_datetimes_are_refused(catalog: Catalog) -> None:
         await catalog.add_submission(submission, an_outbox(submission.id))
 
 
+async def test_concurrent_adds_are_each_recorded_and_a_refused_one_fails_alone(
+    catalog: Catalog,
+) -> None:
+    """Adds that arrive together (written as one group by the SQL adapter) are each recorded
+    with their message and audit entry; one the catalog refuses fails alone.
+    """
+    await catalog.upsert_products([a_product()])
+    first = await received(catalog)
+    good = [a_submission(T0 + timedelta(seconds=i)) for i in range(12)]
+    ghost, again = a_submission(sku="GHOST"), replace(first, caption="sent twice")
+    naive = a_submission(datetime(2025, 3, 1, 12, 0))
+    adds = [catalog.add_submission(s, an_outbox(s.id)) for s in [*good, ghost, again, naive]]
+    outcomes = await asyncio.gather(*adds, return_exceptions=True)
+    assert outcomes[:12] == [None] * 12
+    assert [type(o) for o in outcomes[12:]] == [CatalogConflict, CatalogConflict, ValueError]
+    pending = {m.submission_id for m in await catalog.pending_outbox(100)}
+    assert pending == {first.id, *(s.id for s in good)}
+    for submission in good:
+        assert len(await catalog.audit_trail(submission.id)) == 1
+    assert await catalog.get_submission(ghost.id) is None
+    stored = await catalog.get_submission(first.id)
+    assert stored is not None and stored.caption == first.caption
+
+
 # -- transitions ---------------------------------------------------------------------------
 
 
@@ -634,6 +658,30 @@ async def test_mark_dispatched_leaves_a_submission_that_moved_on_where_it_is(
     await catalog.mark_dispatched(message.id, queued=submission.id)
     stored = await catalog.get_submission(submission.id)
     assert stored is not None and stored.status is Status.SCANNING
+
+
+async def test_concurrent_marks_move_each_submission_once(catalog: Catalog) -> None:
+    """Marks that arrive together each mark their message and move their own submission once,
+    and leave one that a worker already took where it is.
+    """
+    subs = [await received(catalog, T0 + timedelta(seconds=i)) for i in range(8)]
+    messages = {m.submission_id: m for m in await catalog.pending_outbox(100)}
+    taken = subs[0]
+    await catalog.transition(
+        taken.id, allowed_from={Status.RECEIVED}, to=Status.SCANNING, actor="worker"
+    )
+    marks = [catalog.mark_dispatched(messages[s.id].id, queued=s.id) for s in subs for _ in "ab"]
+    await asyncio.gather(*marks)
+    assert await catalog.pending_outbox(100) == []
+    for submission in subs[1:]:
+        stored = await catalog.get_submission(submission.id)
+        assert stored is not None and stored.status is Status.QUEUED
+        trail = await catalog.audit_trail(submission.id)
+        assert [e.to_status for e in trail] == [Status.RECEIVED, Status.QUEUED]
+    stored = await catalog.get_submission(taken.id)
+    assert stored is not None and stored.status is Status.SCANNING
+    trail = await catalog.audit_trail(taken.id)
+    assert [e.to_status for e in trail] == [Status.RECEIVED, Status.SCANNING]
 
 
 # -- moderation ----------------------------------------------------------------------------

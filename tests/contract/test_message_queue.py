@@ -296,6 +296,20 @@ async def test_queues_are_independent_by_name(queue: MessageQueue) -> None:
     assert mail.body == "for mailing"
 
 
+async def test_concurrent_sends_each_arrive_once_under_their_own_id(queue: MessageQueue) -> None:
+    """Sends that arrive together (one transaction in the SQLite adapter) each return their own
+    id and each message arrives once, on its own queue, delayed ones later.
+    """
+    sends = [queue.send("mail" if n % 2 else Q, str(n)) for n in range(20)]
+    ids = await asyncio.gather(*sends, queue.send(Q, "later", delay=60))
+    assert len(set(ids)) == 21
+    received = await queue.receive(Q, max_messages=32)
+    received += await queue.receive("mail", max_messages=32)
+    sent = zip(ids[:20], map(str, range(20)), strict=True)
+    assert sorted((m.id, m.body) for m in received) == sorted(sent)
+    assert await queue.count(Q) == 11
+
+
 async def test_max_messages_is_honoured(queue: MessageQueue) -> None:
     """receive returns at most max_messages and leaves the rest for the next receiver."""
     for n in range(7):

@@ -8,14 +8,15 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from photogate.adapters.fifo_doorbell import FifoDoorbell
+from photogate.adapters.group_commit import GroupCommit
 from photogate.errors import ReceiptExpired
 from photogate.ports.queue import QueueMessage
 
@@ -64,10 +65,14 @@ class SqliteMessageQueue:
         self._schema_ready = False
         self._closed = False
         self._doorbell = FifoDoorbell(path.with_name(f"{path.name}.wake"))
+        # Sends that arrive together (a burst of uploads) share one transaction.
+        self._sends = GroupCommit(self._send_batch)
 
     async def send(self, queue: str, body: str, *, delay: float = 0.0) -> str:
         """Enqueue `body`, invisible for `delay` seconds; returns the message id."""
-        return await asyncio.to_thread(self._send, queue, body, delay)
+        outgoing = _Outgoing(str(uuid.uuid4()), queue, body, delay)
+        await self._sends.submit(outgoing)
+        return outgoing.id
 
     async def receive(
         self, queue: str, *, max_messages: int = 1, visibility_timeout: float = 30.0
@@ -107,18 +112,20 @@ class SqliteMessageQueue:
         for connection in idle:
             connection.close()
 
-    def _send(self, queue: str, body: str, delay: float) -> str:
-        message_id = str(uuid.uuid4())
+    async def _send_batch(self, batch: Sequence[_Outgoing]) -> None:
+        await asyncio.to_thread(self._insert, batch)
+        for queue in {outgoing.queue for outgoing in batch if outgoing.delay <= 0}:
+            self._doorbell.ring(queue)
+
+    def _insert(self, batch: Sequence[_Outgoing]) -> None:
         now = self._clock()
-        with self._connection() as db:
-            db.execute(
+        rows = [(o.id, o.queue, o.body, now, now + o.delay) for o in batch]
+        with self._connection() as db, _write_transaction(db):
+            db.executemany(
                 "INSERT INTO messages (id, queue, body, inserted_at, visible_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (message_id, queue, body, now, now + delay),
+                rows,
             )
-        if delay <= 0:
-            self._doorbell.ring(queue)
-        return message_id
 
     def _receive(
         self, queue: str, max_messages: int, visibility_timeout: float
@@ -232,6 +239,16 @@ def _prepare_file(db: sqlite3.Connection) -> None:
     if mode != "wal":
         db.execute("PRAGMA journal_mode = WAL")
     db.executescript(_SCHEMA)
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """A message on its way in: its id is chosen before the batch is written."""
+
+    id: str
+    queue: str
+    body: str
+    delay: float
 
 
 def _received(row: tuple[Any, ...]) -> QueueMessage:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from photogate.adapters.group_commit import GroupCommit
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
-from photogate.adapters.sql.engine import create_catalog_engine
-from photogate.adapters.sql.fingerprints import SqlFingerprints, insert_fingerprint
+from photogate.adapters.sql.batches import NewSubmission, SentMark, insert_submissions, mark_sent
+from photogate.adapters.sql.engine import create_blocking_engine, create_catalog_engine
+from photogate.adapters.sql.fingerprints import SqlFingerprints
 from photogate.adapters.sql.moderation import SqlModeration
 from photogate.adapters.sql.moves import Move, Since, apply_move
 from photogate.adapters.sql.outbox import SqlOutbox
@@ -31,6 +36,8 @@ from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
 from photogate.errors import CatalogConflict, StorageUnavailable
+
+R = TypeVar("R")
 
 # Waiting for the scanner, as opposed to being scanned or settled. Statuses are bound as their
 # plain values: a driver may adapt an Enum by its name.
@@ -54,10 +61,19 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow) -> None:
         self._engine = engine
         self._clock = clock
+        # The hot paths of an upload (its product, the same-file check, its rows, the relay's
+        # mark) go through a sync twin in one thread hop each, and the writes are group
+        # committed: a burst of uploads costs a few transactions, not a few per upload.
+        self._blocking = create_blocking_engine(engine.url.render_as_string(hide_password=False))
+        self._new_submissions = GroupCommit(
+            self._insert_batch, item_errors=(CatalogConflict, ValueError)
+        )
+        self._sent_marks = GroupCommit(self._mark_batch)
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
         await self._engine.dispose()
+        await asyncio.to_thread(self._blocking.dispose)
 
     async def ping(self) -> None:
         """Reach the database once; raises StorageUnavailable when it cannot be reached."""
@@ -85,9 +101,8 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
 
     async def get_product(self, sku: str) -> Product | None:
         """One product, or None."""
-        async with self._read() as conn:
-            rows = await conn.execute(select(db.products).where(db.products.c.sku == sku))
-            row = rows.mappings().first()
+        query = select(db.products).where(db.products.c.sku == sku)
+        row = await self._read_in_thread(lambda conn: conn.execute(query).mappings().first())
         return None if row is None else mapping.product_from_row(row)
 
     async def list_photos(
@@ -126,16 +141,26 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
     async def add_submission(
         self, submission: Submission, outbox: OutboxMessage, fingerprint: Fingerprint | None = None
     ) -> None:
-        """Record a new submission, its "received" audit, queue message and fingerprint at once."""
-        received = AuditEntry(
-            submission.id, None, submission.status, "customer", None, submission.created_at
-        )
-        async with self._write() as conn:
-            await conn.execute(insert(db.submissions).values(mapping.submission_values(submission)))
-            await conn.execute(insert(db.audit_log).values(mapping.audit_values(received)))
-            await self._queue(conn, outbox)
-            if fingerprint is not None:
-                await insert_fingerprint(conn, submission, fingerprint)
+        """Record a new submission, its "received" audit, queue message and fingerprint at once.
+
+        Group committed with the other uploads of the moment; a row refused by the database
+        (CatalogConflict) fails only its own call.
+        """
+        await self._new_submissions.submit(NewSubmission(submission, outbox, fingerprint))
+
+    async def mark_dispatched(self, outbox_id: str, *, queued: str | None = None) -> None:
+        """The outbox message is on its queue now; marking it twice keeps the first time.
+
+        `queued` names the submission the message queued: it moves from received to queued
+        (unless it has moved on already). Group committed with the relay's other marks.
+        """
+        await self._sent_marks.submit(SentMark(outbox_id, queued))
+
+    async def _insert_batch(self, batch: Sequence[NewSubmission]) -> None:
+        await self._write_in_thread(partial(insert_submissions, batch=batch, now=self._clock()))
+
+    async def _mark_batch(self, batch: Sequence[SentMark]) -> None:
+        await self._write_in_thread(partial(mark_sent, marks=batch, now=self._clock()))
 
     async def get_submission(self, submission_id: str) -> Submission | None:
         """One submission, or None."""
@@ -244,6 +269,22 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
         )
         row = rows.mappings().first()
         return None if row is None else mapping.submission_from_row(row)
+
+    async def _read_in_thread(self, work: Callable[[Connection], R]) -> R:
+        def run() -> R:
+            with self._blocking.connect() as conn:
+                return work(conn)
+
+        with _translated_errors():
+            return await asyncio.to_thread(run)
+
+    async def _write_in_thread(self, work: Callable[[Connection], None]) -> None:
+        def run() -> None:
+            with self._blocking.begin() as conn:
+                work(conn)
+
+        with _translated_errors():
+            await asyncio.to_thread(run)
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:

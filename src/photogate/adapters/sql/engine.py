@@ -39,6 +39,18 @@ def sync_url(url: str) -> URL:
     return parsed.set(drivername=_SYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
 
 
+def create_blocking_engine(url: str) -> Engine:
+    """The sync twin of the catalog engine, for work done in one hop to a thread.
+
+    Each statement through the async engine is a round trip between the event loop and the
+    driver's thread; a batch of them run here costs one. SQLite connections get the same pragmas.
+    """
+    engine = create_engine(sync_url(url))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _apply_sqlite_pragmas)
+    return engine
+
+
 def create_migration_engine(url: str) -> Engine:
     """A sync engine whose transactions take SQLite's write lock at BEGIN.
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.batches import fingerprint_values
 from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage, published_image
 from photogate.domain.submission import Status, Submission
+
+R = TypeVar("R")
 
 
 class Connected(Protocol):
@@ -22,14 +25,14 @@ class Connected(Protocol):
 
     def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
+    async def _read_in_thread(self, work: Callable[[Connection], R]) -> R: ...
+
 
 async def insert_fingerprint(
     conn: AsyncConnection, submission: Submission, fingerprint: Fingerprint
 ) -> None:
-    """Write the fingerprint row of a new submission (inside add_submission's transaction)."""
-    values = {"submission_id": submission.id, "sku": submission.sku}
-    values |= {"sha256": fingerprint.sha256, "phash": fingerprint.phash}
-    await conn.execute(insert(db.fingerprints).values(values))
+    """Write the fingerprint row of a new submission (inside the caller's transaction)."""
+    await conn.execute(insert(db.fingerprints).values(fingerprint_values(submission, fingerprint)))
 
 
 class SqlFingerprints:
@@ -55,8 +58,9 @@ class SqlFingerprints:
             .where(subs.status.in_([status.value for status in among]))
             .order_by(subs.created_at, subs.id)
         )
-        async with self._read() as conn:
-            row = (await conn.execute(query.limit(1))).mappings().first()
+        row = await self._read_in_thread(
+            lambda conn: conn.execute(query.limit(1)).mappings().first()
+        )
         return None if row is None else mapping.submission_from_row(row)
 
     async def record_marketing_fingerprints(

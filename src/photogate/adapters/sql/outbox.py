@@ -9,8 +9,7 @@ from sqlalchemy import select, update
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.moderation import Connected
-from photogate.adapters.sql.moves import Move, apply_move
-from photogate.domain.catalog import OUTBOX_ACTOR, EmailRecord, EmailStatus, OutboxMessage
+from photogate.domain.catalog import EmailRecord, EmailStatus, OutboxMessage
 from photogate.domain.submission import Status
 
 _SENT = EmailStatus.SENT.value
@@ -33,19 +32,6 @@ class SqlOutbox:
                 query.order_by(db.outbox.c.created_at, db.outbox.c.id).limit(limit)
             )
             return [mapping.outbox_from_row(row) for row in rows.mappings()]
-
-    async def mark_dispatched(
-        self: Connected, outbox_id: str, *, queued: str | None = None
-    ) -> None:
-        """The outbox message is on its queue now; marking it twice keeps the first time."""
-        pending = (db.outbox.c.id == outbox_id) & db.outbox.c.dispatched_at.is_(None)
-        now = self._clock()
-        async with self._write() as conn:
-            await conn.execute(update(db.outbox).where(pending).values(dispatched_at=now))
-            if queued is not None:
-                await apply_move(
-                    conn, Move(queued, _RECEIVED, Status.QUEUED, OUTBOX_ACTOR, None, now)
-                )
 
     async def get_email(self: Connected, email_id: str) -> EmailRecord | None:
         """One owed email, or None."""

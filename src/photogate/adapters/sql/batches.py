@@ -1,0 +1,94 @@
+"""The catalog's group-committed writes: many callers' rows in one transaction, in one thread hop.
+
+Run on a sync connection (SqlCatalog's blocking engine) inside a transaction; see group_commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, update
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.domain.catalog import OUTBOX_ACTOR, OutboxMessage
+from photogate.domain.fingerprint import Fingerprint
+from photogate.domain.submission import AuditEntry, Status, Submission
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """What add_submission records: the submission, its queue message and its fingerprint."""
+
+    submission: Submission
+    outbox: OutboxMessage
+    fingerprint: Fingerprint | None
+
+
+@dataclass(frozen=True)
+class SentMark:
+    """mark_dispatched's arguments: the outbox message, and the submission it queued (if any)."""
+
+    outbox_id: str
+    queued: str | None
+
+
+def insert_submissions(conn: Connection, batch: Sequence[NewSubmission], now: datetime) -> None:
+    """Each new submission, its "received" audit entry, outbox message and fingerprint."""
+    conn.execute(insert(db.submissions), [mapping.submission_values(n.submission) for n in batch])
+    conn.execute(insert(db.audit_log), [mapping.audit_values(_received(n)) for n in batch])
+    conn.execute(insert(db.outbox), [mapping.outbox_values(n.outbox, now) for n in batch])
+    prints = [fingerprint_values(n.submission, n.fingerprint) for n in batch if n.fingerprint]
+    if prints:
+        conn.execute(insert(db.fingerprints), prints)
+
+
+def fingerprint_values(submission: Submission, fingerprint: Fingerprint) -> mapping.Values:
+    """The fingerprints row of a new submission."""
+    return {
+        "submission_id": submission.id,
+        "sku": submission.sku,
+        "sha256": fingerprint.sha256,
+        "phash": fingerprint.phash,
+    }
+
+
+def mark_sent(conn: Connection, marks: Sequence[SentMark], now: datetime) -> None:
+    """Mark the outbox messages sent (a second mark keeps the first time) and move the
+    submissions they queued from received to queued, auditing each move that happened.
+    """
+    pending = db.outbox.c.id.in_([mark.outbox_id for mark in marks])
+    conn.execute(
+        update(db.outbox)
+        .where(pending, db.outbox.c.dispatched_at.is_(None))
+        .values(dispatched_at=now)
+    )
+    queued = [mark.queued for mark in marks if mark.queued is not None]
+    if not queued:
+        return
+    row = db.submissions.c
+    # One guarded UPDATE: a submission a worker already took (or an erasure removed) is left
+    # alone, and RETURNING names exactly the ones moved, so only those get an audit entry.
+    moved = conn.execute(
+        update(db.submissions)
+        .where(row.id.in_(queued), row.status == Status.RECEIVED.value)
+        .values(status=Status.QUEUED.value, status_reason=None, updated_at=now)
+        .returning(row.id)
+    ).scalars()
+    entries = [
+        mapping.audit_values(
+            AuditEntry(submission_id, Status.RECEIVED, Status.QUEUED, OUTBOX_ACTOR, None, now)
+        )
+        for submission_id in moved
+    ]
+    if entries:
+        conn.execute(insert(db.audit_log), entries)
+
+
+def _received(new: NewSubmission) -> AuditEntry:
+    submission = new.submission
+    return AuditEntry(
+        submission.id, None, submission.status, "customer", None, submission.created_at
+    )
