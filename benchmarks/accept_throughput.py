@@ -6,7 +6,9 @@ loopback and sent the same bodies by the same clients, in the same run.
     python -m benchmarks.accept_throughput [--quick] [--json PATH]
 
 The two servers take turns (several rounds) so that noise from other processes on the machine
-falls on both alike. The per-IP and per-email upload limits are off for the run.
+falls on both alike. The per-IP and per-email upload limits are off for the run (its clients
+share one address); `--limits-on` keeps them at work, set too high to refuse anything, to
+measure what checking and counting them costs.
 """
 
 from __future__ import annotations
@@ -38,15 +40,23 @@ from benchmarks._uploads import Sent, send_uploads
 TARGET = 0.5
 WARM_UP = 10
 SERVERS = ("bare", "photogate")
+# Limits that are checked and counted on every upload but never reached in a run.
+LIMITS_ON = {
+    "PHOTOGATE_UPLOADS__PER_IP_PER_HOUR": "100000000",
+    "PHOTOGATE_UPLOADS__PER_EMAIL_PER_PRODUCT_PER_DAY": "100000000",
+}
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Uploads per server per round, rounds, and concurrent clients."""
+    """Uploads per server per round, rounds, concurrent clients, and whether photogate's
+    upload limits are at work.
+    """
 
     uploads: int = 200
     rounds: int = 3
     clients: int = 4
+    limits_on: bool = False
 
 
 @dataclass
@@ -72,7 +82,7 @@ class Tally:
 def run(plan: Plan, console: Console | None = None) -> dict[str, Any]:
     """Serve both apps, send each the same uploads in turns, and return the figures."""
     tallies = {name: Tally() for name in SERVERS}
-    with workspace() as space, _servers(space) as urls:
+    with workspace() as space, _servers(space, plan.limits_on) as urls:
         for name in SERVERS:
             asyncio.run(send_uploads(urls[name], WARM_UP, plan.clients, first=-WARM_UP))
         with Progress(console=console, transient=True, disable=console is None) as progress:
@@ -102,9 +112,9 @@ def figures(plan: Plan, tallies: dict[str, Tally]) -> dict[str, Any]:
 
 
 @contextmanager
-def _servers(space: Workspace) -> Iterator[dict[str, str]]:
+def _servers(space: Workspace, limits_on: bool) -> Iterator[dict[str, str]]:
     with ExitStack() as stack:
-        urls = {"photogate": stack.enter_context(web(space))}
+        urls = {"photogate": stack.enter_context(web(space, LIMITS_ON if limits_on else None))}
         urls["bare"] = stack.enter_context(_bare(space))
         yield urls
 
@@ -137,7 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark from the command line; exit status 1 if the target is missed."""
     args = _parser().parse_args(argv)
     default = Plan(uploads=60, rounds=2) if args.quick else Plan()
-    plan = Plan(args.uploads or default.uploads, args.rounds or default.rounds, args.clients)
+    plan = Plan(
+        args.uploads or default.uploads, args.rounds or default.rounds, args.clients, args.limits_on
+    )
     return run_and_report(partial(run, plan), print_figures, args.json)
 
 
@@ -147,6 +159,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--uploads", type=int, default=0, help="uploads per server per round (200)")
     parser.add_argument("--rounds", type=int, default=0, help="rounds, servers taking turns (3)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (4)")
+    parser.add_argument(
+        "--limits-on", action="store_true", help="keep the upload limits at work (never reached)"
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     return parser
 

@@ -894,6 +894,31 @@ async def test_recording_prunes_old_events_of_its_own_bucket_only(catalog: Catal
     assert await catalog.count_rate_events("signin-ip", "k", since=long_ago) == (1, old)
 
 
+async def test_concurrent_rate_events_are_each_counted_and_prune_their_own_bucket(
+    catalog: Catalog,
+) -> None:
+    """Events recorded together are all counted; what is older than every horizon given for
+    a bucket is forgotten, and other buckets keep theirs.
+    """
+    old = T0 - timedelta(days=3)
+    await catalog.record_rate_event("upload-ip", "k0", old, prune_before=old)
+    await catalog.record_rate_event("signin-ip", "k0", old, prune_before=old)
+    horizons = [T0 - timedelta(days=2), T0 - timedelta(days=1)]
+    await asyncio.gather(
+        *(
+            catalog.record_rate_event(
+                "upload-ip", f"k{n % 3}", T0 + timedelta(seconds=n), prune_before=horizons[n % 2]
+            )
+            for n in range(20)
+        )
+    )
+    counts = [await catalog.count_rate_events("upload-ip", f"k{k}", since=T0) for k in range(3)]
+    assert [count for count, _ in counts] == [7, 7, 6]
+    long_ago = old - timedelta(days=1)
+    assert (await catalog.count_rate_events("upload-ip", "k0", since=long_ago))[0] == 7
+    assert await catalog.count_rate_events("signin-ip", "k0", since=long_ago) == (1, old)
+
+
 # -- reconciliation ------------------------------------------------------------------------
 
 

@@ -37,11 +37,16 @@ def test_accept_backlog_reports_both_phases_and_a_ratio() -> None:
     assert result["p99_ratio"] == pytest.approx(backlog["p99_ms"] / empty["p99_ms"])
 
 
-def test_accept_throughput_compares_photogate_with_the_bare_route() -> None:
-    """Both servers accept every upload, and the ratio is photogate's rate over the bare one's."""
-    result = accept_throughput.run(accept_throughput.Plan(uploads=6, rounds=1, clients=2))
+@pytest.mark.parametrize("limits_on", [False, True], ids=["limits-off", "limits-on"])
+def test_accept_throughput_compares_photogate_with_the_bare_route(limits_on: bool) -> None:
+    """Both servers accept every upload (limits at work never refuse one), and the ratio is
+    photogate's rate over the bare one's.
+    """
+    plan = accept_throughput.Plan(uploads=6, rounds=1, clients=2, limits_on=limits_on)
+    result = accept_throughput.run(plan)
     bare, photogate = result["bare"], result["photogate"]
     assert bare["accepted"] == photogate["accepted"] == 6
+    assert result["plan"]["limits_on"] is limits_on
     assert result["ratio"] == pytest.approx(photogate["per_s"] / bare["per_s"])
 
 

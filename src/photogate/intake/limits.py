@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,9 +60,13 @@ async def check_email(
 async def count_upload(
     ledger: RateLedger, limits: UploadLimits, client: str, *, email: str, sku: str, now: datetime
 ) -> None:
-    """Count one accepted upload against both limits."""
-    await record(ledger, limits.per_client, limit_key(client), now)
-    await record(ledger, limits.per_email_product, _email_key(email, sku), now)
+    """Count one accepted upload against both limits (together: a catalog that group commits
+    writes them in one transaction).
+    """
+    await asyncio.gather(
+        record(ledger, limits.per_client, limit_key(client), now),
+        record(ledger, limits.per_email_product, _email_key(email, sku), now),
+    )
 
 
 def _email_key(email: str, sku: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, delete, insert, update
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
@@ -25,6 +25,16 @@ class NewSubmission:
     submission: Submission
     outbox: OutboxMessage
     fingerprint: Fingerprint | None
+
+
+@dataclass(frozen=True)
+class RateEvent:
+    """record_rate_event's arguments: one event of `key` in `bucket`, and the bucket's horizon."""
+
+    bucket: str
+    key: str
+    at: datetime
+    prune_before: datetime
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,21 @@ def mark_sent(conn: Connection, marks: Sequence[SentMark], now: datetime) -> Non
     ]
     if entries:
         conn.execute(insert(db.audit_log), entries)
+
+
+def record_rate_events(conn: Connection, events: Sequence[RateEvent]) -> None:
+    """Insert the events, then forget each bucket's events before the earliest horizon any of
+    them gave: pruning less than one caller asked is safe, pruning more would not be.
+    """
+    rows = [{"bucket": e.bucket, "key": e.key, "at": e.at} for e in events]
+    conn.execute(insert(db.rate_events), rows)
+    horizons: dict[str, datetime] = {}
+    for event in events:
+        known = horizons.get(event.bucket, event.prune_before)
+        horizons[event.bucket] = min(known, event.prune_before)
+    for bucket, horizon in horizons.items():
+        stale = (db.rate_events.c.bucket == bucket) & (db.rate_events.c.at < horizon)
+        conn.execute(delete(db.rate_events).where(stale))
 
 
 def _received(new: NewSubmission) -> AuditEntry:

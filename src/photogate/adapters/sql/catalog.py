@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from photogate.adapters.group_commit import GroupCommit
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
-from photogate.adapters.sql.batches import NewSubmission, SentMark, insert_submissions, mark_sent
+from photogate.adapters.sql.batches import (
+    NewSubmission,
+    RateEvent,
+    SentMark,
+    insert_submissions,
+    mark_sent,
+    record_rate_events,
+)
 from photogate.adapters.sql.engine import create_blocking_engine, create_catalog_engine
 from photogate.adapters.sql.fingerprints import SqlFingerprints
 from photogate.adapters.sql.moderation import SqlModeration
@@ -61,14 +68,15 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow) -> None:
         self._engine = engine
         self._clock = clock
-        # The hot paths of an upload (its product, the same-file check, its rows, the relay's
-        # mark) go through a sync twin in one thread hop each, and the writes are group
-        # committed: a burst of uploads costs a few transactions, not a few per upload.
+        # The hot paths of an upload (its product, the same-file check, the rate limits, its
+        # rows, the relay's mark) go through a sync twin in one thread hop each, and the writes
+        # are group committed: a burst of uploads costs a few transactions, not a few each.
         self._blocking = create_blocking_engine(engine.url.render_as_string(hide_password=False))
         self._new_submissions = GroupCommit(
             self._insert_batch, item_errors=(CatalogConflict, ValueError)
         )
         self._sent_marks = GroupCommit(self._mark_batch)
+        self._rate_events = GroupCommit(self._record_rate_batch)
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
@@ -257,6 +265,31 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
                 return None
             await self._queue(conn, outbox)
             return await self._load(conn, submission_id)
+
+    # -- rate limits ----------------------------------------------------------------------
+
+    async def record_rate_event(
+        self, bucket: str, key: str, at: datetime, *, prune_before: datetime
+    ) -> None:
+        """Count one event of `key` in `bucket`; forget the bucket's ones before `prune_before`.
+
+        Group committed with the other events of the moment.
+        """
+        await self._rate_events.submit(RateEvent(bucket, key, at, prune_before))
+
+    async def count_rate_events(
+        self, bucket: str, key: str, *, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many events of `key` in `bucket` happened at or after `since`, and the oldest."""
+        events = db.rate_events.c
+        recent = (events.bucket == bucket) & (events.key == key) & (events.at >= since)
+        query = select(func.count(), func.min(events.at)).where(recent)
+        count, oldest = await self._read_in_thread(lambda conn: conn.execute(query).one())
+        # min() keeps the column's type, so the oldest comes back as an aware UTC datetime.
+        return int(count), oldest
+
+    async def _record_rate_batch(self, batch: Sequence[RateEvent]) -> None:
+        await self._write_in_thread(partial(record_rate_events, events=batch))
 
     # -- plumbing -------------------------------------------------------------------------
 

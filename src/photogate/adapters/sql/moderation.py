@@ -1,10 +1,9 @@
-"""SqlCatalog's moderation and rate-limit methods: review lists, unpublishing, audit pages."""
+"""SqlCatalog's moderation methods: review lists, unpublishing, audit pages."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import delete, func, insert, select
@@ -105,25 +104,3 @@ class SqlModeration:
         async with self._read() as conn:
             rows = await conn.execute(query.limit(limit))
             return [(row["id"], mapping.audit_from_row(row)) for row in rows.mappings()]
-
-    async def record_rate_event(
-        self: Connected, bucket: str, key: str, at: datetime, *, prune_before: datetime
-    ) -> None:
-        """Count one event of `key` in `bucket`; forget the bucket's ones before `prune_before`."""
-        events = db.rate_events.c
-        stale = (events.bucket == bucket) & (events.at < prune_before)
-        async with self._write() as conn:
-            await conn.execute(insert(db.rate_events).values(bucket=bucket, key=key, at=at))
-            await conn.execute(delete(db.rate_events).where(stale))
-
-    async def count_rate_events(
-        self: Connected, bucket: str, key: str, *, since: datetime
-    ) -> tuple[int, datetime | None]:
-        """How many events of `key` in `bucket` happened at or after `since`, and the oldest."""
-        events = db.rate_events.c
-        recent = (events.bucket == bucket) & (events.key == key) & (events.at >= since)
-        query = select(func.count(), func.min(events.at)).where(recent)
-        async with self._read() as conn:
-            count, oldest = (await conn.execute(query)).one()
-        # min() keeps the column's type, so the oldest comes back as an aware UTC datetime.
-        return count, oldest
