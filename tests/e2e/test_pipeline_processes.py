@@ -16,7 +16,13 @@ import pytest
 from PIL import Image
 
 from photogate.testing import samples
-from tests.support.processes import free_port, healthy, photogate_process, wait_until
+from tests.support.processes import (
+    free_port,
+    healthy,
+    photogate_process,
+    reference_scanner,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -54,15 +60,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert migrate.wait(60) == 0, log.read_text()
     with photogate_process(["demo", "seed"], env, log) as seed:
         assert seed.wait(120) == 0, log.read_text()
-    scanner = ["scanner", "--port", str(scanner_port), "--slots", "8", "--latency", "0.02"]
     with (
-        photogate_process(scanner, env, log),
+        reference_scanner(8, 0.02, log, port=scanner_port, env=env),
         photogate_process(["worker"], env, log),
         photogate_process(["web", "--port", str(web_port)], env, log),
     ):
         url = f"http://127.0.0.1:{web_port}"
         wait_until(lambda: healthy(f"{url}/healthz"), 60, "the web process")
-        wait_until(lambda: healthy(f"http://127.0.0.1:{scanner_port}/v1/health"), 30, "scanner")
         yield Stack(url, data_dir)
 
 

@@ -8,7 +8,6 @@ import asyncio
 import statistics
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from photogate.scanning.limiter import AdaptiveLimiter, AdaptiveScanner, limiter
 from photogate.settings import QueueSettings, ScannerSettings
 from photogate.testing import samples
 from photogate.worker.consumer import QueueConsumer, Route
-from tests.support.processes import free_port, healthy, photogate_process, wait_until
+from tests.support.processes import reference_scanner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -84,36 +83,20 @@ async def fill(queue: InMemoryMessageQueue, count: int) -> None:
         await queue.send(Q, f"scan-{n}")
 
 
-@dataclass(frozen=True)
-class ScannerProcess:
-    """The reference scanner served by its own process, as in production: its CPU is not
-    taken from the workers under test (a scanner in a thread of this process would share
-    their interpreter lock and count its own work against the limiter).
+@pytest.fixture
+def scanner_4_slots(tmp_path: Path) -> Iterator[str]:
+    """The reference scanner in its own process: in a thread of this one it would share the
+    workers' interpreter lock and count its own work against the limiter.
     """
-
-    url: str
-
-
-@contextmanager
-def scanner_process(slots: int, latency_s: float, log: Path) -> Iterator[ScannerProcess]:
-    port = free_port()
-    args = ["scanner", "--port", str(port), "--slots", str(slots), "--latency", str(latency_s)]
-    with photogate_process(args, {}, log):
-        url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: healthy(f"{url}/v1/health"), 30, "the reference scanner")
-        yield ScannerProcess(url)
+    with reference_scanner(4, LATENCY_S, tmp_path / "scanner.log") as url:
+        yield url
 
 
 @pytest.fixture
-def scanner_4_slots(tmp_path: Path) -> Iterator[ScannerProcess]:
-    with scanner_process(4, LATENCY_S, tmp_path / "scanner.log") as scanner:
-        yield scanner
-
-
-@pytest.fixture
-def scanner_8_slots(tmp_path: Path) -> Iterator[ScannerProcess]:
-    with scanner_process(8, SHARED_LATENCY_S, tmp_path / "scanner.log") as scanner:
-        yield scanner
+def scanner_8_slots(tmp_path: Path) -> Iterator[str]:
+    """Like scanner_4_slots, with 8 slots and shorter scans."""
+    with reference_scanner(8, SHARED_LATENCY_S, tmp_path / "scanner.log") as url:
+        yield url
 
 
 def busy_share(url: str) -> tuple[float, dict[str, int]]:
@@ -122,7 +105,7 @@ def busy_share(url: str) -> tuple[float, dict[str, int]]:
 
 
 async def test_one_worker_keeps_the_scanner_busy_with_few_429s(
-    scanner_4_slots: ScannerProcess,
+    scanner_4_slots: str,
 ) -> None:
     """160 scans against 4 slots x 0.2 s: under 5 % answered 429, >= 85 % of capacity in use
     once the first Retry-After pause (the price of finding the capacity) is over.
@@ -130,10 +113,10 @@ async def test_one_worker_keeps_the_scanner_busy_with_few_429s(
     capacity, count = 4 / LATENCY_S, 160
     queue = InMemoryMessageQueue()
     await fill(queue, count)
-    one = worker(queue, scanner_4_slots.url)
+    one = worker(queue, scanner_4_slots)
     started = time.monotonic()
     await drain([one], count, seconds=30)
-    share, stats = busy_share(scanner_4_slots.url)
+    share, stats = busy_share(scanner_4_slots)
     total = time.monotonic() - started
     settled = [t for t in one.finished if t > started + 2.0]
     steady = (len(settled) - 1) / (settled[-1] - settled[0]) / capacity
@@ -148,7 +131,7 @@ async def test_one_worker_keeps_the_scanner_busy_with_few_429s(
 
 
 async def test_three_uncoordinated_workers_share_the_capacity(
-    scanner_8_slots: ScannerProcess,
+    scanner_8_slots: str,
 ) -> None:
     """Three limiters, one scanner of 8 slots: after warm-up they keep about 8 calls in flight
     together, and 429s are rare.
@@ -156,9 +139,9 @@ async def test_three_uncoordinated_workers_share_the_capacity(
     count = 640
     queue = InMemoryMessageQueue()
     await fill(queue, count)
-    workers = [worker(queue, scanner_8_slots.url) for _ in range(3)]
+    workers = [worker(queue, scanner_8_slots) for _ in range(3)]
     samples_in_flight = await drain(workers, count, seconds=30)
-    share, stats = busy_share(scanner_8_slots.url)
+    share, stats = busy_share(scanner_8_slots)
     totals = [sum(sample) for sample in samples_in_flight]
     after_warmup = totals[100:-25]  # from 2 s on, leaving out the last half second's tail
     limits = [w.limiter.snapshot().limit for w in workers]

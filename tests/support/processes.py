@@ -67,3 +67,23 @@ def photogate_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def reference_scanner(
+    slots: int,
+    latency_s: float,
+    log: Path,
+    *,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """`photogate scanner` in its own process (its CPU not taken from the test's); yields its
+    base URL once it answers /v1/health.
+    """
+    port = port or free_port()
+    args = ["scanner", "--port", str(port), "--slots", str(slots), "--latency", str(latency_s)]
+    with photogate_process(args, env or {}, log):
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: healthy(f"{url}/v1/health"), 30, "the reference scanner")
+        yield url
