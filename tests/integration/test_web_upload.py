@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from photogate.domain.catalog import Product
+from photogate.entrypoints.web.multipart_stream import SPOOL_BYTES
 from photogate.settings import Settings
 from photogate.testing import samples
 from tests.support.processes import wait_until
@@ -227,7 +228,8 @@ def test_abandoned_upload_leaves_no_temp_file(web: BackgroundWebStack) -> None:
     """A client that hangs up halfway through the photo leaves nothing in tmp (or anywhere)."""
     before = footprint(web.settings)
     tmp = web.settings.data_dir / "tmp"
-    body, _ = multipart_body(GOOD_FIELDS, samples.clean_jpeg())
+    # Past the spool size, so the photo's first half has gone to a temp file when the line drops.
+    body, _ = multipart_body(GOOD_FIELDS, samples.clean_jpeg() + bytes(3 * SPOOL_BYTES))
     with socket.create_connection(("127.0.0.1", web.port), timeout=10) as sock:
         sock.sendall(_request_head(f"Content-Length: {len(body)}") + body[: len(body) // 2])
         wait_until(lambda: any(tmp.iterdir()), 10, "the upload to reach a temp file")
@@ -253,6 +255,23 @@ def test_photo_is_accepted_stored_and_queued(web: BackgroundWebStack) -> None:
     assert _added(before, after, "quarantine") == [f"{submission_id}/original.jpeg"]
     assert _grew(before, after, "catalog rows", "submissions") == 1
     assert _grew(before, after, "queue rows", "messages") == 1
+    assert after["tmp"] == []
+
+
+def test_photo_past_the_spool_size_is_accepted_and_its_temp_file_removed(
+    web: BackgroundWebStack,
+) -> None:
+    """A photo too big to hold in memory goes through a temp file: it is stored byte for byte
+    and the temp file is gone once the upload is answered.
+    """
+    photo = samples.noisy_jpeg(1600, 1200, seed=next(_SEEDS))
+    assert len(photo) > SPOOL_BYTES
+    before = footprint(web.settings)
+    response = post(web, GOOD_FIELDS, photo)
+    assert response.status_code == 202, response.text
+    after = footprint(web.settings)
+    [stored] = _added(before, after, "quarantine")
+    assert (web.settings.blob_dir / "quarantine" / stored).read_bytes() == photo
     assert after["tmp"] == []
 
 

@@ -32,23 +32,59 @@ def feed_all(sink: MultipartSink, body: bytes, chunk: int) -> ReceivedForm:
     return sink.finish()
 
 
+def photo_bytes(received: ReceivedForm) -> bytes:
+    """The received photo's bytes, wherever the sink kept them."""
+    assert received.photo is not None
+    return received.photo.read_bytes() if isinstance(received.photo, Path) else received.photo
+
+
+@pytest.mark.parametrize("spool", [0, 5000, len(PHOTO) - 1, len(PHOTO), 1 << 20])
 @pytest.mark.parametrize("chunk", [1, 7, 4096, 1 << 20])
-def test_fields_and_file_survive_any_chunking(tmp_path: Path, chunk: int) -> None:
-    """However the body is cut into chunks, the fields and the file bytes come out whole."""
+def test_fields_and_file_survive_any_chunking(tmp_path: Path, chunk: int, spool: int) -> None:
+    """However the body is cut into chunks, and whether the photo stays in memory or spills to
+    a temp file part-way, the fields and the file bytes come out whole.
+    """
     body, _ = multipart_body(FIELDS, PHOTO)
-    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20), body, chunk)
+    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20, spool), body, chunk)
     assert received.fields == {"email": "zoë@example.com", "display_name": "Zoë", "consent": "on"}
-    assert received.file is not None
-    assert received.file.read_bytes() == PHOTO
+    assert photo_bytes(received) == PHOTO
     assert received.size == len(PHOTO)
     received.discard()
     assert list(tmp_path.iterdir()) == []
 
 
+def test_photo_up_to_the_spool_size_never_touches_the_disk(tmp_path: Path) -> None:
+    """A photo no larger than the spool size is held in memory: no temp file is made."""
+    body, _ = multipart_body(FIELDS, PHOTO)
+    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20, len(PHOTO)), body, 1000)
+    assert received.photo == PHOTO
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_photo_past_the_spool_size_goes_to_one_temp_file(tmp_path: Path) -> None:
+    """A photo one byte past the spool size is written to a single temp file in tmp_dir."""
+    body, _ = multipart_body(FIELDS, PHOTO)
+    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20, len(PHOTO) - 1), body, 1000)
+    assert isinstance(received.photo, Path)
+    assert list(tmp_path.iterdir()) == [received.photo]
+    assert received.photo.read_bytes() == PHOTO
+    received.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_file_part_is_received_as_empty_bytes(tmp_path: Path) -> None:
+    """A file part with no bytes is an empty photo (refused by intake as empty), not a missing
+    one.
+    """
+    body, _ = multipart_body(FIELDS, b"")
+    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20), body, 4096)
+    assert (received.photo, received.size) == (b"", 0)
+
+
 def test_file_over_the_limit_stops_as_soon_as_it_passes(tmp_path: Path) -> None:
     """The file part is refused the moment it passes the limit; the temp file never exceeds it."""
     limit = 10_000
-    sink = MultipartSink(BOUNDARY, tmp_path, limit)
+    sink = MultipartSink(BOUNDARY, tmp_path, limit, spool_bytes=1000)
     body, _ = multipart_body(FIELDS, b"\xff" * (limit * 3))
     with pytest.raises(InputError) as refused:
         for start in range(0, len(body), 1000):
@@ -62,10 +98,10 @@ def test_file_over_the_limit_stops_as_soon_as_it_passes(tmp_path: Path) -> None:
 def test_client_filename_never_names_the_temp_file(tmp_path: Path) -> None:
     """A filename with a path in it is ignored: the temp file is ours, inside tmp_dir."""
     body, _ = multipart_body(FIELDS, PHOTO, filename=b"../../evil.jpg")
-    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20), body, 4096)
-    assert received.file is not None
-    assert received.file.parent == tmp_path
-    assert "evil" not in received.file.name
+    received = feed_all(MultipartSink(BOUNDARY, tmp_path, 1 << 20, spool_bytes=0), body, 4096)
+    assert isinstance(received.photo, Path)
+    assert received.photo.parent == tmp_path
+    assert "evil" not in received.photo.name
     received.discard()
 
 

@@ -22,14 +22,15 @@ from photogate.settings import UploadSettings
 
 async def accept_upload(
     form: UploadForm,
-    image: Path,
+    image: bytes | Path,
     size_bytes: int,
     *,
     ports: Ports,
     limits: UploadSettings,
     clock: Clock = utcnow,
 ) -> Submission:
-    """Check the form and the image, then store the original and queue it for scanning.
+    """Check the form and the image (its bytes, or the file holding them), then store the
+    original and queue it for scanning.
 
     Nothing is written unless every check passes. Raises InputError (or NotFound) otherwise,
     and DuplicateUpload when the same file was sent for the same product before.
@@ -38,8 +39,7 @@ async def accept_upload(
     if await ports.catalog.get_product(form.sku) is None:
         raise NotFound("unknown_product", f"there is no product with SKU {form.sku!r}")
     check_size(size_bytes, limits)  # before reading the file into memory
-    data = await asyncio.to_thread(image.read_bytes)
-    info, fingerprint = await asyncio.to_thread(examine, data, limits)
+    data, info, fingerprint = await asyncio.to_thread(_read_and_examine, image, limits)
     await refuse_repeat(ports.catalog, form.sku, form.email, fingerprint)
     submission = _new_submission(form, info, size_bytes, clock)
     outbox = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(submission.id), submission.id)
@@ -47,6 +47,17 @@ async def accept_upload(
     if await relay_soon(ports.catalog, ports.queue, outbox):
         return replace(submission, status=Status.QUEUED)
     return submission
+
+
+def _read_and_examine(
+    image: bytes | Path, limits: UploadSettings
+) -> tuple[bytes, ImageInfo, Fingerprint]:
+    """The image's bytes, what they show and their fingerprint: blocking, so one trip to a
+    thread does it all.
+    """
+    data = image.read_bytes() if isinstance(image, Path) else image
+    info, fingerprint = examine(data, limits)
+    return data, info, fingerprint
 
 
 def _new_submission(form: UploadForm, info: ImageInfo, size: int, clock: Clock) -> Submission:

@@ -1,4 +1,6 @@
-"""Reads a multipart/form-data body as it streams in: the photo to a temp file, fields to memory."""
+"""Reads a multipart/form-data body as it streams in: fields to memory, the photo to memory up to
+SPOOL_BYTES and past that to a temp file, so a typical photo never touches the disk twice.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ MAX_FIELD_BYTES: Final = 4 * 1024
 FORM_ALLOWANCE: Final = 64 * 1024
 TMP_PREFIX: Final = "upload-"
 TMP_SUFFIX: Final = ".part"
+# A photo up to this size stays in memory (Starlette's UploadFile spools at the same size); a
+# larger one goes to a temp file, so memory per upload stays bounded whatever the size limit.
+SPOOL_BYTES: Final = 1024 * 1024
 # Older than any upload could take: other web processes may share the folder.
 STALE_AFTER_S: Final = 3600.0
 
@@ -51,16 +56,18 @@ def malformed(why: str) -> InputError:
 
 @dataclass
 class ReceivedForm:
-    """What arrived: the text fields and, if there was a file part, where its bytes are."""
+    """What arrived: the text fields and, if there was a file part, its bytes or the temp file
+    holding them.
+    """
 
     fields: dict[str, str]
-    file: Path | None
+    photo: bytes | Path | None
     size: int
 
     def discard(self) -> None:
-        """Delete the temp file (quick and local, so safe to call from anywhere)."""
-        if self.file is not None:
-            self.file.unlink(missing_ok=True)
+        """Delete the temp file if there is one (quick and local, so safe to call anywhere)."""
+        if isinstance(self.photo, Path):
+            self.photo.unlink(missing_ok=True)
 
 
 @dataclass
@@ -74,16 +81,21 @@ class _Part:
 class MultipartSink:
     """Feed it the body chunk by chunk; it enforces every limit as the bytes arrive.
 
-    The client's filename is never read: the file part goes to a temp file named by us.
+    The client's filename is never read: a file part past `spool_bytes` goes to a temp file
+    named by us.
     """
 
-    def __init__(self, boundary: bytes, tmp_dir: Path, max_file_bytes: int) -> None:
-        self._tmp_dir, self._max_file = tmp_dir, max_file_bytes
+    def __init__(
+        self, boundary: bytes, tmp_dir: Path, max_file_bytes: int, spool_bytes: int = SPOOL_BYTES
+    ) -> None:
+        self._tmp_dir, self._max_file, self._spool = tmp_dir, max_file_bytes, spool_bytes
         self._max_total, self._total = max_file_bytes + FORM_ALLOWANCE, 0
         self._headers: dict[bytes, bytes] = {}
         self._header_name, self._header_value = bytearray(), bytearray()
         self._part: _Part | None = None
+        self._in_memory: bytearray | None = None
         self._file: BinaryIO | None = None
+        self._file_seen = False
         self._received = ReceivedForm({}, None, 0)
         self._ended = False
         self._parser = self._new_parser(boundary)
@@ -137,19 +149,22 @@ class MultipartSink:
 
     def _begin_part(self) -> None:
         name = _field_name(self._headers.get(b"content-disposition", b""))
-        if name in self._received.fields or (name == FILE_FIELD and self._file is not None):
+        if name in self._received.fields or (name == FILE_FIELD and self._file_seen):
             raise InputError("duplicate_field", f"The field {name!r} was sent twice.", status=400)
         if name == FILE_FIELD:
-            self._open_file()
+            self._file_seen, self._in_memory = True, bytearray()
         elif name not in TEXT_FIELDS:
             raise InputError("unknown_field", f"There is no form field {name[:40]!r}.", status=400)
         self._part = _Part(name)
 
-    def _open_file(self) -> None:
+    def _spill_to_file(self, held: bytearray) -> BinaryIO:
         self._tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=self._tmp_dir)
-        self._received.file = Path(name)
+        self._received.photo = Path(name)
         self._file = os.fdopen(fd, "wb")  # closed in _end_part, or by discard
+        self._file.write(held)
+        self._in_memory = None
+        return self._file
 
     def _part_data(self, data: bytes) -> None:
         if self._part is None:
@@ -163,21 +178,33 @@ class MultipartSink:
             self._part.data.extend(data)
 
     def _file_data(self, data: bytes) -> None:
-        if self._file is None:
-            raise malformed("the file part was already closed")
         self._received.size += len(data)
         if self._received.size > self._max_file:
             raise file_too_large(self._max_file)
-        self._file.write(data)
+        held = self._in_memory
+        if held is not None and self._received.size <= self._spool:
+            held.extend(data)
+        elif held is not None:
+            self._spill_to_file(held).write(data)
+        elif self._file is not None and not self._file.closed:
+            self._file.write(data)
+        else:
+            raise malformed("the file part was already closed")
 
     def _end_part(self) -> None:
         part, self._part = self._part, None
         if part is None:
             raise malformed("a part ended that never began")
-        if part.name == FILE_FIELD and self._file is not None:
-            self._file.close()
-        elif part.name != FILE_FIELD:
+        if part.name == FILE_FIELD:
+            self._close_file()
+        else:
             self._received.fields[part.name] = _text(part)
+
+    def _close_file(self) -> None:
+        if self._in_memory is not None:
+            self._received.photo, self._in_memory = bytes(self._in_memory), None
+        elif self._file is not None:
+            self._file.close()
 
     def _end(self) -> None:
         self._ended = True

@@ -147,7 +147,9 @@ async def _sent_before(
 
 
 async def receive_form(request: Request, limits: UploadSettings, tmp_dir: Path) -> ReceivedForm:
-    """Parse the streamed body; the photo lands in a temp file under `tmp_dir`."""
+    """Parse the streamed body; a photo too large to hold in memory lands in a temp file under
+    `tmp_dir`.
+    """
     _check_declared_length(request.headers, limits.max_bytes)
     sink = MultipartSink(_boundary(request.headers), tmp_dir, limits.max_bytes)
     try:
@@ -185,10 +187,10 @@ def _boundary(headers: Headers) -> bytes:
     return boundary
 
 
-def _require_file(received: ReceivedForm) -> Path:
-    if received.file is None:
+def _require_file(received: ReceivedForm) -> bytes | Path:
+    if received.photo is None:
         raise InputError("file_required", "Choose a photo to upload (form field 'file').")
-    return received.file
+    return received.photo
 
 
 def _form(sku: str, fields: dict[str, str], licence: str) -> UploadForm:
