@@ -91,6 +91,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system, all threads) the process `pid` has used so far."""
+    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(after_name[11]) + int(after_name[12])  # utime and stime, fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for(ready: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
     """Poll `ready` until true; RuntimeError naming `what` after `timeout_s`."""
     deadline = time.monotonic() + timeout_s

@@ -57,15 +57,23 @@ def _template() -> Path:
     return _templates[0]
 
 
+@dataclass(frozen=True)
+class Served:
+    """A server process answering at `url`."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
-def web(space: Workspace, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """`photogate web` on a loopback port (no worker); yields its base URL once healthy."""
+def web(space: Workspace, extra_env: dict[str, str] | None = None) -> Iterator[Served]:
+    """`photogate web` on a loopback port (no worker); yields it once it is healthy."""
     port = free_port()
     env = {**base_env(space.data_dir), **(extra_env or {})}
-    with child("photogate", ["web", "--port", str(port)], env, space.log("web")):
+    with child("photogate", ["web", "--port", str(port)], env, space.log("web")) as process:
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: healthy(f"{url}/healthz"), "the web app answering /healthz")
-        yield url
+        yield Served(url, process.pid)
 
 
 @contextmanager

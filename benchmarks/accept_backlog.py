@@ -53,7 +53,8 @@ class Phase:
 
 def run(plan: Plan, console: Console | None = None) -> dict[str, Any]:
     """Measure both phases in one run and return the figures (see `figures`)."""
-    with workspace() as space, web(space) as url:
+    with workspace() as space, web(space) as served:
+        url = served.url
         asyncio.run(send_uploads(url, WARM_UP, plan.clients, first=-WARM_UP))
         empty = _phase(space, url, plan, 0, "empty queue", console)
         _seed(space, plan.backlog, console)

@@ -6,9 +6,12 @@ loopback and sent the same bodies by the same clients, in the same run.
     python -m benchmarks.accept_throughput [--quick] [--json PATH]
 
 The two servers take turns (several rounds) so that noise from other processes on the machine
-falls on both alike. The per-IP and per-email upload limits are off for the run (its clients
-share one address); `--limits-on` keeps them at work, set too high to refuse anything, to
-measure what checking and counting them costs.
+falls on both alike. Each server's CPU time per upload (all its threads, from /proc) and the
+clients' are reported too: on a machine with few cores they say where the time goes.
+
+The per-IP and per-email upload limits are off for the run (its clients share one address);
+`--limits-on` keeps them at work, set too high to refuse anything, to measure what checking
+and counting them costs.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
@@ -28,13 +32,14 @@ from rich.progress import Progress
 
 from benchmarks._harness import (
     child,
+    cpu_seconds,
     free_port,
     healthy,
     run_and_report,
     verdict,
     wait_for,
 )
-from benchmarks._stack import Workspace, web, workspace
+from benchmarks._stack import Served, Workspace, web, workspace
 from benchmarks._uploads import Sent, send_uploads
 
 TARGET = 0.5
@@ -59,6 +64,15 @@ class Plan:
     limits_on: bool = False
 
 
+@dataclass(frozen=True)
+class Round:
+    """What one server's round saw, and the CPU seconds the server and the clients spent."""
+
+    sent: Sent
+    server_cpu_s: float
+    client_cpu_s: float
+
+
 @dataclass
 class Tally:
     """One server's totals over the rounds."""
@@ -66,77 +80,112 @@ class Tally:
     accepted: int = 0
     refused: int = 0
     elapsed_s: float = 0.0
+    server_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
 
-    def add(self, sent: Sent) -> None:
+    def add(self, one: Round) -> None:
         """Count one round."""
-        self.accepted += sent.accepted
-        self.refused += sum(sent.refused.values())
-        self.elapsed_s += sent.elapsed_s
+        self.accepted += one.sent.accepted
+        self.refused += sum(one.sent.refused.values())
+        self.elapsed_s += one.sent.elapsed_s
+        self.server_cpu_s += one.server_cpu_s
+        self.client_cpu_s += one.client_cpu_s
 
     @property
     def per_s(self) -> float:
         """Accepted uploads per second over every round."""
         return self.accepted / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
+    @property
+    def server_cpu_ms(self) -> float:
+        """The server's CPU milliseconds per accepted upload."""
+        return 1000 * self.server_cpu_s / self.accepted if self.accepted else 0.0
+
+    @property
+    def client_cpu_ms(self) -> float:
+        """The clients' CPU milliseconds per accepted upload."""
+        return 1000 * self.client_cpu_s / self.accepted if self.accepted else 0.0
+
 
 def run(plan: Plan, console: Console | None = None) -> dict[str, Any]:
     """Serve both apps, send each the same uploads in turns, and return the figures."""
     tallies = {name: Tally() for name in SERVERS}
-    with workspace() as space, _servers(space, plan.limits_on) as urls:
+    with workspace() as space, _servers(space, plan.limits_on) as servers:
         for name in SERVERS:
-            asyncio.run(send_uploads(urls[name], WARM_UP, plan.clients, first=-WARM_UP))
+            asyncio.run(send_uploads(servers[name].url, WARM_UP, plan.clients, first=-WARM_UP))
         with Progress(console=console, transient=True, disable=console is None) as progress:
             task = progress.add_task("uploads", total=plan.uploads * plan.rounds * len(SERVERS))
             for round_number in range(plan.rounds):
                 for name in SERVERS:
-                    first = round_number * plan.uploads
-                    sent = asyncio.run(
-                        send_uploads(urls[name], plan.uploads, plan.clients, first=first)
-                    )
-                    tallies[name].add(sent)
+                    tallies[name].add(_round(servers[name], plan, round_number * plan.uploads))
                     progress.advance(task, plan.uploads)
     return figures(plan, tallies)
 
 
+def _round(server: Served, plan: Plan, first: int) -> Round:
+    """Send one round of uploads to `server`, timing its CPU and the clients' (this process)."""
+    server_before, client_before = cpu_seconds(server.pid), time.process_time()
+    sent = asyncio.run(send_uploads(server.url, plan.uploads, plan.clients, first=first))
+    return Round(sent, cpu_seconds(server.pid) - server_before, time.process_time() - client_before)
+
+
 def figures(plan: Plan, tallies: dict[str, Tally]) -> dict[str, Any]:
-    """Each server's uploads per second, the ratio photogate / bare, and the verdict."""
+    """Each server's uploads per second and CPU per upload, the ratio photogate / bare, and
+    the verdict.
+    """
+    if tallies["bare"].per_s == 0:
+        raise RuntimeError("the bare route accepted no upload: see its log in the workspace")
     ratio = tallies["photogate"].per_s / tallies["bare"].per_s
-    servers = {name: {**asdict(t), "per_s": t.per_s} for name, t in tallies.items()}
+    servers = {
+        name: {
+            **asdict(t),
+            "per_s": t.per_s,
+            "server_cpu_ms": t.server_cpu_ms,
+            "client_cpu_ms": t.client_cpu_ms,
+        }
+        for name, t in tallies.items()
+    }
+    bare_cpu = tallies["bare"].server_cpu_ms
     return {
         "plan": asdict(plan),
         **servers,
         "ratio": ratio,
+        "cpu_ratio": tallies["photogate"].server_cpu_ms / bare_cpu if bare_cpu else None,
         "target": TARGET,
         "passed": ratio >= TARGET,
     }
 
 
 @contextmanager
-def _servers(space: Workspace, limits_on: bool) -> Iterator[dict[str, str]]:
+def _servers(space: Workspace, limits_on: bool) -> Iterator[dict[str, Served]]:
     with ExitStack() as stack:
-        urls = {"photogate": stack.enter_context(web(space, LIMITS_ON if limits_on else None))}
-        urls["bare"] = stack.enter_context(_bare(space))
-        yield urls
+        servers = {"photogate": stack.enter_context(web(space, LIMITS_ON if limits_on else None))}
+        servers["bare"] = stack.enter_context(_bare(space))
+        yield servers
 
 
 @contextmanager
-def _bare(space: Workspace) -> Iterator[str]:
+def _bare(space: Workspace) -> Iterator[Served]:
     port = free_port()
     args = ["--port", str(port), "--dir", str(space.root / "bare-files")]
-    with child("benchmarks._bare_upload", args, {}, space.log("bare")):
+    with child("benchmarks._bare_upload", args, {}, space.log("bare")) as process:
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: healthy(f"{url}/healthz"), "the bare app answering /healthz")
-        yield url
+        yield Served(url, process.pid)
 
 
 def print_figures(result: dict[str, Any], console: Console) -> None:
-    """Both servers' uploads per second, the ratio and PASS/FAIL."""
+    """Both servers' uploads per second and CPU per upload, the ratio and PASS/FAIL."""
     for name in SERVERS:
         tally = result[name]
         console.print(
             f"{name:>9}: {tally['accepted']} accepted ({tally['refused']} refused) in "
-            f"{tally['elapsed_s']:.1f} s = {tally['per_s']:.1f} uploads/s"
+            f"{tally['elapsed_s']:.1f} s = {tally['per_s']:.1f} uploads/s\n"
+            f"{'':>11}CPU per upload: server {tally['server_cpu_ms']:.2f} ms, "
+            f"clients {tally['client_cpu_ms']:.2f} ms"
         )
+    if result["cpu_ratio"] is not None:
+        console.print(f"server CPU per upload photogate/bare = {result['cpu_ratio']:.1f}")
     console.print(
         f"throughput ratio photogate/bare = {result['ratio']:.2f} (target >= {TARGET}): "
         f"{verdict(result['passed'])}"

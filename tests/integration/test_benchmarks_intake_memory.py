@@ -48,6 +48,8 @@ def test_accept_throughput_compares_photogate_with_the_bare_route(limits_on: boo
     assert bare["accepted"] == photogate["accepted"] == 6
     assert result["plan"]["limits_on"] is limits_on
     assert result["ratio"] == pytest.approx(photogate["per_s"] / bare["per_s"])
+    assert photogate["server_cpu_ms"] > 0  # its check decodes every photo: ms of CPU each
+    assert bare["server_cpu_ms"] >= 0 and photogate["client_cpu_ms"] > 0
 
 
 def test_worker_memory_samples_rss_with_and_without_a_backlog(tmp_path: Path) -> None:
