@@ -63,7 +63,12 @@ def web(port: Port = 8000, host: str = "127.0.0.1") -> None:
     _logging()
     settings = settings_or_exit()
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+        limit_concurrency=settings.web.max_connections,
     )
 
 

@@ -154,6 +154,9 @@ class WebSettings(BaseModel):
     # Proxies in front of the app that append the client's address to X-Forwarded-For
     # (1 behind App Service or one load balancer); 0 trusts only the connection's address.
     trusted_proxy_hops: int = Field(0, ge=0, le=5)
+    # Open connections and requests at once before new requests get 503: bounds the memory
+    # that uploads in progress hold (a photo up to 1 MiB is kept in memory while it arrives).
+    max_connections: int = Field(1000, ge=1, le=100_000)
 
     def base_url(self) -> str:
         """The absolute URL customers reach the shop at (used in emails)."""
