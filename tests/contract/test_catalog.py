@@ -712,6 +712,13 @@ async def test_list_submissions_pages_one_status_oldest_first(catalog: Catalog) 
     assert await catalog.list_submissions(Status.FAILED, limit=5) == ([], 0)
 
 
+async def test_list_submissions_with_limit_zero_counts_without_rows(catalog: Catalog) -> None:
+    """A page of 0 is how a caller asks for the count alone: no rows, the right total."""
+    for minutes in (1, 2):
+        await needing_review(catalog, T0 + timedelta(minutes=minutes))
+    assert await catalog.list_submissions(Status.NEEDS_REVIEW, limit=0) == ([], 2)
+
+
 async def test_list_published_filters_by_sku_prefix_newest_first(catalog: Catalog) -> None:
     """Published photos are listed newest first; a SKU prefix narrows them, wildcards literal."""
     mug, _ = await approved(catalog, T0, sku="MUG-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -166,3 +167,39 @@ async def test_reconcile_requeues_a_stuck_submission_once(data_dir: DataDir) -> 
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == "re-queued 0 submission(s)"
     assert await data_dir.queue.count(SCAN_QUEUE) == 1
+
+
+async def test_status_shows_queues_poison_and_how_long_the_oldest_has_waited(
+    data_dir: DataDir,
+) -> None:
+    """`photogate status` counts each queue and its poison queue, and the submissions in each
+    state with the age of the oldest waiting one; `--json` says the same for scripts.
+    """
+    now = datetime.now(UTC)
+    oldest = await data_dir.submission(now - timedelta(hours=3), Status.QUEUED)
+    await data_dir.submission(now - timedelta(minutes=5), Status.QUEUED)
+    await data_dir.submission(now, Status.REJECTED)
+    await data_dir.queue.send(SCAN_QUEUE, scan_request(oldest.id))
+    await data_dir.poison(scan_request("gone"))
+
+    shown = data_dir.run("status", "--json")
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    assert document["queues"] == [
+        {"queue": "scans", "messages": 1, "poison": 1},
+        {"queue": "notifications", "messages": 0, "poison": 0},
+    ]
+    queued = document["submissions"]["queued"]
+    assert queued["count"] == 2
+    assert datetime.fromisoformat(queued["oldest_at"]) == oldest.created_at
+    assert 3 * 3600 <= queued["oldest_age_s"] < 3 * 3600 + 60
+    assert document["submissions"]["rejected"] == {
+        "count": 1,
+        "oldest_at": None,
+        "oldest_age_s": None,
+    }
+
+    table = data_dir.run("status")
+    assert table.returncode == 0, table.stderr
+    assert re.search(r"queued\s+│\s+2\s+│\s+3 h 0 min", table.stdout), table.stdout
+    assert re.search(r"scans\s+│\s+1\s+│\s+1", table.stdout), table.stdout

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from photogate.entrypoints import cli_moderation, cli_ops, cli_privacy
+from photogate.entrypoints import cli_moderation, cli_ops, cli_privacy, cli_status
 from photogate.entrypoints.cli_common import settings_or_exit
 
 app = typer.Typer(
@@ -126,6 +126,7 @@ def demo_seed() -> None:
 cli_ops.register(app)  # dlq …, reconcile: after the commands above, so listed after them
 cli_moderation.register(app)  # takedown, console hash-password
 cli_privacy.register(app)  # erase, purge
+cli_status.register(app)  # status
 
 
 def main() -> None:

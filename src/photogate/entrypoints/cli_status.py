@@ -1,0 +1,93 @@
+"""`photogate status`: queue depths, poison queues and submissions by status, for operators."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from photogate.entrypoints.cli_common import run_with_services
+from photogate.recovery.overview import Overview, overview
+
+
+def register(app: typer.Typer) -> None:
+    """Add `status` to the main command line."""
+    app.command("status")(status_command)
+
+
+def status_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (for scripts and monitoring).")
+    ] = False,
+) -> None:
+    """Show the queues (and their poison queues) and the submissions in each state, with how
+    long the oldest waiting one has been in.
+    """
+    seen = run_with_services(lambda s: overview(s.ports))
+    if as_json:
+        print(json.dumps(as_document(seen), indent=2))
+        return
+    console = Console()
+    console.print(_queue_table(seen))
+    console.print(_status_table(seen))
+
+
+def as_document(seen: Overview) -> dict[str, Any]:
+    """The overview as JSON-ready data: times in ISO 8601 (UTC), ages in seconds."""
+    return {
+        "taken_at": seen.taken_at.isoformat(),
+        "queues": [
+            {"queue": q.queue, "messages": q.messages, "poison": q.poison} for q in seen.queues
+        ],
+        "submissions": {
+            s.status.value: {
+                "count": s.count,
+                "oldest_at": None if s.oldest_at is None else s.oldest_at.isoformat(),
+                "oldest_age_s": _seconds(s.oldest_age(seen.taken_at)),
+            }
+            for s in seen.submissions
+        },
+    }
+
+
+def age_text(age: timedelta) -> str:
+    """A short, readable age: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
+    seconds = int(age.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes} min"
+    if days == 0:
+        return f"{hours} h {minutes % 60} min"
+    return f"{days} d {hours % 24} h"
+
+
+def _queue_table(seen: Overview) -> Table:
+    table = Table(title="queues", title_justify="left")
+    table.add_column("queue")
+    table.add_column("messages", justify="right")
+    table.add_column("poison", justify="right")
+    for q in seen.queues:
+        poison = f"[bold red]{q.poison}[/]" if q.poison else "0"
+        table.add_row(q.queue, str(q.messages), poison)
+    return table
+
+
+def _status_table(seen: Overview) -> Table:
+    table = Table(title="submissions", title_justify="left")
+    table.add_column("status")
+    table.add_column("count", justify="right")
+    table.add_column("oldest in for", justify="right")
+    for s in seen.submissions:
+        age = s.oldest_age(seen.taken_at)
+        table.add_row(s.status.value, str(s.count), "" if age is None else age_text(age))
+    return table
+
+
+def _seconds(age: timedelta | None) -> float | None:
+    return None if age is None else round(age.total_seconds(), 3)
