@@ -68,10 +68,7 @@ def age_text(age: timedelta) -> str:
 
 
 def _queue_table(seen: Overview) -> Table:
-    table = Table(title="queues", title_justify="left")
-    table.add_column("queue")
-    table.add_column("messages", justify="right")
-    table.add_column("poison", justify="right")
+    table = _table("queues", "queue", "messages", "poison")
     for q in seen.queues:
         poison = f"[bold red]{q.poison}[/]" if q.poison else "0"
         table.add_row(q.queue, str(q.messages), poison)
@@ -79,13 +76,19 @@ def _queue_table(seen: Overview) -> Table:
 
 
 def _status_table(seen: Overview) -> Table:
-    table = Table(title="submissions", title_justify="left")
-    table.add_column("status")
-    table.add_column("count", justify="right")
-    table.add_column("oldest in for", justify="right")
+    table = _table("submissions", "status", "count", "oldest in for")
     for s in seen.submissions:
         age = s.oldest_age(seen.taken_at)
         table.add_row(s.status.value, str(s.count), "" if age is None else age_text(age))
+    return table
+
+
+def _table(title: str, name: str, *figures: str) -> Table:
+    """A titled table: a name column, then right-aligned figure columns."""
+    table = Table(title=title, title_justify="left")
+    table.add_column(name)
+    for figure in figures:
+        table.add_column(figure, justify="right")
     return table
 
 
