@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -187,6 +188,21 @@ def test_moderator_takes_a_published_photo_down(shop: BackgroundWebStack, page: 
     assert "Toni Takedown" not in gallery_names(page, shop)
     assert rendition is not None
     assert httpx.get(f"{shop.url}{rendition}").status_code == 404
+
+
+def test_staff_see_how_many_photos_wait_where(shop: BackgroundWebStack, page: Page) -> None:
+    """The Pipeline page counts photos by state, with how long the oldest in review has waited,
+    and the queues.
+    """
+    upload(shop, samples.review_jpeg(quality=85), "Pat Pipeline", wanted="needs_review")
+    sign_in(page, shop)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Pipeline").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pipeline")
+    in_review = page.locator('#submissions tr[data-status="needs_review"]')
+    expect(in_review.locator(".age")).to_have_text(re.compile(r"^\d+ (s|min)$"))
+    assert int(in_review.locator(".count").inner_text()) >= 1
+    expect(page.locator('#queues tr[data-queue="scans"] .poison')).to_have_text("0")
+    expect(page.locator("#poison-notice")).to_have_count(0)
 
 
 def test_scripts_in_captions_and_names_never_run(shop: BackgroundWebStack, page: Page) -> None:

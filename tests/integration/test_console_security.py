@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from photogate.bootstrap import Services, bootstrap
 from photogate.domain.catalog import Product
 from photogate.domain.submission import Status
 from photogate.entrypoints.web.app import create_app
+from photogate.messages import SCAN_QUEUE, poison_queue
 from photogate.settings import Settings
 from photogate.testing import samples
 from tests.support.console import PASSWORD, csrf_of, in_review, published, staff_users
@@ -114,6 +116,7 @@ async def test_every_console_page_sends_anonymous_visitors_to_sign_in(shop: Cons
             "/console",
             "/console/review",
             "/console/photos?sku=TT",
+            "/console/pipeline",
             f"/console/submissions/{sid}",
         ]:
             response = await client.get(page)
@@ -287,6 +290,25 @@ async def test_trusted_app_service_principals_get_their_mapped_roles(tmp_path: P
             assert (await moderator.post(url, data=data)).status_code == 303
         trail = await console.services.ports.catalog.audit_trail(sid)
         assert trail[-1].actor == "moderator:sam@shop.example"
+
+
+async def test_staff_see_the_pipeline_with_poison_and_the_oldest_waiting(shop: Console) -> None:
+    """The pipeline page counts photos by state with the age of the oldest in review, the
+    queues, and says so when the worker gave up on a message.
+    """
+    await in_review(shop.services.ports, SKU)
+    async with signed_in(shop, "sam", "198.51.100.9") as sam:
+        calm = await sam.get("/console/pipeline")
+        await shop.services.ports.queue.send(poison_queue(SCAN_QUEUE), '{"body": "{}"}')
+        troubled = await sam.get("/console/pipeline")
+    assert calm.status_code == 200
+    row = re.search(r'<tr data-status="needs_review">.*?</tr>', calm.text)
+    assert row is not None
+    assert '<td class="count">1</td>' in row[0]
+    assert re.search(r'<td class="age">\d+ s</td>', row[0]), row[0]
+    assert 'id="poison-notice"' not in calm.text
+    assert "1 message(s) the worker gave up on" in troubled.text
+    assert re.search(r'data-queue="scans">.*?<td class="poison">1</td>', troubled.text)
 
 
 async def test_console_pages_are_never_cached_and_allow_no_inline_code(shop: Console) -> None:

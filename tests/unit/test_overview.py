@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from photogate.domain.submission import SCANNABLE, Status
-from photogate.entrypoints.cli_status import age_text
 from photogate.intake.accept_upload import accept_upload
 from photogate.messages import NOTIFY_QUEUE, SCAN_QUEUE, poison_queue
-from photogate.recovery.overview import WAITING, QueueDepth, StatusCount, overview
+from photogate.recovery.overview import WAITING, QueueDepth, StatusCount, age_text, overview
 from photogate.settings import UploadSettings
 from tests.unit.conftest import Fakes, another_photo_file, form
 

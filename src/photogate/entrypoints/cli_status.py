@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from photogate.entrypoints.cli_common import run_with_services
-from photogate.recovery.overview import Overview, overview
+from photogate.recovery.overview import Overview, age_text, overview
 
 
 def register(app: typer.Typer) -> None:
@@ -52,19 +52,6 @@ def as_document(seen: Overview) -> dict[str, Any]:
             for s in seen.submissions
         },
     }
-
-
-def age_text(age: timedelta) -> str:
-    """A short, readable age: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
-    seconds = int(age.total_seconds())
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
-    if hours == 0:
-        return f"{minutes} min"
-    if days == 0:
-        return f"{hours} h {minutes % 60} min"
-    return f"{days} d {hours % 24} h"
 
 
 def _queue_table(seen: Overview) -> Table:

@@ -84,3 +84,16 @@ async def _count(catalog: Catalog, status: Status) -> StatusCount:
     waiting = status in WAITING
     oldest, total = await catalog.list_submissions(status, limit=1 if waiting else 0)
     return StatusCount(status, total, oldest[0].created_at if oldest else None)
+
+
+def age_text(age: timedelta) -> str:
+    """A short, readable age: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
+    seconds = int(age.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes} min"
+    if days == 0:
+        return f"{hours} h {minutes % 60} min"
+    return f"{days} d {hours % 24} h"

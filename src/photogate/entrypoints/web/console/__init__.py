@@ -1,15 +1,25 @@
-"""The moderation console at /console: sign-in, review queue, takedown, audit trail."""
+"""The moderation console at /console: sign-in, review queue, takedown, audit trail, and the
+pipeline at a glance.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from photogate.entrypoints.web.console import audit, erasure, preview, review, signin, takedown
+from photogate.entrypoints.web.console import (
+    audit,
+    erasure,
+    pipeline,
+    preview,
+    review,
+    signin,
+    takedown,
+)
 from photogate.entrypoints.web.console.errors import install_console_errors
 
 
 def install_console(app: FastAPI) -> None:
     """Add the console's routes and the handlers of its refusals to `app`."""
     install_console_errors(app)
-    for module in (signin, review, takedown, audit, preview, erasure):
+    for module in (signin, review, takedown, audit, preview, erasure, pipeline):
         app.include_router(module.router)
