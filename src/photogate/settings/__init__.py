@@ -58,6 +58,8 @@ class ScannerSettings(BaseModel):
     # limiter_trace_every_s (for charts and benchmarks; see photogate.worker.limiter_trace).
     limiter_trace_path: Path | None = None
     limiter_trace_every_s: float = Field(0.1, gt=0)
+    # While scans are under way the worker logs what its calls did this often (0: never).
+    limiter_log_every_s: float = Field(60.0, ge=0)
     # Our own per-category limits; they can only make a verdict stricter.
     fail_thresholds: dict[str, float] = Field(default_factory=dict)
     review_thresholds: dict[str, float] = Field(default_factory=dict)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 
 from photogate.bootstrap import Services
 from photogate.intake.direct_upload import settle_abandoned_uploads
 from photogate.outbox import relay_outbox
 from photogate.recovery.reconcile import ReconcilePolicy, reconcile
 from photogate.retention import RetentionPolicy, purge
+from photogate.scanning.limiter import AdaptiveLimiter
 from photogate.worker.consumer import QueueConsumer
-from photogate.worker.limiter_trace import trace_limiter
+from photogate.worker.limiter_trace import log_limiter, trace_limiter
 from photogate.worker.routes import notify_route, scan_route
 
 log = logging.getLogger(__name__)
@@ -34,11 +36,23 @@ async def run_worker(
         jobs.append(_reconcile_loop(services, stop))
         if services.settings.privacy.purge_every_s > 0:
             jobs.append(_purge_loop(services, stop))
-    trace = services.settings.scanner.limiter_trace_path
-    if scans and trace is not None and services.scan_limiter is not None:
-        every_s = services.settings.scanner.limiter_trace_every_s
-        jobs.append(trace_limiter(services.scan_limiter, trace, stop, every_s=every_s))
+    if scans and services.scan_limiter is not None:
+        jobs.extend(_limiter_jobs(services, services.scan_limiter, stop))
     await asyncio.gather(*jobs, _relay_loop(services, stop))
+
+
+def _limiter_jobs(
+    services: Services, limiter: AdaptiveLimiter, stop: asyncio.Event
+) -> list[Coroutine[None, None, None]]:
+    """The limiter's trace file and its log summary, as the settings ask for them."""
+    scanner = services.settings.scanner
+    jobs = []
+    if scanner.limiter_trace_path is not None:
+        every_s = scanner.limiter_trace_every_s
+        jobs.append(trace_limiter(limiter, scanner.limiter_trace_path, stop, every_s=every_s))
+    if scanner.limiter_log_every_s > 0:
+        jobs.append(log_limiter(limiter, stop, every_s=scanner.limiter_log_every_s))
+    return jobs
 
 
 async def _relay_loop(services: Services, stop: asyncio.Event) -> None:
