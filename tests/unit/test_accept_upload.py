@@ -38,6 +38,20 @@ async def test_accepted_upload_is_quarantined_recorded_and_queued(
     assert [e.to_status for e in trail] == [Status.RECEIVED, Status.QUEUED]
 
 
+@pytest.mark.parametrize("held", ["in memory", "in a file"])
+async def test_the_photo_may_come_as_bytes_or_as_a_file(
+    fakes: Fakes, limits: UploadSettings, tmp_path: Path, held: str
+) -> None:
+    """The web holds a small photo in memory and spills a large one to a file: either way the
+    same bytes are quarantined.
+    """
+    path, size = photo_file(tmp_path)
+    image: bytes | Path = path.read_bytes() if held == "in memory" else path
+    submission = await accept_upload(form(), image, size, ports=fakes.ports, limits=limits)
+    stored = await fakes.blobs.get(Container.QUARANTINE, submission.original_blob)
+    assert stored == path.read_bytes()
+
+
 async def test_form_fields_are_normalised(
     fakes: Fakes, limits: UploadSettings, tmp_path: Path
 ) -> None:
