@@ -72,6 +72,18 @@ def test_photo_past_the_spool_size_goes_to_one_temp_file(tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("spool", [0, 1 << 20], ids=["spilled", "in-memory"])
+def test_a_second_file_part_is_refused_and_leaves_nothing(tmp_path: Path, spool: int) -> None:
+    """Two photos in one form are a 400 duplicate_field, wherever the first one was held."""
+    body, _ = multipart_body([*FIELDS, ("file", PHOTO)], PHOTO)
+    sink = MultipartSink(BOUNDARY, tmp_path, 1 << 20, spool)
+    with pytest.raises(InputError) as refused:
+        feed_all(sink, body, 4096)
+    assert (refused.value.code, refused.value.status) == ("duplicate_field", 400)
+    sink.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_empty_file_part_is_received_as_empty_bytes(tmp_path: Path) -> None:
     """A file part with no bytes is an empty photo (refused by intake as empty), not a missing
     one.

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from photogate.entrypoints.cli_common import run_with_services
-from photogate.recovery.overview import Overview, age_text, overview
+from photogate.recovery.overview import Overview, overview
 
 
 def register(app: typer.Typer) -> None:
@@ -65,8 +65,7 @@ def _queue_table(seen: Overview) -> Table:
 def _status_table(seen: Overview) -> Table:
     table = _table("submissions", "status", "count", "oldest in for")
     for s in seen.submissions:
-        age = s.oldest_age(seen.taken_at)
-        table.add_row(s.status.value, str(s.count), "" if age is None else age_text(age))
+        table.add_row(s.status.value, str(s.count), s.oldest_age_text(seen.taken_at))
     return table
 
 

@@ -50,6 +50,11 @@ class StatusCount:
         """How long the oldest submission in this state has been in the pipeline."""
         return None if self.oldest_at is None else max(now - self.oldest_at, timedelta(0))
 
+    def oldest_age_text(self, now: datetime) -> str:
+        """oldest_age as a person reads it (see age_text); empty when there is no oldest."""
+        age = self.oldest_age(now)
+        return "" if age is None else age_text(age)
+
 
 @dataclass(frozen=True)
 class Overview:

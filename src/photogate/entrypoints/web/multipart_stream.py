@@ -95,7 +95,6 @@ class MultipartSink:
         self._part: _Part | None = None
         self._in_memory: bytearray | None = None
         self._file: BinaryIO | None = None
-        self._file_seen = False
         self._received = ReceivedForm({}, None, 0)
         self._ended = False
         self._parser = self._new_parser(boundary)
@@ -149,13 +148,18 @@ class MultipartSink:
 
     def _begin_part(self) -> None:
         name = _field_name(self._headers.get(b"content-disposition", b""))
-        if name in self._received.fields or (name == FILE_FIELD and self._file_seen):
+        if name in self._received.fields or (name == FILE_FIELD and self._file_begun):
             raise InputError("duplicate_field", f"The field {name!r} was sent twice.", status=400)
         if name == FILE_FIELD:
-            self._file_seen, self._in_memory = True, bytearray()
+            self._in_memory = bytearray()
         elif name not in TEXT_FIELDS:
             raise InputError("unknown_field", f"There is no form field {name[:40]!r}.", status=400)
         self._part = _Part(name)
+
+    @property
+    def _file_begun(self) -> bool:
+        # Held in memory while it arrives; once spilled or ended, the received photo says so.
+        return self._in_memory is not None or self._received.photo is not None
 
     def _spill_to_file(self, held: bytearray) -> BinaryIO:
         self._tmp_dir.mkdir(parents=True, exist_ok=True)

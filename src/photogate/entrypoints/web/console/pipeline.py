@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from photogate.entrypoints.web.console.auth import ModeratorPage
 from photogate.entrypoints.web.console.rendering import render
 from photogate.entrypoints.web.deps import ServicesDep
-from photogate.recovery.overview import age_text, overview
+from photogate.recovery.overview import overview
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -19,10 +19,4 @@ async def pipeline_page(
 ) -> HTMLResponse:
     """How many photos wait where, and for how long the oldest of each has waited."""
     seen = await overview(services.ports)
-    ages = {
-        s.status: age_text(age)
-        for s in seen.submissions
-        if (age := s.oldest_age(seen.taken_at)) is not None
-    }
-    context = {"seen": seen, "ages": ages}
-    return render(request, "pipeline.html", context, staff=staff)
+    return render(request, "pipeline.html", {"seen": seen}, staff=staff)
