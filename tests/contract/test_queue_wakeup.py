@@ -50,11 +50,14 @@ async def test_a_send_ends_the_wait_at_once(pair: Pair) -> None:
     """A consumer waiting for messages is woken by a send within milliseconds."""
     await pair.consumer.receive(Q)
     waiting = asyncio.create_task(wait(pair.consumer, 5))
-    await asyncio.sleep(0.05)  # let the wait begin; a send before it is covered below
+    # One turn of the loop runs the wait up to its first await: it is listening now (nothing
+    # in it leaves the loop). A send before the wait begins is covered below.
+    await asyncio.sleep(0)
+    assert not waiting.done()
     await pair.sender.send(Q, "hello")
     came, took = await waiting
     assert came
-    assert took < 1
+    assert took < 3  # the wait would last 5 s
 
 
 async def test_a_send_between_receive_and_wait_is_not_lost(pair: Pair) -> None:

@@ -67,6 +67,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ):
         url = f"http://127.0.0.1:{web_port}"
         wait_until(lambda: healthy(f"{url}/healthz"), 60, "the web process")
+        # The 5 s promise is for a running pipeline: its clock must not include start-up.
+        wait_until(lambda: "worker started" in log.read_text(), 60, "the worker process")
         yield Stack(url, data_dir)
 
 

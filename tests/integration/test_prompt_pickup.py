@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import multiprocessing
 import random
 import time
@@ -21,7 +22,9 @@ from photogate.worker.consumer import QueueConsumer, Route
 pytestmark = pytest.mark.integration
 
 Q = "scans"
-UPLOADS = 50
+UPLOADS = 100
+# Idle waits this long: only the wake-up can start a handling within 250 ms.
+POLL_INTERVAL_S = 10.0
 
 
 class CountingQueue(SqliteMessageQueue):
@@ -48,13 +51,15 @@ async def _send_spaced(path: Path, count: int) -> None:
     rng = random.Random(7)
     for _ in range(count):
         # Spaced out at random, so each send lands at another point of the consumer's idle wait.
-        await asyncio.sleep(rng.uniform(0.03, 0.12))
+        await asyncio.sleep(rng.uniform(0.02, 0.08))
         await queue.send(Q, json.dumps({"sent": time.time()}))
     queue.close()
 
 
 async def test_a_send_from_another_process_is_picked_up_within_250_ms_p99(tmp_path: Path) -> None:
-    """Over 50 single sends into an idle consumer, p99 of send-to-handling is under 250 ms."""
+    """Over 100 single sends into an idle consumer, p99 of send-to-handling is under 250 ms
+    (one slow pickup is allowed), though the consumer polls only every 10 s.
+    """
     path = tmp_path / "queue.sqlite3"
     queue = CountingQueue(path)
     delays: list[float] = []
@@ -67,7 +72,8 @@ async def test_a_send_from_another_process_is_picked_up_within_250_ms_p99(tmp_pa
         raise AssertionError(reason)
 
     stop = asyncio.Event()
-    consumer = QueueConsumer(queue, Route(Q, handle, on_poison, 4), QueueSettings())
+    settings = QueueSettings(poll_interval_s=POLL_INTERVAL_S)
+    consumer = QueueConsumer(queue, Route(Q, handle, on_poison, 4), settings)
     running = asyncio.create_task(consumer.run(stop))
     sender = multiprocessing.get_context("spawn").Process(
         target=_upload_one_at_a_time, args=(path, UPLOADS)
@@ -84,8 +90,9 @@ async def test_a_send_from_another_process_is_picked_up_within_250_ms_p99(tmp_pa
     await running
     queue.close()
     ordered = sorted(delays)
-    p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
+    # Nearest rank: the 99th of 100 delays, so one outlier is the 1 % p99 allows.
+    p50, p99 = ordered[len(ordered) // 2], ordered[math.ceil(len(ordered) * 0.99) - 1]
     print(f"\npickup p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms; idle receives {idle_receives}")
     assert sender.exitcode == 0
     assert p99 < 0.25
-    assert idle_receives <= 20
+    assert idle_receives <= 2
