@@ -11,10 +11,12 @@ import httpx
 import pytest
 
 from photogate.adapters.filesystem_blobs import FilesystemBlobStore
+from photogate.bootstrap import bootstrap
 from photogate.domain.catalog import Product
 from photogate.ports import Container
 from photogate.settings import Settings
 from photogate.testing import samples
+from tests.support.console import published
 from tests.support.web_stack import BackgroundWebStack, multipart_body, prepare
 
 pytestmark = pytest.mark.integration
@@ -138,10 +140,51 @@ def test_api_validation_and_routing_errors_use_the_error_shape(shop: Shop) -> No
     assert missing.json() == {"error": "not_found", "detail": "Not Found"}
 
 
-def test_photos_are_paginated(shop: Shop) -> None:
-    """The photo list of a product carries items, total and next (none while it is empty)."""
+def test_an_empty_photo_list_has_no_next_page(shop: Shop) -> None:
+    """The photo list of a product without approved photos: no items, total 0, no next."""
     response = httpx.get(f"{shop.web.url}/api/products/{SKU}/photos?limit=5")
     assert response.json() == {"items": [], "total": 0, "limit": 5, "offset": 0, "next": None}
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundWebStack]:
+    """The web app with a product that has seven approved customer photos."""
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("web-gallery"))
+    prepare(settings, [Product(SKU, "Trail Lamp", "A lamp.", 3900)])
+    asyncio.run(_publish(settings, GALLERY_SIZE))
+    with BackgroundWebStack(settings) as web:
+        yield web
+
+
+GALLERY_SIZE = 7
+
+
+async def _publish(settings: Settings, count: int) -> None:
+    services = await bootstrap(settings)
+    try:
+        for number in range(count):
+            await published(services.ports, SKU, caption=f"photo {number}")
+    finally:
+        await services.aclose()
+
+
+def test_photos_are_paginated(gallery: BackgroundWebStack) -> None:
+    """Seven photos, five a page: the first page links to the second, which holds the last
+    two and links nowhere; together they are all seven, each once.
+    """
+    first = httpx.get(f"{gallery.url}/api/products/{SKU}/photos?limit=5").json()
+    assert (len(first["items"]), first["total"], first["offset"]) == (5, GALLERY_SIZE, 0)
+    assert first["next"] is not None
+    second = httpx.get(f"{gallery.url}{first['next']}").json()
+    assert (len(second["items"]), second["offset"], second["next"]) == (2, 5, None)
+    urls = [item["url"] for item in first["items"] + second["items"]]
+    assert len(set(urls)) == GALLERY_SIZE
+
+
+def test_products_list_counts_approved_photos(gallery: BackgroundWebStack) -> None:
+    """The product list counts each product's approved customer photos."""
+    products = httpx.get(f"{gallery.url}/api/products").json()
+    assert [(p["sku"], p["photo_count"]) for p in products] == [(SKU, GALLERY_SIZE)]
 
 
 def test_products_list_counts_customer_photos(shop: Shop) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from photogate.adapters.memory.scanner import MODEL_VERSION, scan_result
 from photogate.domain.catalog import EmailStatus
-from photogate.domain.moderation import ReasonCode
+from photogate.domain.moderation import MAX_NOTE, ReasonCode
 from photogate.domain.scan import Verdict
 from photogate.domain.submission import Status
 from photogate.errors import InputError, NotFound
@@ -18,7 +18,7 @@ from photogate.intake.accept_upload import accept_upload
 from photogate.messages import NOTIFY_QUEUE, field_of
 from photogate.moderation.audit_export import audit_csv, safe_cell
 from photogate.moderation.review import approve_submission, reject_submission, review_queue
-from photogate.moderation.takedown import take_down
+from photogate.moderation.takedown import MAX_REASON, take_down
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
@@ -121,6 +121,23 @@ async def test_an_automatically_approved_photo_is_not_reviewable(
         await approve_submission("nope", moderator="sam", ports=fakes.ports)
 
 
+async def test_approving_a_photo_whose_original_is_gone_is_refused(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """With its original missing from quarantine a photo cannot be published: 409, and it
+    stays in review for a moderator to reject.
+    """
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    await fakes.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    with pytest.raises(InputError) as refused:
+        await approve_submission(sid, moderator="sam", ports=fakes.ports)
+    assert (refused.value.code, refused.value.status) == ("original_missing", 409)
+    assert await status_of(fakes, sid) is Status.NEEDS_REVIEW
+    assert fakes.blobs.names(Container.PUBLIC) == []
+
+
 async def test_rejection_records_code_and_note_and_needs_a_note_for_other(
     fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
 ) -> None:
@@ -131,6 +148,16 @@ async def test_rejection_records_code_and_note_and_needs_a_note_for_other(
             sid, moderator="sam", code=ReasonCode.OTHER, note="  ", notify=False, ports=fakes.ports
         )
     assert refused.value.code == "note_required"
+    with pytest.raises(InputError) as too_long:
+        await reject_submission(
+            sid,
+            moderator="sam",
+            code=ReasonCode.SPAM,
+            note="x" * (MAX_NOTE + 1),
+            notify=False,
+            ports=fakes.ports,
+        )
+    assert (too_long.value.code, too_long.value.status) == ("note_too_long", 422)
     assert await status_of(fakes, sid) is Status.NEEDS_REVIEW
     assert await reject_submission(
         sid,
@@ -195,8 +222,12 @@ async def test_takedown_needs_a_reason_and_a_published_photo(
     """No reason is refused; a photo in review is not taken down; an unknown id is NotFound."""
     published = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
     in_review = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as blank:
         await take_down(published, actor="x", reason="  ", ports=fakes.ports)
+    assert (blank.value.code, blank.value.status) == ("reason_required", 422)
+    with pytest.raises(InputError) as too_long:
+        await take_down(published, actor="x", reason="y" * (MAX_REASON + 1), ports=fakes.ports)
+    assert (too_long.value.code, too_long.value.status) == ("reason_too_long", 422)
     assert not await take_down(in_review, actor="x", reason="why", ports=fakes.ports)
     with pytest.raises(NotFound):
         await take_down("nope", actor="x", reason="why", ports=fakes.ports)

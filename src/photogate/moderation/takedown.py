@@ -37,5 +37,6 @@ def _reason(reason: str) -> str:
         detail = "Please give a reason for the takedown (a complaint, a legal request…)."
         raise InputError("reason_required", detail, status=422)
     if len(reason) > MAX_REASON:
-        raise InputError("reason_too_long", f"Keep the reason under {MAX_REASON} characters.")
+        detail = f"Keep the reason under {MAX_REASON} characters."
+        raise InputError("reason_too_long", detail, status=422)
     return reason
