@@ -26,6 +26,7 @@ from photogate.adapters.smtp_mailer import SmtpMailer
 from photogate.errors import ConfigError, MailDeferred, MailRejected
 from photogate.ports.mailer import Mailer
 from photogate.settings import MailSettings
+from tests.support.processes import free_port
 
 SENDER = "Tailwind Traders <photos@tailwindtraders.example>"
 USERNAME, PASSWORD = "photogate", "s3cret-Pa55"
@@ -58,13 +59,6 @@ def body(message: EmailMessage, subtype: str) -> str:
     assert part is not None
     # On the wire (and in .eml files) lines end with CRLF; that is not a change of content.
     return str(part.get_content()).replace("\r\n", "\n")
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -306,8 +300,11 @@ async def test_smtp_partial_refusal_still_counts_as_sent() -> None:
 @pytest.mark.integration
 async def test_smtp_nothing_listening_is_deferred() -> None:
     """A refused connection raises MailDeferred."""
-    with pytest.raises(MailDeferred, match="unreachable"):
-        await smtp_mailer(free_port()).send(thank_you())
+    with socket.socket() as bound_not_listening:  # held, so nobody else can listen there
+        bound_not_listening.bind(("127.0.0.1", 0))
+        port = bound_not_listening.getsockname()[1]
+        with pytest.raises(MailDeferred, match="unreachable"):
+            await smtp_mailer(port).send(thank_you())
 
 
 @pytest.mark.integration

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from photogate.ports.blobs import Container
 from photogate.settings import AzureSettings
 from tests.support import azurite
 from tests.support.fault_proxy import FaultProxy
-from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -130,7 +130,12 @@ async def test_retries_are_exactly_as_many_as_the_settings_say(proxied: Proxied)
 
 async def test_an_unreachable_account_is_storage_unavailable() -> None:
     """Nobody listening at the endpoint: after the retries, StorageUnavailable, not an SDK error."""
-    port = free_port()
+    with socket.socket() as bound_not_listening:  # held, so nobody else can listen there
+        bound_not_listening.bind(("127.0.0.1", 0))
+        await _refused_on(bound_not_listening.getsockname()[1])
+
+
+async def _refused_on(port: int) -> None:
     fields = azurite.endpoints("UseDevelopmentStorage=true")
     fields["BlobEndpoint"] = f"http://127.0.0.1:{port}/{azurite.DEV_ACCOUNT}"
     fields["QueueEndpoint"] = f"http://127.0.0.1:{port}/{azurite.DEV_ACCOUNT}"

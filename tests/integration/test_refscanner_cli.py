@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.support.processes import free_port
+
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    """A loopback port nobody was using a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:

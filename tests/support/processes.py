@@ -18,11 +18,21 @@ import httpx
 T = TypeVar("T")
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now, and that no earlier call in
+    this process returned: two servers started together (`web_port, scanner_port = ...`)
+    never get the same one, though the kernel may offer a port again once it is closed.
+    """
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_until(probe: Callable[[], T | None], timeout: float, what: str, step: float = 0.05) -> T:
