@@ -23,12 +23,21 @@ from photogate.worker.runner import run_worker
 
 
 async def lines_within(path: Path, count: int, seconds: float) -> list[dict[str, object]]:
-    """The file's JSON lines once there are at least `count`; fails after `seconds`."""
+    """The file's whole JSON lines once there are at least `count`; fails after `seconds`.
+
+    The writer may be halfway through a line: only lines ending in a newline are read.
+    """
     deadline = time.monotonic() + seconds
-    while not path.exists() or len(path.read_text().splitlines()) < count:
+    while len(lines := _whole_lines(path)) < count:
         assert time.monotonic() < deadline, f"fewer than {count} lines in {path}"
         await asyncio.sleep(0.01)
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    return [json.loads(line) for line in lines]
+
+
+def _whole_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return path.read_text().split("\n")[:-1]  # what follows the last newline is unfinished
 
 
 def test_a_trace_line_holds_time_pid_limit_and_calls_in_flight() -> None:
