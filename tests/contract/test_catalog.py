@@ -554,6 +554,35 @@ async def test_a_sent_email_ignores_later_failed_attempts(catalog: Catalog) -> N
     assert (stored.status, stored.attempts) == (EmailStatus.SENT, 0)
 
 
+async def test_reopen_email_owes_a_failed_email_again_unclaimed(catalog: Catalog) -> None:
+    """A failed email goes back to pending, its history kept, and can be claimed at once."""
+    _, email = await approved(catalog)
+    assert await catalog.claim_email(email.id, now=T0, until=T0 + timedelta(minutes=5))
+    await catalog.mark_email_attempt(email.id, "poisoned", final=True)
+    assert await catalog.reopen_email(email.id) is True
+    reopened = await catalog.get_email(email.id)
+    assert reopened == replace(email, attempts=1, last_error="poisoned")
+    assert await catalog.claim_email(email.id, now=T0, until=T0 + timedelta(minutes=5))
+    assert await catalog.reopen_email(email.id) is False, "pending already: nothing to reopen"
+
+
+async def test_reopen_email_leaves_sent_erased_and_unknown_emails_alone(catalog: Catalog) -> None:
+    """A sent email stays sent (one thank-you per photo); one cancelled by erasure stays failed."""
+    _, sent = await approved(catalog)
+    await catalog.mark_email_attempt(sent.id, "poisoned", final=True)
+    await catalog.mark_email_sent(sent.id, T0)  # a slow first delivery made it after all
+    erased_submission, erased = await approved(catalog, sku="MUG-2")
+    await catalog.erase_submission(erased_submission.id, actor="operator", reason="asked")
+    assert await catalog.reopen_email(sent.id) is False
+    assert await catalog.reopen_email(erased.id) is False
+    assert await catalog.reopen_email("missing") is False
+    stored = [await catalog.get_email(e.id) for e in (sent, erased)]
+    assert [(e.status, e.to) for e in stored if e] == [
+        (EmailStatus.SENT, sent.to),
+        (EmailStatus.FAILED, ""),
+    ]
+
+
 # -- queue position ------------------------------------------------------------------------
 
 

@@ -130,6 +130,7 @@ async def test_dlq_list_show_replay_and_purge_from_the_shell(data_dir: DataDir) 
 
     replayed = data_dir.run("dlq", "replay", message.id)
     assert replayed.returncode == 0, replayed.stderr
+    assert f"submission {failed.id} is queued again" in replayed.stdout
     assert await data_dir.status(failed.id) is Status.QUEUED
     [resent] = await data_dir.queue.receive(SCAN_QUEUE)
     assert resent.body == scan_request(failed.id)

@@ -94,7 +94,7 @@ async def test_replay_requeues_the_failed_submission_and_a_scan_approves_it(
     other = await failed_upload(fakes, tmp_path)
     poisoned = (await dlq.list_poison(fakes.ports))[0]
     replayed = await dlq.replay(fakes.ports, poisoned.id)
-    assert replayed == poisoned
+    assert replayed == dlq.Replayed(poisoned, reopened=True, state="queued")
     submission = await fakes.catalog.get_submission(sid)
     assert submission is not None and submission.status is Status.QUEUED
     last = (await fakes.catalog.audit_trail(sid))[-1]

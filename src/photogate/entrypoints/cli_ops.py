@@ -24,6 +24,12 @@ T = TypeVar("T")
 BulkAction = Callable[..., Awaitable[int]]
 
 _ERROR_CHARS = 160
+# What a replay that reopened no email tells of it, by the email's state.
+_EMAIL_LEFT = {
+    "sent": "was sent already: it is not sent again",
+    "erased": "was cancelled by an erasure: nothing is sent",
+    "pending": "is still owed: the resent message sends it",
+}
 
 dlq_app = typer.Typer(
     help="Poison queues: the messages the worker gave up on.", no_args_is_help=True
@@ -73,17 +79,19 @@ def dlq_replay(
     every: Annotated[bool, typer.Option("--all", help="Replay every poison message.")] = False,
     queue: QueueName = SCAN_QUEUE,
 ) -> None:
-    """Send poison messages back to their queue; a failed submission is queued again."""
+    """Send poison messages back to their queue; a failed submission is queued again, a
+    failed email owed again (a sent one is never sent twice).
+    """
     if (message_id is None) != every:
         _usage("give a message id or --all, not both")
     if message_id is None:
-        replayed = run_with_services(lambda s: _bulk(s, dlq.replay_all, queue, "replaying"))
-        print(f"replayed {replayed} message(s) to {queue}")
+        count = run_with_services(lambda s: _bulk(s, dlq.replay_all, queue, "replaying"))
+        print(f"replayed {count} message(s) to {queue}")
         return
-    message = run_with_services(lambda s: dlq.replay(s.ports, message_id, queue))
-    if message is None:
+    replayed = run_with_services(lambda s: dlq.replay(s.ports, message_id, queue))
+    if replayed is None:
         _not_found(message_id, queue)
-    print(f"replayed {message.id} to {queue}{_about(message)}")
+    print(f"replayed {replayed.message.id} to {queue}{_about(replayed)}")
 
 
 @dlq_app.command("purge")
@@ -180,6 +188,7 @@ def _details(message: dlq.PoisonMessage) -> Table:
         "poisoned at": message.poisoned_at.isoformat(),
         "attempts": "not recorded" if message.attempts is None else str(message.attempts),
         "submission": message.submission_id or "-",
+        "email": message.email_id or "-",
         "error": message.error,
         "body": message.body,
     }
@@ -188,10 +197,21 @@ def _details(message: dlq.PoisonMessage) -> Table:
     return grid
 
 
-def _about(message: dlq.PoisonMessage) -> str:
-    if message.submission_id is None:
+def _about(replayed: dlq.Replayed) -> str:
+    """What the replay did to the submission or email the message names, as the catalog says."""
+    message = replayed.message
+    if message.submission_id is not None:
+        subject, again = f"submission {message.submission_id}", "queued again"
+    elif message.email_id is not None:
+        subject, again = f"email {message.email_id}", "owed again"
+    else:
         return ""
-    return f" (submission {message.submission_id} is queued again)"
+    if replayed.reopened:
+        return f" ({subject} is {again})"
+    if replayed.state is None:
+        return f" (no {subject} exists; the resent message does nothing)"
+    news = _EMAIL_LEFT.get(replayed.state) if message.email_id is not None else None
+    return f" ({subject} {news or f'is {replayed.state}, not failed: left as it is'})"
 
 
 def _not_found(message_id: str, queue: str) -> NoReturn:

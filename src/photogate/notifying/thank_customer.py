@@ -83,7 +83,9 @@ async def thank_customer(
 
 
 async def give_up(email_id: str, reason: str, *, ports: Ports) -> None:
-    """Mark an email failed after its message ran out of attempts."""
+    """Mark an email failed after its message ran out of attempts (`photogate dlq replay`
+    owes it again).
+    """
     await ports.catalog.mark_email_attempt(email_id, reason, final=True)
 
 

@@ -195,6 +195,14 @@ class EmailOutbox(Protocol):
         """
         ...
 
+    async def reopen_email(self, email_id: str) -> bool:
+        """Owe a failed email again: back to pending and unclaimed (an operator replays it).
+
+        True if it moved. False, changing nothing, if it is not failed (a sent email stays sent:
+        one thank-you per photo), unknown, or cancelled by an erasure (its address is blank).
+        """
+        ...
+
 
 class ModerationLedger(Protocol):
     """What people need to review, take down and account for submissions."""

@@ -17,9 +17,10 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 
+from photogate.domain.catalog import EmailStatus
 from photogate.domain.submission import Status
 from photogate.errors import PermanentError, ReceiptExpired
-from photogate.messages import SCAN_QUEUE, field_of, poison_queue
+from photogate.messages import NOTIFY_QUEUE, SCAN_QUEUE, field_of, poison_queue
 from photogate.ports import MessageQueue, Ports, QueueMessage
 from photogate.worker.envelope import open_envelope
 
@@ -43,6 +44,21 @@ class PoisonMessage:
     attempts: int | None
     poisoned_at: datetime
     submission_id: str | None
+    email_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A poison message sent back to its queue, and what the replay did to the work it names.
+
+    `reopened`: its failed submission is queued again, or its failed email owed again. Else
+    `state` says why not: the submission's or email's state ("erased" for an email cancelled by
+    an erasure), or None if there is no such submission or email (or the body names none).
+    """
+
+    message: PoisonMessage
+    reopened: bool
+    state: str | None
 
 
 Progress = Callable[[PoisonMessage], None]
@@ -67,7 +83,8 @@ def read_poison(queue: str, message: QueueMessage) -> PoisonMessage:
         error=str(record["error"]),
         attempts=attempts if isinstance(attempts, int) else None,
         poisoned_at=message.inserted_at,
-        submission_id=_submission_id(body) if queue == SCAN_QUEUE else None,
+        submission_id=_field(body, "submission_id") if queue == SCAN_QUEUE else None,
+        email_id=_field(body, "email_id") if queue == NOTIFY_QUEUE else None,
     )
 
 
@@ -97,9 +114,9 @@ async def show_poison(
     return read_poison(queue, held)
 
 
-async def replay(ports: Ports, message_id: str, queue: str = SCAN_QUEUE) -> PoisonMessage | None:
-    """Send the poison message's original body to `queue` again, then drop it from the poison
-    queue; None if there is no such message. See `_replay` for the order of the steps.
+async def replay(ports: Ports, message_id: str, queue: str = SCAN_QUEUE) -> Replayed | None:
+    """Reopen what the poison message names, send its original body to `queue` again, then
+    drop it from the poison queue; None if there is no such message. See `_replay`.
     """
     held = await _take(ports.queue, poison_queue(queue), message_id)
     return None if held is None else await _replay(ports, queue, held)
@@ -115,7 +132,7 @@ async def replay_all(ports: Ports, queue: str = SCAN_QUEUE, *, progress: Progres
     replayed = 0
     async with aclosing(_each_held(ports.queue, poison, budget)) as messages:
         async for held in messages:
-            progress(await _replay(ports, queue, held))
+            progress((await _replay(ports, queue, held)).message)
             replayed += 1
     return replayed
 
@@ -151,26 +168,50 @@ async def count_poison(ports: Ports, queue: str = SCAN_QUEUE) -> int:
     return await ports.queue.count(poison_queue(queue))
 
 
-async def _replay(ports: Ports, queue: str, held: QueueMessage) -> PoisonMessage:
-    """Re-open the submission, resend the original body, and only then delete the poison copy.
+async def _replay(ports: Ports, queue: str, held: QueueMessage) -> Replayed:
+    """Reopen the failed submission or email, resend the original body, and only then delete
+    the poison copy.
 
-    The submission goes back to queued first, so the scan that the resent message brings
-    finds it scannable. Should the send fail, the poison message is still there to replay
-    again, and the queued submission without a message is what the reconciler re-queues.
+    Reopened first, so the resent message finds a scannable submission, or an email owed
+    (a failed one is never sent; a sent one never reopens, so it is not sent twice). Should
+    the send fail, the poison message is still there to replay again, which resends for the
+    email left pending; a queued submission without a message is what the reconciler
+    re-queues.
     """
     record = read_poison(queue, held)
     if record.submission_id is not None:
-        await ports.catalog.transition(
-            record.submission_id,
-            allowed_from={Status.FAILED},
-            to=Status.QUEUED,
-            actor=ACTOR,
-            reason=REPLAYED,
-        )
+        replayed = await _reopen_submission(ports, record, record.submission_id)
+    elif record.email_id is not None:
+        replayed = await _reopen_email(ports, record, record.email_id)
+    else:
+        replayed = Replayed(record, reopened=False, state=None)
     await ports.queue.send(queue, record.body)
     await _delete(ports.queue, poison_queue(queue), held)
     log.info("replayed poison message %s to %s", record.id, queue)
-    return record
+    return replayed
+
+
+async def _reopen_submission(ports: Ports, record: PoisonMessage, submission_id: str) -> Replayed:
+    """Move the failed submission back to queued (audited); else say what state it is in."""
+    queued = await ports.catalog.transition(
+        submission_id, allowed_from={Status.FAILED}, to=Status.QUEUED, actor=ACTOR, reason=REPLAYED
+    )
+    if queued is not None:
+        return Replayed(record, reopened=True, state=queued.status.value)
+    submission = await ports.catalog.get_submission(submission_id)
+    state = None if submission is None else submission.status.value
+    return Replayed(record, reopened=False, state=state)
+
+
+async def _reopen_email(ports: Ports, record: PoisonMessage, email_id: str) -> Replayed:
+    """Owe the failed email again; else say what state it is in."""
+    reopened = await ports.catalog.reopen_email(email_id)
+    email = await ports.catalog.get_email(email_id)
+    if email is None:
+        return Replayed(record, reopened=False, state=None)
+    # A failed email that would not reopen lost its address to an erasure.
+    erased = not reopened and email.status is EmailStatus.FAILED
+    return Replayed(record, reopened=reopened, state="erased" if erased else email.status.value)
 
 
 async def _each_held(
@@ -239,8 +280,8 @@ def _record(raw: str) -> dict[str, object] | None:
     return None
 
 
-def _submission_id(body: str) -> str | None:
+def _field(body: str, name: str) -> str | None:
     try:
-        return field_of(body, "submission_id")
+        return field_of(body, name)
     except PermanentError:
         return None

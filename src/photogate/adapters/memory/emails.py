@@ -66,6 +66,15 @@ class InMemoryEmails:
         if final:
             self._email_claims.pop(email_id, None)
 
+    async def reopen_email(self: _Stored, email_id: str) -> bool:
+        """Move a failed email with an address back to pending, unclaimed; True if it moved."""
+        email = self._emails.get(email_id)
+        if email is None or email.status is not EmailStatus.FAILED or not email.to:
+            return False
+        self._emails[email_id] = replace(email, status=EmailStatus.PENDING)
+        self._email_claims.pop(email_id, None)
+        return True
+
 
 def require_aware(*moments: datetime | None) -> None:
     """Refuse naive datetimes, as the SQL catalog does: their zone would be a guess."""

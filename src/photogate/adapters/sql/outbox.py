@@ -14,6 +14,7 @@ from photogate.domain.submission import Status
 
 _SENT = EmailStatus.SENT.value
 _PENDING = EmailStatus.PENDING.value
+_FAILED = EmailStatus.FAILED.value
 _RECEIVED = frozenset({Status.RECEIVED})
 
 
@@ -81,7 +82,18 @@ class SqlOutbox:
         """Record a failed delivery attempt; `final` marks the email failed for good."""
         changes: mapping.Values = {"attempts": db.emails.c.attempts + 1, "last_error": error}
         if final:
-            changes |= {"status": EmailStatus.FAILED.value, "claimed_until": None}
+            changes |= {"status": _FAILED, "claimed_until": None}
         unsent = (db.emails.c.id == email_id) & (db.emails.c.status != _SENT)
         async with self._write() as conn:
             await conn.execute(update(db.emails).where(unsent).values(changes))
+
+    async def reopen_email(self: Connected, email_id: str) -> bool:
+        """Move a failed email with an address back to pending, unclaimed; True if it moved."""
+        emails = db.emails.c
+        failed = (emails.id == email_id) & (emails.status == _FAILED) & (emails.to != "")
+        # One conditional UPDATE, like claim_email: a sent email never matches, whatever races.
+        async with self._write() as conn:
+            reopened = await conn.execute(
+                update(db.emails).where(failed).values(status=_PENDING, claimed_until=None)
+            )
+        return reopened.rowcount == 1
