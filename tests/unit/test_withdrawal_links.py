@@ -74,3 +74,9 @@ def test_malformed_tokens_are_refused(token: str) -> None:
 def test_a_truncated_signature_is_refused() -> None:
     """Dropping the last character of the signature is enough to be refused."""
     assert refusal(links().token(ANA)[:-1]) == "link_invalid"
+
+
+@pytest.mark.parametrize("expiry", ["²", "1893456000①", "١٨٩٣٤٥٦٠٠٠"])
+def test_digits_that_are_not_ascii_are_refused_as_invalid(expiry: str) -> None:
+    """Superscript, circled or Arabic-Indic digits in the expiry are invalid, not a crash."""
+    assert refusal(f"{ANA}.{expiry}.sig") == "link_invalid"

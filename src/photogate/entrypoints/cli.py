@@ -58,9 +58,11 @@ def web(port: Port = 8000, host: str = "127.0.0.1") -> None:
     """Serve the storefront, the upload API and /media/."""
     import uvicorn
 
+    from photogate.entrypoints.web.access_log import install_access_log_redaction
     from photogate.entrypoints.web.app import create_app
 
     _logging()
+    install_access_log_redaction()
     settings = settings_or_exit()
     uvicorn.run(
         create_app(settings),

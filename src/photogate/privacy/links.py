@@ -63,7 +63,8 @@ class WithdrawalLinks:
     def _parts(self, token: str) -> tuple[str, int]:
         submission_id, _, rest = token.partition(".")
         expiry, _, signature = rest.partition(".")
-        if not (submission_id and expiry.isdigit() and len(expiry) <= 12):
+        # isascii too: isdigit takes '²' and '①', which int() then refuses (a 500, not a 400).
+        if not (submission_id and expiry.isascii() and expiry.isdigit() and len(expiry) <= 12):
             raise InputError("link_invalid", INVALID, status=400)
         expected = self._signature(submission_id, int(expiry))
         # Constant time: a timing difference must not reveal how much of a signature matched.

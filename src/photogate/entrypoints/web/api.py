@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from photogate.domain.catalog import Product
 from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.paging import Offset
 from photogate.entrypoints.web.schemas import (
     ErrorOut,
     PhotoPage,
@@ -53,7 +54,7 @@ async def list_photos(
     sku: str,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> PhotoPage:
     """A page of the product's approved photos, newest first; follow `next` for more."""
     catalog = services.ports.catalog

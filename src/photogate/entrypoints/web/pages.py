@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Final
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from photogate.domain.submission import FINAL
 from photogate.entrypoints.web.api import product_or_404
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.direct_upload import uploads_api_url
+from photogate.entrypoints.web.paging import Offset
 from photogate.entrypoints.web.schemas import photo_out, product_out
 from photogate.entrypoints.web.status import submission_status
 from photogate.entrypoints.web.templating import templates
@@ -36,7 +37,7 @@ async def product_page(
     request: Request,
     sku: str,
     services: ServicesDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> HTMLResponse:
     """The product, its approved customer photos, and the form to send one."""
     catalog, limits = services.ports.catalog, services.settings.uploads

@@ -11,6 +11,7 @@ from starlette.datastructures import Headers
 
 from photogate.clock import utcnow
 from photogate.entrypoints.web.api import product_or_404
+from photogate.entrypoints.web.bodies import declared_length
 from photogate.entrypoints.web.clients import client_address
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.multipart_stream import (
@@ -167,12 +168,8 @@ async def receive_form(request: Request, limits: UploadSettings, tmp_dir: Path) 
 
 def _check_declared_length(headers: Headers, max_bytes: int) -> None:
     """Refuse before reading a byte when the client already says the body is too big."""
-    declared = headers.get("content-length")
-    if declared is None:
-        return
-    if not declared.isdigit():
-        raise InputError("bad_content_length", "Content-Length is not a number.", status=400)
-    if int(declared) > max_bytes + FORM_ALLOWANCE:
+    declared = declared_length(headers)
+    if declared is not None and declared > max_bytes + FORM_ALLOWANCE:
         raise file_too_large(max_bytes)
 
 

@@ -13,6 +13,7 @@ from photogate.domain.moderation import Role
 from photogate.entrypoints.web.console.app_service import app_service_principal
 from photogate.entrypoints.web.console.csrf import check_csrf
 from photogate.entrypoints.web.console.errors import Refused, SignInRequired
+from photogate.entrypoints.web.console.forms import read_form
 from photogate.entrypoints.web.console.secret import console_secret
 from photogate.entrypoints.web.console.session import COOKIE, Session, SessionCodec
 from photogate.entrypoints.web.deps import services_of
@@ -122,7 +123,7 @@ async def _admin_page(request: Request) -> Staff:
 
 async def _admin_action(request: Request) -> Action:
     staff = _signed_in(request, Role.ADMIN)
-    form = await request.form()
+    form = await read_form(request)
     check_csrf(form, staff.csrf)
     return Action(staff, form)
 
@@ -137,7 +138,7 @@ async def _admin_resource(request: Request) -> Staff:
 
 async def _moderator_action(request: Request) -> Action:
     staff = _signed_in(request, Role.MODERATOR)
-    form = await request.form()
+    form = await read_form(request)
     check_csrf(form, staff.csrf)
     return Action(staff, form)
 

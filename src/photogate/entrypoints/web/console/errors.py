@@ -17,6 +17,8 @@ HEADINGS: Final = {
     401: "Please sign in",
     403: "Not allowed",
     404: "Not found",
+    413: "Form too large",
+    415: "Not a console form",
     429: "Too many attempts",
 }
 
@@ -53,6 +55,9 @@ async def _refused(request: Request, exc: Refused) -> Response:
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
     response.headers["Cache-Control"] = "no-store"
+    if exc.status == 413:
+        # The rest of the body was never read: close, rather than take it in to throw away.
+        response.headers["Connection"] = "close"
     return response
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Final
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from photogate.domain.moderation import REASON_LABELS, ReasonCode
@@ -13,6 +13,7 @@ from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import HOME, render, safe_back, see_other
 from photogate.entrypoints.web.console.screening_view import screening_views
 from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.paging import Offset
 from photogate.moderation.review import approve_submission, reject_submission, review_queue
 
 PAGE: Final = 20
@@ -31,7 +32,7 @@ async def review_page(
     request: Request,
     staff: ModeratorPage,
     services: ServicesDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> HTMLResponse:
     """Everything waiting for people, oldest first, with the photo, scores and caption."""
     catalog = services.ports.catalog

@@ -12,6 +12,7 @@ from photogate.entrypoints.web.console.auth import ModeratorAction, ModeratorPag
 from photogate.entrypoints.web.console.errors import as_refusal
 from photogate.entrypoints.web.console.rendering import render, safe_back, see_other
 from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.paging import Offset
 from photogate.moderation.takedown import take_down
 
 PAGE: Final = 24
@@ -26,7 +27,7 @@ async def photos_page(
     staff: ModeratorPage,
     services: ServicesDep,
     sku: Annotated[str, Query(max_length=64)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> HTMLResponse:
     """Published customer photos, newest first, narrowed to SKUs starting with `sku`."""
     sku = sku.strip()
