@@ -67,7 +67,7 @@ class PermanentError(PhotogateError):
 
 
 class Throttled(TransientError):
-    """Work held back because a service is at capacity, not because it failed.
+    """Work held back, not failed: a service is at capacity, or cannot take our calls at all.
 
     Retry after `retry_after`; a throttled attempt does not count toward the poison limit.
     """
@@ -78,11 +78,24 @@ class ScannerBusy(Throttled):
 
 
 class ScannerUnavailable(TransientError):
-    """The scanner answered 5xx, timed out or could not be reached."""
+    """The scanner answered 5xx, timed out or could not be reached.
+
+    Each one costs the message an attempt; a run of them pauses every scanner call (the
+    limiter's circuit breaker), so a passing outage costs a few attempts, not the backlog.
+    """
 
 
-class ScannerMisconfigured(ScannerUnavailable):
-    """The scanner refused us (bad API key or URL): fix the settings; messages stay queued."""
+class ScannerMisconfigured(Throttled):
+    """The scanner refused us (bad API key or URL): fix the settings; messages stay queued.
+
+    Our settings are wrong, not the image, so it costs no attempt: the message comes back
+    after `retry_after` (a minute unless told otherwise) and scanner calls pause meanwhile.
+    """
+
+    RETRY_AFTER_S = 60.0
+
+    def __init__(self, message: str, *, retry_after: float | None = RETRY_AFTER_S) -> None:
+        super().__init__(message, retry_after=retry_after)
 
 
 class ScanInputRejected(PermanentError):

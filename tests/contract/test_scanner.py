@@ -19,6 +19,7 @@ from photogate.errors import (
     ScannerBusy,
     ScannerMisconfigured,
     ScannerUnavailable,
+    Throttled,
 )
 from photogate.ports.scanner import Scanner
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
@@ -182,11 +183,11 @@ async def test_a_claim_check_is_refused_by_the_reference_scanner(http_scanner: H
 
 
 async def test_a_wrong_api_key_is_a_misconfiguration(refscanner: BackgroundRefScanner) -> None:
-    """401 becomes ScannerMisconfigured (transient), naming the setting and not the key."""
+    """401 becomes ScannerMisconfigured (throttled: no attempt), naming the setting, not the key."""
     async with HttpScanner(settings_for(refscanner.url, api_key="wrong-key")) as scanner:
         with pytest.raises(ScannerMisconfigured) as caught:
             await scanner.scan("key-1", photo(), "image/jpeg")
-    assert isinstance(caught.value, ScannerUnavailable)
+    assert isinstance(caught.value, Throttled)
     assert "PHOTOGATE_SCANNER__API_KEY" in str(caught.value)
     assert "wrong-key" not in str(caught.value)
 

@@ -213,3 +213,18 @@ def test_only_a_call_above_the_known_ceiling_is_a_probe(clock: Clock) -> None:
     limit = at_ceiling(clock)
     assert not limit.started(8).probe
     assert limit.started(9).probe
+
+
+def test_an_error_during_a_probe_does_not_stop_probing_for_good(clock: Clock) -> None:
+    """A 5xx that drops a probe back under the ceiling ends it; the next comes an interval on."""
+    limit = at_ceiling(clock)
+    clock.now += 10.0
+    full_round(limit, clock)
+    assert limit.limit == 9  # probing
+    clock.now += 0.01
+    limit.failed(limit.started(9))
+    assert limit.limit < 8
+    for _ in range(100):  # 10 s of saturated success: back to the ceiling, then a probe again
+        clock.now += 0.1
+        full_round(limit, clock)
+    assert limit.limit > 8

@@ -111,7 +111,7 @@ async def test_poison_after_max_attempts(queue: InMemoryMessageQueue, clock: Clo
     await queue.send("q", "a")
     for _ in range(3):
         assert await deliver(queue, worker)
-        clock.now += 1.5
+        clock.now += 61  # past backoff_max_s: the backoff is the floor under Retry-After
     assert await queue.count("q") == 0
     poisoned = await queue.receive("q-poison")
     record = json.loads(poisoned[0].body)
@@ -225,7 +225,7 @@ async def test_throttling_costs_no_attempt(queue: InMemoryMessageQueue, clock: C
     await queue.send("q", "a")
     for _ in range(11):
         assert await deliver(queue, worker)
-        clock.now += 1.1
+        clock.now += 61  # past backoff_max_s: the throttle delay is the floor under Retry-After
     assert script.calls == ["a"] * 11
     assert script.poisoned == []
     assert await queue.count("q") == await queue.count("q-poison") == 0
@@ -241,7 +241,7 @@ async def test_real_failures_still_poison_after_exactly_max_attempts(
     worker = consumer(queue, script, attempts=5)
     await queue.send("q", "a")
     while await deliver(queue, worker):
-        clock.now += 1.1
+        clock.now += 61
     assert len(script.calls) == 9
     [poisoned] = await queue.receive("q-poison")
     assert json.loads(poisoned.body) == {"body": "a", "error": "timed out", "attempts": 5}

@@ -12,7 +12,7 @@ import pytest
 
 from photogate.adapters.http_scanner import HttpScanner, parse_retry_after, parse_scan_result
 from photogate.domain.scan import Verdict
-from photogate.errors import ScanInputRejected, ScannerMisconfigured, ScannerUnavailable
+from photogate.errors import ScanInputRejected, ScannerMisconfigured, ScannerUnavailable, Throttled
 from photogate.settings import ScannerSettings
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -38,14 +38,19 @@ def test_retry_after_as_a_future_http_date() -> None:
 
 
 def test_retry_after_in_the_past_means_now() -> None:
-    """An HTTP-date already past, or negative seconds, clamp to 0."""
+    """An HTTP-date already past clamps to 0 (the waiter's own delay is the floor)."""
     past = format_datetime(NOW - timedelta(minutes=5), usegmt=True)
-    assert (parse_retry_after(past, now=NOW), parse_retry_after("-3")) == (0.0, 0.0)
+    assert parse_retry_after(past, now=NOW) == 0.0
 
 
-@pytest.mark.parametrize("value", [None, "", "soon", "nan", "inf", "Mon, 99 Foo 2025"])
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "soon", "nan", "inf", "Mon, 99 Foo 2025", "1e9", "1_000", "-3", "1.5", "\u0663"],
+)
 def test_unreadable_retry_after_is_none(value: str | None) -> None:
-    """A missing or unreadable Retry-After gives no delay rather than an error."""
+    """Only ASCII digits or an HTTP-date are read; anything else (a float, an exponent, a
+    negative, a non-ASCII digit) counts as no Retry-After rather than an error.
+    """
     assert parse_retry_after(value) is None
 
 
@@ -112,6 +117,17 @@ async def test_a_missing_endpoint_is_a_misconfigured_url() -> None:
     scanner = scanner_answering(lambda request: httpx.Response(404))
     with pytest.raises(ScannerMisconfigured, match="PHOTOGATE_SCANNER__URL"):
         await scanner.scan("r-1", b"jpeg", "image/jpeg")
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+async def test_a_misconfiguration_is_throttled_work_with_a_long_delay(status: int) -> None:
+    """A refused key or a wrong URL costs no attempt: it is Throttled, back in a minute."""
+    scanner = scanner_answering(lambda request: httpx.Response(status), api_key="s3cret")
+    with pytest.raises(Throttled) as caught:
+        await scanner.scan("r-1", b"jpeg", "image/jpeg")
+    assert isinstance(caught.value, ScannerMisconfigured)
+    assert caught.value.retry_after == ScannerMisconfigured.RETRY_AFTER_S
+    assert "s3cret" not in str(caught.value)
 
 
 async def test_a_rejection_without_error_json_keeps_the_body_as_reason() -> None:

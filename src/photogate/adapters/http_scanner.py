@@ -9,15 +9,17 @@ Every answer maps onto one of photogate's errors, so the worker knows whether to
   if the service keeps answering so, the message runs out of attempts like any other outage.
   Descriptive fields are read leniently (a missing model_version reads "unknown").
 - 429: ScannerBusy; 5xx, timeouts, unreachable: ScannerUnavailable (both with Retry-After).
+  Each ScannerUnavailable costs the message an attempt, but a run of them pauses every call
+  (the limiter's circuit breaker), so a passing outage costs a few attempts, not the backlog.
 - 400, 413, 415: ScanInputRejected, with the reason from the Error JSON.
-- 401, 403 (API key) and 404, 405 (URL): ScannerMisconfigured, a ScannerUnavailable, since a
-  setting is wrong for every message: they stay queued until someone fixes it.
+- 401, 403 (API key) and 404, 405 (URL): ScannerMisconfigured, a Throttled that costs no
+  attempt, since a setting is wrong for every message: they stay queued until someone fixes it.
 - anything else: ScannerUnavailable.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -35,6 +37,7 @@ from photogate.settings import ScannerSettings
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 _REJECTIONS = frozenset({400, 413, 415})
+_DELAY_SECONDS = re.compile(r"[0-9]+")  # RFC 9110: 1*DIGIT, nothing float() would also take
 
 
 class HttpScanner:
@@ -192,25 +195,19 @@ def _reasons(value: object) -> tuple[str, ...]:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP-date), at least 0.
+    """Seconds to wait from a Retry-After header (ASCII digits or an HTTP-date), at least 0.
 
-    None when the header is absent or unreadable.
+    None when the header is absent or unreadable ("1e9", "1.5", "-3"). No upper bound here:
+    whoever waits caps it (the limiter's pause at max_pause_s, a message's delay at
+    backoff_max_s) and keeps their own delay as the floor.
     """
     if value is None:
         return None
     text = value.strip()
-    seconds = _delay_seconds(text)
-    if seconds is None:
-        seconds = _seconds_until(text, now or datetime.now(UTC))
+    if _DELAY_SECONDS.fullmatch(text):
+        return float(text)
+    seconds = _seconds_until(text, now or datetime.now(UTC))
     return None if seconds is None else max(0.0, seconds)
-
-
-def _delay_seconds(text: str) -> float | None:
-    try:
-        seconds = float(text)
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) else None
 
 
 def _seconds_until(text: str, now: datetime) -> float | None:

@@ -23,10 +23,12 @@ queues instead of refusing).
   (The wait keeps a probe from mistaking the slots of another process, paused by its own
   Retry-After, for new capacity.) A failed probe doubles the wait (up to 4x), except after a
   drop below the ceiling: capacity that was there minutes ago may come back (a redeploy ends),
-  so until the ceiling is back up, probes come every interval. A probe's 429 pauses no other
-  call (limiter.py): it only says the extra capacity is not there yet, so a failed probe costs
-  one refused call, not a Retry-After of this process's throughput; the probe interval trades
-  those refusals (one per interval at most) against how soon added capacity is noticed.
+  so until the ceiling is back up, probes come every interval. A 5xx or timeout that drops a
+  probe back to the ceiling ends it as a refusal does: the next comes one wait later. A probe's
+  429 pauses no other call (limiter.py): it only says the extra capacity is not there yet, so a
+  failed probe costs one refused call, not a Retry-After of this process's throughput; the
+  probe interval trades those refusals (one per interval at most) against how soon added
+  capacity is noticed.
 
 Several processes, each with its own limit and no coordination, converge near the scanner's
 capacity together: their sum only grows while no one is refused, and every refusal shrinks the
@@ -136,6 +138,16 @@ class ConcurrencyLimit:
         """A 5xx, a timeout or no answer: shrink; the known ceiling stays."""
         if call.started_at > self._dropped_at:
             self._shrink(self._tuning.error_backoff)
+            self._reschedule_probe()
+
+    def _reschedule_probe(self) -> None:
+        """A probe under way waits for its level to prove itself or fail (`_next_probe` = inf);
+        an error that drops the limit back to the ceiling ends it unproven, so the next probe
+        comes one wait later, as after a refused one, not never.
+        """
+        at_ceiling = self._ceiling is not None and self._limit <= self._ceiling
+        if at_ceiling and math.isinf(self._next_probe):
+            self._next_probe = self._clock() + self._probe_wait
 
     def _overloaded(self, started_at: float, in_flight: int | None) -> None:
         if started_at > self._dropped_at:

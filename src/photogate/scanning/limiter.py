@@ -1,10 +1,13 @@
-"""Scanner calls through one limiter: a shared Retry-After pause, a rate cap, an adaptive limit."""
+"""Scanner calls through one limiter: a shared Retry-After pause, a circuit breaker, a rate cap
+and an adaptive limit.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
+import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -12,8 +15,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from photogate.domain.scan import ScanResult
-from photogate.errors import ScannerUnavailable, Throttled
+from photogate.errors import ScannerMisconfigured, ScannerUnavailable, Throttled
 from photogate.ports import Scanner
+from photogate.scanning.circuit_breaker import BreakerTuning, CircuitBreaker
 from photogate.scanning.concurrency_limit import CallStart, ConcurrencyLimit, LimitTuning
 from photogate.scanning.token_bucket import TokenBucket
 from photogate.settings import ScannerSettings
@@ -23,6 +27,10 @@ PATIENCE_S = 2.0
 # Callers let in beyond the limit, as a share of it: when a call ends, the next caller has its
 # image ready and starts at once, so the scanner never waits for us to prepare one.
 HEADROOM = 0.5
+# The longest one Retry-After pauses every call: a wild header must not stop the worker for days.
+MAX_PAUSE_S = 300.0
+
+log = logging.getLogger(__name__)
 
 _RESERVATION: contextvars.ContextVar[Reservation | None] = contextvars.ContextVar(
     "photogate_scan_reservation", default=None
@@ -73,8 +81,9 @@ class Reservation:
 
 
 class AdaptiveLimiter:
-    """Admits scanner calls: none while paused by a Retry-After, then within the rate cap and
-    the adaptive concurrency limit; every call's outcome teaches the limit.
+    """Admits scanner calls: none while paused by a Retry-After or the circuit breaker (one at a
+    time once its pause is over), then within the rate cap and the adaptive concurrency limit;
+    every call's outcome teaches the limit and the breaker.
 
     All callers share one event loop, so plain counters need no lock.
     """
@@ -84,29 +93,35 @@ class AdaptiveLimiter:
         limit: ConcurrencyLimit,
         *,
         bucket: TokenBucket | None = None,
+        breaker: BreakerTuning | None = None,
         patience_s: float = PATIENCE_S,
+        max_pause_s: float = MAX_PAUSE_S,
     ) -> None:
         self._limit = limit
         self._bucket = bucket
         self._clock = time.monotonic  # the event loop's clock: the waits below are real
+        self._breaker = CircuitBreaker(breaker, clock=self._clock)
         self._patience_s = patience_s
+        self._max_pause_s = max_pause_s
         self._paused_until = -math.inf
         self._in_flight = self._waiting = self._reserved = 0
         self._started = self._succeeded = self._throttled = self._failed = 0
         self._changed = asyncio.Event()
 
     def room(self) -> int:
-        """How many more callers can start soon: none while paused, else the limit plus
-        headroom, less the calls in flight, waiting and reserved; with a rate cap, no more
-        than it lets start within the callers' patience.
+        """How many more callers can start soon: none while paused, one probe at a time while
+        the breaker is half-open, else the limit plus headroom, less the calls in flight,
+        waiting and reserved; with a rate cap, no more than it lets start within the callers'
+        patience.
         """
-        if self._paused_until > self._clock():
+        if self._pause_left() > 0:
             return 0
-        limit = self._limit.limit
+        limit = 1 if self._breaker.half_open else self._limit.limit
         queued = self._waiting + self._reserved
-        room = limit + math.ceil(limit * HEADROOM) - self._in_flight - queued
+        headroom = 0 if self._breaker.half_open else math.ceil(limit * HEADROOM)
+        room = limit + headroom - self._in_flight - queued
         if self._bucket is not None:
-            room = min(room, int(self._bucket.rate * self._patience_s) - queued)
+            room = min(room, self._bucket.starts_within(self._patience_s) - queued)
         return max(0, room)
 
     def reserve(self) -> Reservation:
@@ -116,12 +131,13 @@ class AdaptiveLimiter:
 
     async def wait_for_room(self, seconds: float) -> None:
         """Return once room may have grown (a call ended, the pause lifted), or after `seconds`."""
-        paused = self._paused_until - self._clock()
+        paused = self._pause_left()
         await self._wait_change(min(seconds, paused) if paused > 0 else seconds)
 
     def pause(self, seconds: float) -> None:
-        """Start no call for `seconds`; a longer pause already set is kept."""
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
+        """Start no call for `seconds` (at most max_pause_s); a longer pause set is kept."""
+        until = self._clock() + min(seconds, self._max_pause_s)
+        self._paused_until = max(self._paused_until, until)
 
     @asynccontextmanager
     async def call(self) -> AsyncIterator[None]:
@@ -129,11 +145,17 @@ class AdaptiveLimiter:
 
         Waits for the pause to lift, a slot and a token; raises Throttled instead when that
         would take longer than its patience. A 429 or 503 with Retry-After pauses every caller,
-        except a 429 to a probe above the known ceiling.
+        except a 429 to a probe above the known ceiling; so does a run of failures, or one
+        refusal of our API key or URL (the circuit breaker).
         """
         start = await self._acquire()
+        epoch = self._breaker.epoch
         try:
             yield
+        except ScannerMisconfigured as exc:
+            self._failed += 1
+            self._misconfigured(epoch, exc)
+            raise
         except Throttled as exc:
             self._limit.throttled(start, self._in_flight, exc.retry_after)
             self._throttled += 1
@@ -147,9 +169,11 @@ class AdaptiveLimiter:
             self._limit.failed(start)
             self._failed += 1
             self._pause_for(exc.retry_after)
+            self._count_failure(epoch, exc)
             raise
         else:
             self._limit.succeeded(start)
+            self._breaker.succeeded()
             self._succeeded += 1
         finally:
             self._in_flight -= 1
@@ -163,7 +187,7 @@ class AdaptiveLimiter:
             in_flight=self._in_flight,
             waiting=self._waiting,
             reserved=self._reserved,
-            paused_for_s=max(0.0, self._paused_until - self._clock()),
+            paused_for_s=max(0.0, self._pause_left()),
             started=self._started,
             succeeded=self._succeeded,
             throttled=self._throttled,
@@ -190,20 +214,25 @@ class AdaptiveLimiter:
         while (delay := self._turn_delay()) != 0.0:
             now = self._clock()
             if now + (delay or 0.0) > deadline:
-                raise self._impatient(now)
+                raise self._impatient()
             await self._wait_change(deadline - now if delay is None else delay)
 
     def _turn_delay(self) -> float | None:
         """0.0: start now; seconds: wait that long; None: wait for a slot to free."""
-        now = self._clock()
-        if self._paused_until > now:
-            return self._paused_until - now
-        if self._in_flight >= self._limit.limit:
+        paused = self._pause_left()
+        if paused > 0:
+            return paused
+        limit = 1 if self._breaker.half_open else self._limit.limit  # one probe at a time
+        if self._in_flight >= limit:
             return None
         return self._bucket.wait_time() if self._bucket is not None else 0.0
 
-    def _impatient(self, now: float) -> Throttled:
-        paused = self._paused_until - now
+    def _pause_left(self) -> float:
+        """Seconds until calls may start: the longer of a Retry-After pause and the breaker's."""
+        return max(self._paused_until - self._clock(), self._breaker.paused_for)
+
+    def _impatient(self) -> Throttled:
+        paused = self._pause_left()
         if paused > 0:
             return Throttled(f"scanner calls are paused for {paused:.1f} s", retry_after=paused)
         return Throttled(f"no scanner slot came free within {self._patience_s:g} s")
@@ -211,6 +240,19 @@ class AdaptiveLimiter:
     def _pause_for(self, retry_after: float | None) -> None:
         if retry_after is not None:
             self.pause(retry_after)
+
+    def _count_failure(self, epoch: int, exc: ScannerUnavailable) -> None:
+        if self._breaker.failed(epoch):
+            paused = self._breaker.paused_for
+            log.warning(
+                "scanner calls failed in a row; pausing them all for %.1f s: %s", paused, exc
+            )
+
+    def _misconfigured(self, epoch: int, exc: ScannerMisconfigured) -> None:
+        # Not a capacity signal: the limit stays; every call would be refused alike, so pause.
+        if self._breaker.trip(epoch):
+            paused = self._breaker.paused_for
+            log.error("scanner refused our settings; pausing calls for %.1f s: %s", paused, exc)
 
     def _unreserve(self) -> None:
         self._reserved -= 1
@@ -239,12 +281,18 @@ class AdaptiveScanner:
 
 
 def limiter_for(settings: ScannerSettings, *, tuning: LimitTuning | None = None) -> AdaptiveLimiter:
-    """The limiter the settings ask for: its bounds, start value and optional rate cap."""
+    """The limiter the settings ask for: its bounds, start value, breaker and optional rate cap."""
     limit = ConcurrencyLimit(
         initial=settings.initial_limit,
         minimum=settings.min_limit,
         maximum=settings.max_in_flight,
         tuning=tuning or LimitTuning(probe_interval_s=settings.probe_interval_s),
     )
+    breaker = BreakerTuning(
+        failures=settings.breaker_failures,
+        first_pause_s=settings.breaker_pause_s,
+        max_pause_s=settings.breaker_max_pause_s,
+    )
     rate = settings.max_per_second
-    return AdaptiveLimiter(limit, bucket=TokenBucket(rate) if rate is not None else None)
+    bucket = TokenBucket(rate) if rate is not None else None
+    return AdaptiveLimiter(limit, bucket=bucket, breaker=breaker, max_pause_s=settings.max_pause_s)

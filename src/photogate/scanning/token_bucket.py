@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -32,6 +33,14 @@ class TokenBucket:
         """Seconds until a token is there (0.0 if one is there now)."""
         self._refill()
         return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def starts_within(self, seconds: float) -> int:
+        """How many calls could start within `seconds` from now (strictly before it ends): the
+        tokens here plus those that come meanwhile, so a rate under one per `seconds` still
+        lets a call start when its token is near.
+        """
+        self._refill()
+        return max(0, math.ceil(self._tokens + self.rate * seconds) - 1)
 
     def take(self) -> None:
         """Spend one token; call only when `wait_time()` is 0."""

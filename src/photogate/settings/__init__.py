@@ -54,6 +54,14 @@ class ScannerSettings(BaseModel):
     min_limit: int = Field(1, ge=1, le=512)
     max_per_second: float | None = Field(None, gt=0)
     probe_interval_s: float = Field(10.0, gt=0)
+    # The circuit breaker: after breaker_failures failed calls in a row (5xx, timeouts, no
+    # answer) every call pauses, breaker_pause_s at first, doubling up to breaker_max_pause_s
+    # while the one probe call after each pause fails; a refused API key or URL pauses at once.
+    breaker_failures: int = Field(3, ge=1)
+    breaker_pause_s: float = Field(1.0, gt=0)
+    breaker_max_pause_s: float = Field(60.0, gt=0)
+    # The longest one Retry-After pauses every call (a longer one is cut to this).
+    max_pause_s: float = Field(300.0, gt=0)
     # When set, the worker appends its limiter's state to this file as JSON lines, every
     # limiter_trace_every_s (for charts and benchmarks; see photogate.worker.limiter_trace).
     limiter_trace_path: Path | None = None
@@ -86,6 +94,15 @@ class ScannerSettings(BaseModel):
                 "need PHOTOGATE_SCANNER__MIN_LIMIT <= PHOTOGATE_SCANNER__INITIAL_LIMIT"
                 " <= PHOTOGATE_SCANNER__MAX_IN_FLIGHT, got"
                 f" {self.min_limit}, {self.initial_limit}, {self.max_in_flight}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _breaker_pauses_in_order(self) -> ScannerSettings:
+        if self.breaker_pause_s > self.breaker_max_pause_s:
+            raise ValueError(
+                "need PHOTOGATE_SCANNER__BREAKER_PAUSE_S <= PHOTOGATE_SCANNER__BREAKER_MAX_PAUSE_S,"
+                f" got {self.breaker_pause_s:g} and {self.breaker_max_pause_s:g}"
             )
         return self
 

@@ -109,9 +109,10 @@ class QueueConsumer:
         await self._settle(lease.message, envelope, attempt, error)
 
     def backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, capped."""
-        base, cap = self._settings.backoff_base_s, self._settings.backoff_max_s
-        return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 - not crypto
+        """Exponential backoff with jitter, capped, and never under half its step: a retry
+        that came back at once would only meet the same outage again.
+        """
+        return backoff_delay(self._settings, attempt)
 
     def throttle_delay(self, throttles: int) -> float:
         """Delay for a throttled message without Retry-After: exponential, never near zero."""
@@ -194,7 +195,7 @@ class QueueConsumer:
             await self._poison(message, envelope, attempt, str(exc) or type(exc).__name__)
             return
         retry_after = exc.retry_after if isinstance(exc, TransientError) else None
-        delay: float = retry_after if retry_after is not None else self.backoff(attempt)
+        delay = bounded_delay(self._settings, retry_after, floor=self.backoff(attempt))
         log.info("retrying %s message %s in %.1fs: %s", self._route.queue, message.id, delay, exc)
         await self._hide(message, delay)
 
@@ -203,7 +204,7 @@ class QueueConsumer:
     ) -> None:
         """Put a throttled message back as a fresh copy, so this delivery counts no attempt."""
         throttles = envelope.throttles + 1
-        delay = exc.retry_after if exc.retry_after is not None else self.throttle_delay(throttles)
+        delay = requeue_delay(self._settings, exc, throttles)
         copy = Envelope(envelope.body, failures=attempt - 1, throttles=throttles)
         log.debug("throttled %s message %s back for %.1fs", self._route.queue, message.id, delay)
         try:
@@ -242,9 +243,33 @@ def throttle_delay(settings: QueueSettings, throttles: int) -> float:
     """Delay for a message throttled `throttles` times without Retry-After: exponential, jittered,
     never near zero (shared with the Azure Functions queue triggers).
     """
+    return backoff_delay(settings, throttles)
+
+
+def requeue_delay(settings: QueueSettings, exc: Throttled, throttles: int) -> float:
+    """Delay for a message throttled the `throttles`th time: its Retry-After, no shorter than
+    the throttle delay nor longer than backoff_max_s (for the Azure Functions triggers too).
+    """
+    return bounded_delay(settings, exc.retry_after, floor=throttle_delay(settings, throttles))
+
+
+def backoff_delay(settings: QueueSettings, step: int) -> float:
+    """The `step`th delay of an exponential backoff, capped, jittered between half of it and
+    all of it, so a delay is never near zero.
+    """
     base, cap = settings.backoff_base_s, settings.backoff_max_s
-    delay = min(cap, base * 2.0 ** (min(throttles, 30) - 1))
+    delay = min(cap, base * 2.0 ** (min(step, 30) - 1))
     return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not crypto
+
+
+def bounded_delay(settings: QueueSettings, retry_after: float | None, *, floor: float) -> float:
+    """The peer's Retry-After, but no shorter than `floor` (the delay we would pick without
+    one: a "0" or a date past must not bring the message straight back) and no longer than
+    backoff_max_s (a wild value must not park it for years); `floor` when there is none.
+    """
+    if retry_after is None:
+        return floor
+    return min(settings.backoff_max_s, max(floor, retry_after))
 
 
 async def _first_of(waits: list[Coroutine[Any, Any, object]], *, seconds: float) -> None:

@@ -16,7 +16,7 @@ import logging
 from photogate.bootstrap import Services
 from photogate.errors import PermanentError, Throttled
 from photogate.messages import poison_queue
-from photogate.worker.consumer import Route, throttle_delay
+from photogate.worker.consumer import Route, requeue_delay
 from photogate.worker.envelope import Envelope, open_envelope, seal
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,7 @@ async def _put_back(
     If the send fails this raises, and the host's retry costs one attempt: better than a loss.
     """
     throttles = envelope.throttles + 1
-    delay = exc.retry_after
-    if delay is None:
-        delay = throttle_delay(services.settings.queue, throttles)
+    delay = requeue_delay(services.settings.queue, exc, throttles)
     copy = Envelope(envelope.body, failures=attempt - 1, throttles=throttles)
     await services.ports.queue.send(route.queue, seal(copy), delay=delay)
     log.debug("throttled %s message back on the queue for %.1f s", route.queue, delay)
