@@ -65,6 +65,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("PHOTOGATE_UPLOADS__MAX_BYTES", "-1"),
         ("PHOTOGATE_SCANNER__INITIAL_LIMIT", "100"),
         ("PHOTOGATE_SCANNER__MAX_PER_SECOND", "0"),
+        ("PHOTOGATE_WEB__BODY_IDLE_TIMEOUT_S", "0"),
     ],
 )
 def test_bad_value_names_the_variable(

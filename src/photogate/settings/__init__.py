@@ -176,6 +176,9 @@ class WebSettings(BaseModel):
     # Open connections and requests at once before new requests get 503: bounds the memory
     # that uploads in progress hold (a photo up to 1 MiB is kept in memory while it arrives).
     max_connections: int = Field(1000, ge=1, le=100_000)
+    # Seconds a request body may go without a byte arriving before the request is answered
+    # 408: a client that stops sending mid-upload would otherwise hold its connection forever.
+    body_idle_timeout_s: float = Field(30.0, gt=0, le=3600)
 
     def base_url(self) -> str:
         """The absolute URL customers reach the shop at (used in emails)."""

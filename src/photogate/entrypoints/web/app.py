@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from photogate.bootstrap import Services, bootstrap
 from photogate.entrypoints.web import api, direct_upload, pages, privacy, upload
+from photogate.entrypoints.web.body_timeout import BodyIdleTimeout
 from photogate.entrypoints.web.console import install_console
 from photogate.entrypoints.web.errors import install_error_handlers
 from photogate.entrypoints.web.media import STATIC_CACHE, CacheControl, MediaFiles
@@ -42,6 +43,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         lifespan=_lifespan(settings, services),
         redoc_url=None,
     )
+    app.add_middleware(BodyIdleTimeout, idle_s=settings.web.body_idle_timeout_s)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     routers = (upload.router, direct_upload.router, api.router, api.health, pages.router)
