@@ -29,20 +29,31 @@ def limit_key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(("photogate-limit", *parts)).encode()).hexdigest()[:32]
 
 
-async def retry_after(ledger: RateLedger, limit: Limit, key: str, now: datetime) -> float | None:
-    """Seconds until `key` may act again under `limit`, or None if it may act now."""
+async def take_slot(ledger: RateLedger, limit: Limit, key: str, now: datetime) -> float | None:
+    """Count one event of `key` now if `limit` allows it (None), else the seconds to wait.
+
+    The check and the count are one step, so work done after a slot is taken (a password
+    hash, decoding a photo) cannot be raced past the limit by requests sent at once.
+    """
     if not limit.enabled:
         return None
-    count, oldest = await ledger.count_rate_events(limit.bucket, key, since=now - limit.window)
-    if count < limit.max_events or oldest is None:
+    oldest = await ledger.take_rate_slot(
+        limit.bucket,
+        key,
+        now,
+        since=now - limit.window,
+        max_events=limit.max_events,
+        prune_before=now - limit.window,
+    )
+    if oldest is None:
         return None
     return float(max(1, math.ceil((oldest + limit.window - now).total_seconds())))
 
 
-async def record(ledger: RateLedger, limit: Limit, key: str, now: datetime) -> None:
-    """Count one event of `key`, forgetting the bucket's events older than the window."""
+async def give_back(ledger: RateLedger, limit: Limit, key: str, taken_at: datetime) -> None:
+    """Return the slot `take_slot` took for `key` at `taken_at`: the event did not count."""
     if limit.enabled:
-        await ledger.record_rate_event(limit.bucket, key, now, prune_before=now - limit.window)
+        await ledger.give_back_rate_slot(limit.bucket, key, taken_at)
 
 
 def in_words(seconds: float) -> str:

@@ -7,32 +7,40 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from photogate.adapters.memory.catalog import InMemoryCatalog
-from photogate.errors import RateLimited
-from photogate.intake.limits import UploadLimits, check_client, check_email, count_upload
+from photogate.errors import InputError, RateLimited, StorageUnavailable
+from photogate.intake.limits import UploadLimits, email_slot, take_client_slot
 from photogate.settings import UploadSettings
-from photogate.throttling import Limit, in_words, limit_key, record, retry_after
+from photogate.throttling import Limit, give_back, in_words, limit_key, take_slot
 
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 
 
 async def test_a_key_is_refused_at_its_limit_until_the_oldest_event_ages_out() -> None:
-    """After N events in the window the wait is until the oldest leaves it; other keys are free."""
+    """After N slots in the window the wait is until the oldest leaves it; other keys are free."""
     catalog, limit = InMemoryCatalog(), Limit("b", 2, timedelta(minutes=10))
-    await record(catalog, limit, "k", T0)
-    assert await retry_after(catalog, limit, "k", T0) is None
-    await record(catalog, limit, "k", T0 + timedelta(minutes=4))
+    assert await take_slot(catalog, limit, "k", T0) is None
+    assert await take_slot(catalog, limit, "k", T0 + timedelta(minutes=4)) is None
     now = T0 + timedelta(minutes=5)
-    assert await retry_after(catalog, limit, "k", now) == 300
-    assert await retry_after(catalog, limit, "other", now) is None
-    assert await retry_after(catalog, limit, "k", T0 + timedelta(minutes=10, seconds=1)) is None
+    assert await take_slot(catalog, limit, "k", now) == 300
+    assert await take_slot(catalog, limit, "other", now) is None
+    assert await take_slot(catalog, limit, "k", T0 + timedelta(minutes=10, seconds=1)) is None
+
+
+async def test_a_slot_given_back_can_be_taken_again() -> None:
+    """Giving back the slot taken at a moment frees it: that event no longer counts."""
+    catalog, limit = InMemoryCatalog(), Limit("b", 1, timedelta(minutes=10))
+    assert await take_slot(catalog, limit, "k", T0) is None
+    await give_back(catalog, limit, "k", T0)
+    assert await take_slot(catalog, limit, "k", T0 + timedelta(minutes=1)) is None
+    assert await take_slot(catalog, limit, "k", T0 + timedelta(minutes=2)) == 9 * 60
 
 
 async def test_a_limit_of_zero_counts_and_refuses_nothing() -> None:
     """max_events 0 turns the limit off: nothing is stored, nothing refused."""
     catalog, limit = InMemoryCatalog(), Limit("b", 0, timedelta(hours=1))
-    await record(catalog, limit, "k", T0)
+    assert await take_slot(catalog, limit, "k", T0) is None
+    await give_back(catalog, limit, "k", T0)
     assert await catalog.count_rate_events("b", "k", since=T0) == (0, None)
-    assert await retry_after(catalog, limit, "k", T0) is None
 
 
 async def test_upload_limits_speak_plainly_and_carry_retry_after() -> None:
@@ -40,29 +48,46 @@ async def test_upload_limits_speak_plainly_and_carry_retry_after() -> None:
     catalog = InMemoryCatalog()
     limits = UploadLimits.from_settings(UploadSettings())
     for minute in range(20):
-        at = T0 + timedelta(minutes=minute)
-        await count_upload(
-            catalog, limits, "203.0.113.7", email=f"u{minute}@x.example", sku="S", now=at
-        )
+        await take_client_slot(catalog, limits, "203.0.113.7", T0 + timedelta(minutes=minute))
     with pytest.raises(RateLimited) as by_client:
-        await check_client(catalog, limits, "203.0.113.7", T0 + timedelta(minutes=30))
+        await take_client_slot(catalog, limits, "203.0.113.7", T0 + timedelta(minutes=30))
     assert by_client.value.status == 429
     assert by_client.value.retry_after == 30 * 60
     assert "Please wait about 30 minutes" in by_client.value.detail
-    await check_client(catalog, limits, "198.51.100.1", T0 + timedelta(minutes=30))
+    await take_client_slot(catalog, limits, "198.51.100.1", T0 + timedelta(minutes=30))
 
 
 async def test_the_email_limit_is_per_product_and_ignores_case() -> None:
     """Five photos of one product by one address; a sixth is refused, another product is fine."""
     catalog = InMemoryCatalog()
     limits = UploadLimits.from_settings(UploadSettings(per_ip_per_hour=0))
-    for n in range(5):
-        await count_upload(catalog, limits, f"10.0.0.{n}", email="Kim@X.example", sku="S", now=T0)
+    for _ in range(5):
+        async with email_slot(catalog, limits, "Kim@X.example", "S", T0):
+            pass
     with pytest.raises(RateLimited) as refused:
-        await check_email(catalog, limits, " kim@x.example", "S", T0 + timedelta(hours=1))
+        async with email_slot(catalog, limits, " kim@x.example", "S", T0 + timedelta(hours=1)):
+            pytest.fail("the sixth photo got a slot")
     assert "already sent 5 photos of this product today" in refused.value.detail
     assert "about 23 hours" in refused.value.detail
-    await check_email(catalog, limits, "kim@x.example", "OTHER", T0)
+    async with email_slot(catalog, limits, "kim@x.example", "OTHER", T0):
+        pass
+
+
+async def test_a_refused_photo_gives_its_email_slot_back() -> None:
+    """A photo the block refuses (InputError) costs none of the day's share; another failure
+    (the catalog down after the photo may have been stored) keeps the slot.
+    """
+    catalog = InMemoryCatalog()
+    limits = UploadLimits.from_settings(UploadSettings(per_email_per_product_per_day=1))
+    with pytest.raises(InputError):
+        async with email_slot(catalog, limits, "kim@x.example", "S", T0):
+            raise InputError("corrupt_image", "not a photo")
+    with pytest.raises(StorageUnavailable):
+        async with email_slot(catalog, limits, "kim@x.example", "S", T0):
+            raise StorageUnavailable("down")
+    with pytest.raises(RateLimited):
+        async with email_slot(catalog, limits, "kim@x.example", "S", T0):
+            pass
 
 
 def test_keys_are_one_way_and_distinct() -> None:

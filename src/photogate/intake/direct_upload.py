@@ -24,7 +24,7 @@ from photogate.domain.submission import Status, Submission, UploadedFile, new_id
 from photogate.errors import InputError, NotFound
 from photogate.intake.form import UploadForm, checked_form
 from photogate.intake.image_check import check_size, examine
-from photogate.intake.limits import UploadLimits, check_client, check_email, count_upload
+from photogate.intake.limits import UploadLimits, email_slot, take_client_slot
 from photogate.intake.repeats import refuse_repeat
 from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
@@ -82,14 +82,13 @@ async def start_direct_upload(
     if await catalog.get_product(form.sku) is None:
         raise NotFound("unknown_product", f"there is no product with SKU {form.sku!r}")
     limits, now = UploadLimits.from_settings(settings), clock()
-    await check_client(catalog, limits, client, now)
-    await check_email(catalog, limits, form.email, form.sku, now)
-    submission_id = new_id()
-    lifetime = timedelta(seconds=settings.direct_upload_ttl_s)
-    grant = await grants.grant_upload(blob_name_for(submission_id), lifetime)
-    submission = _awaiting(submission_id, form, grant, now)
-    await catalog.add_awaiting_upload(submission)
-    await count_upload(catalog, limits, client, email=form.email, sku=form.sku, now=now)
+    await take_client_slot(catalog, limits, client, now)
+    async with email_slot(catalog, limits, form.email, form.sku, now):
+        submission_id = new_id()
+        lifetime = timedelta(seconds=settings.direct_upload_ttl_s)
+        grant = await grants.grant_upload(blob_name_for(submission_id), lifetime)
+        submission = _awaiting(submission_id, form, grant, now)
+        await catalog.add_awaiting_upload(submission)
     return DirectUpload(submission, grant)
 
 

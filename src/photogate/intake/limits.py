@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from photogate.errors import RateLimited
+from photogate.errors import InputError, RateLimited
 from photogate.ports.catalog import RateLedger
 from photogate.settings import UploadSettings
-from photogate.throttling import Limit, in_words, limit_key, record, retry_after
+from photogate.throttling import Limit, give_back, in_words, limit_key, take_slot
 
 TOO_MANY = "too_many_uploads"
 
@@ -30,11 +31,13 @@ class UploadLimits:
         )
 
 
-async def check_client(
+async def take_client_slot(
     ledger: RateLedger, limits: UploadLimits, client: str, now: datetime
 ) -> None:
-    """Raise RateLimited if this client address has sent its hour's share of photos."""
-    wait = await retry_after(ledger, limits.per_client, limit_key(client), now)
+    """Count one photo from this client address, or raise RateLimited if it has sent its hour's
+    share. Taken before the photo is read and kept whatever becomes of it: each costs the work.
+    """
+    wait = await take_slot(ledger, limits.per_client, limit_key(client), now)
     if wait is not None:
         detail = (
             "You have sent a lot of photos in a short time. "
@@ -43,11 +46,16 @@ async def check_client(
         raise RateLimited(TOO_MANY, detail, retry_after=wait)
 
 
-async def check_email(
+@asynccontextmanager
+async def email_slot(
     ledger: RateLedger, limits: UploadLimits, email: str, sku: str, now: datetime
-) -> None:
-    """Raise RateLimited if this address has sent its day's share of photos of this product."""
-    wait = await retry_after(ledger, limits.per_email_product, _email_key(email, sku), now)
+) -> AsyncIterator[None]:
+    """Count one photo of this product from this email for the block's work, or raise
+    RateLimited if it has sent its day's share. A photo the block refuses (InputError, a
+    duplicate included) gives its slot back: a customer's mistake costs none of their share.
+    """
+    key = _email_key(email, sku)
+    wait = await take_slot(ledger, limits.per_email_product, key, now)
     if wait is not None:
         count = limits.per_email_product.max_events
         detail = (
@@ -55,18 +63,11 @@ async def check_email(
             f"You can send another in {in_words(wait)}."
         )
         raise RateLimited(TOO_MANY, detail, retry_after=wait)
-
-
-async def count_upload(
-    ledger: RateLedger, limits: UploadLimits, client: str, *, email: str, sku: str, now: datetime
-) -> None:
-    """Count one accepted upload against both limits (together: a catalog that group commits
-    writes them in one transaction).
-    """
-    await asyncio.gather(
-        record(ledger, limits.per_client, limit_key(client), now),
-        record(ledger, limits.per_email_product, _email_key(email, sku), now),
-    )
+    try:
+        yield
+    except InputError:
+        await give_back(ledger, limits.per_email_product, key, now)
+        raise
 
 
 def _email_key(email: str, sku: str) -> str:

@@ -274,6 +274,35 @@ class RateLedger(Protocol):
         """How many events of `key` in `bucket` happened at or after `since`, and the oldest."""
         ...
 
+    async def take_rate_slot(
+        self,
+        bucket: str,
+        key: str,
+        at: datetime,
+        *,
+        since: datetime,
+        max_events: int,
+        prune_before: datetime,
+    ) -> datetime | None:
+        """Count one event of `key` at `at` if fewer than `max_events` (at least 1) happened at
+        or after `since`; forget the bucket's ones before `prune_before`.
+
+        Counting and counting in are one atomic step, serialized per key across every process
+        on the catalog, so callers at the same moment cannot all slip under the limit. Returns
+        None when the slot was taken, else the oldest event counted (nothing is written).
+        """
+        ...
+
+    async def give_back_rate_slot(self, bucket: str, key: str, at: datetime) -> None:
+        """Forget one event of `key` in `bucket` at `at` (a slot taken, then not used up)."""
+        ...
+
+
+def require_slots(max_events: int) -> None:
+    """Refuse, in every RateLedger alike, a limit no slot could ever be taken under."""
+    if max_events < 1:
+        raise ValueError(f"max_events must be at least 1, not {max_events}")
+
 
 class FingerprintLedger(Protocol):
     """Fingerprints of submissions and marketing photos: duplicates and near-copies."""

@@ -9,6 +9,7 @@ from typing import Protocol
 from photogate.clock import Clock
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage
 from photogate.domain.submission import AuditEntry, Status, Submission
+from photogate.ports.catalog import require_slots
 
 RateEvent = tuple[str, str, datetime]
 
@@ -113,3 +114,29 @@ class InMemoryModeration:
         """How many events of `key` in `bucket` happened at or after `since`, and the oldest."""
         times = [at for b, k, at in self._rate_events if (b, k) == (bucket, key) and at >= since]
         return len(times), min(times, default=None)
+
+    async def take_rate_slot(
+        self: _Stored,
+        bucket: str,
+        key: str,
+        at: datetime,
+        *,
+        since: datetime,
+        max_events: int,
+        prune_before: datetime,
+    ) -> datetime | None:
+        """Count one event of `key` if fewer than `max_events` happened since `since`; else
+        return the oldest of them. Atomic: no await between counting and counting in.
+        """
+        require_slots(max_events)
+        times = [t for b, k, t in self._rate_events if (b, k) == (bucket, key) and t >= since]
+        if len(times) >= max_events:
+            return min(times)
+        events = [*self._rate_events, (bucket, key, at)]
+        self._rate_events[:] = [e for e in events if e[0] != bucket or e[2] >= prune_before]
+        return None
+
+    async def give_back_rate_slot(self: _Stored, bucket: str, key: str, at: datetime) -> None:
+        """Forget one event of `key` in `bucket` at `at`, if there is one."""
+        if (bucket, key, at) in self._rate_events:
+            self._rate_events.remove((bucket, key, at))

@@ -98,11 +98,16 @@ def mark_sent(conn: Connection, marks: Sequence[SentMark], now: datetime) -> Non
 
 
 def record_rate_events(conn: Connection, events: Sequence[RateEvent]) -> None:
-    """Insert the events, then forget each bucket's events before the earliest horizon any of
-    them gave: pruning less than one caller asked is safe, pruning more would not be.
-    """
+    """Insert the events, then prune their buckets."""
     rows = [{"bucket": e.bucket, "key": e.key, "at": e.at} for e in events]
     conn.execute(insert(db.rate_events), rows)
+    prune_rate_events(conn, events)
+
+
+def prune_rate_events(conn: Connection, events: Sequence[RateEvent]) -> None:
+    """Forget each bucket's events before the earliest horizon any of `events` gave: pruning
+    less than one caller asked is safe, pruning more would not be.
+    """
     horizons: dict[str, datetime] = {}
     for event in events:
         known = horizons.get(event.bucket, event.prune_before)

@@ -30,6 +30,7 @@ from photogate.adapters.sql.moderation import SqlModeration
 from photogate.adapters.sql.moves import Move, Since, apply_move
 from photogate.adapters.sql.outbox import SqlOutbox
 from photogate.adapters.sql.privacy import SqlPrivacy
+from photogate.adapters.sql.rate_slots import SlotClaim, give_back_rate_slot, take_rate_slots
 from photogate.adapters.sql.stale import stale_query
 from photogate.adapters.sql.uploads import SqlUploads
 from photogate.clock import Clock, utcnow
@@ -43,6 +44,7 @@ from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
 from photogate.errors import CatalogConflict, StorageUnavailable
+from photogate.ports.catalog import require_slots
 
 R = TypeVar("R")
 
@@ -77,6 +79,7 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
         )
         self._sent_marks = GroupCommit(self._mark_batch)
         self._rate_events = GroupCommit(self._record_rate_batch)
+        self._rate_slots = GroupCommit(self._take_slot_batch)
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
@@ -288,8 +291,36 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
         # min() keeps the column's type, so the oldest comes back as an aware UTC datetime.
         return int(count), oldest
 
+    async def take_rate_slot(
+        self,
+        bucket: str,
+        key: str,
+        at: datetime,
+        *,
+        since: datetime,
+        max_events: int,
+        prune_before: datetime,
+    ) -> datetime | None:
+        """Count one event of `key` if fewer than `max_events` happened since `since`; else
+        return the oldest of them.
+
+        Atomic per key across processes (see rate_slots); group committed with the other
+        slots of the moment.
+        """
+        require_slots(max_events)
+        claim = SlotClaim(RateEvent(bucket, key, at, prune_before), since, max_events)
+        await self._rate_slots.submit(claim)
+        return claim.refused_since
+
+    async def give_back_rate_slot(self, bucket: str, key: str, at: datetime) -> None:
+        """Forget one event of `key` in `bucket` at `at`, if there is one."""
+        await self._write_in_thread(partial(give_back_rate_slot, bucket=bucket, key=key, at=at))
+
     async def _record_rate_batch(self, batch: Sequence[RateEvent]) -> None:
         await self._write_in_thread(partial(record_rate_events, events=batch))
+
+    async def _take_slot_batch(self, batch: Sequence[SlotClaim]) -> None:
+        await self._write_in_thread(partial(take_rate_slots, claims=batch))
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from photogate.entrypoints.web.schemas import (
 from photogate.errors import DuplicateUpload, InputError, NotFound
 from photogate.intake.accept_upload import accept_upload
 from photogate.intake.form import UploadForm
-from photogate.intake.limits import UploadLimits, check_client, check_email, count_upload
+from photogate.intake.limits import UploadLimits, email_slot, take_client_slot
 from photogate.ports import Catalog
 from photogate.settings import UploadSettings
 
@@ -106,31 +106,31 @@ async def upload_photo(
     """Store the photo in quarantine and queue it for scanning; it is shown once approved.
 
     Nothing is stored if any check fails. The body is read as it arrives and refused as soon
-    as it passes the size limit. Too many photos from one address, or from one email for one
-    product, are refused with 429 and Retry-After. The same file sent again for the same
-    product is not stored or scanned again: from the same email the answer is 200 with the
-    first submission's status; from another email, 409.
+    as it passes the size limit. Too many photos from one address (each sent counts, accepted
+    or not), or accepted from one email for one product, are refused with 429 and Retry-After;
+    the slot is taken before the work, so photos sent at once cannot overrun it. The same file
+    sent again for the same product is not stored or scanned again: from the same email the
+    answer is 200 with the first submission's status; from another email, 409.
     """
     settings, catalog = services.settings, services.ports.catalog
     await product_or_404(catalog, sku)
     limits = UploadLimits.from_settings(settings.uploads)
     client = client_address(request, settings.web.trusted_proxy_hops)
-    await check_client(catalog, limits, client, utcnow())
+    await take_client_slot(catalog, limits, client, utcnow())
     received = await receive_form(request, settings.uploads, settings.data_dir / "tmp")
     try:
         image = _require_file(received)
         form = _form(sku, received.fields, settings.privacy.licence_version)
-        await check_email(catalog, limits, form.email, sku, utcnow())
-        submission = await accept_upload(
-            form, image, received.size, ports=services.ports, limits=settings.uploads
-        )
+        async with email_slot(catalog, limits, form.email, sku, utcnow()):
+            submission = await accept_upload(
+                form, image, received.size, ports=services.ports, limits=settings.uploads
+            )
     except DuplicateUpload as exc:
         if exc.submission_id is None:
             raise
         return await _sent_before(exc.submission_id, exc.detail, catalog, response)
     finally:
         received.discard()
-    await count_upload(catalog, limits, client, email=submission.email, sku=sku, now=utcnow())
     response.headers["Location"] = status_api_url(submission.id)
     return upload_accepted(submission)
 

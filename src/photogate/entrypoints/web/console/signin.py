@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from fastapi import APIRouter, Request
@@ -17,12 +17,13 @@ from photogate.entrypoints.web.clients import client_address
 from photogate.entrypoints.web.console.auth import ModeratorAction, codec_of, current_staff
 from photogate.entrypoints.web.console.auth import read_session as session_of
 from photogate.entrypoints.web.console.csrf import check_csrf
+from photogate.entrypoints.web.console.forms import read_form
 from photogate.entrypoints.web.console.rendering import HOME, render, safe_back, see_other
 from photogate.entrypoints.web.console.session import COOKIE, COOKIE_PATH, Session
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.moderation.passwords import verify_password, waste_time
 from photogate.settings import Settings, StaffUser
-from photogate.throttling import Limit, in_words, limit_key, record, retry_after
+from photogate.throttling import Limit, give_back, in_words, limit_key, take_slot
 
 WRONG: Final = "That username and password do not match. Please try again."
 APP_SERVICE_LOGOUT: Final = "/.auth/logout"
@@ -42,14 +43,14 @@ async def sign_in_page(request: Request, services: ServicesDep, next: str = HOME
 
 @router.post("/sign-in")
 async def sign_in(request: Request, services: ServicesDep) -> Response:
-    """Check the password (after the rate limits), then start a new session."""
-    form = await request.form()
+    """Check the password (after counting it a failure in advance), then start a new session."""
+    form = await read_form(request)
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = safe_back(str(form.get("next", HOME)))
     session = session_of(request) or codec_of(request).new(time.time())
     check_csrf(form, session.csrf)
-    keys = _keys(request, services.settings, username)
-    wait = await _locked_out(services, keys)
+    keys, now = _keys(request, services.settings, username), utcnow()
+    wait = await _take_failure_slots(services, keys, now)
     if wait is not None:
         message = f"Too many failed sign-ins. Please try again in {in_words(wait)}."
         response = _form(request, services.settings, session, target, message, status=429)
@@ -57,8 +58,8 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
         return response
     user = await _check_password(services.settings, username, password)
     if user is None:
-        await _count_failure(services, keys)
         return _form(request, services.settings, session, target, WRONG, status=401)
+    await _give_back(services, keys, now)
     return _signed_in(request, services.settings, user, target)
 
 
@@ -133,13 +134,23 @@ def _keys(request: Request, settings: Settings, username: str) -> list[tuple[Lim
     ]
 
 
-async def _locked_out(services: Services, keys: list[tuple[Limit, str]]) -> float | None:
-    now, catalog = utcnow(), services.ports.catalog
-    waits = [await retry_after(catalog, limit, key, now) for limit, key in keys]
-    return max((wait for wait in waits if wait is not None), default=None)
+async def _take_failure_slots(
+    services: Services, keys: list[tuple[Limit, str]], now: datetime
+) -> float | None:
+    """Count a failure against every limit before the password is checked, so guesses sent at
+    once cannot outrun the count; or, if a limit is spent, the wait (and nothing counted).
+    """
+    catalog = services.ports.catalog
+    # Together, so a catalog that group commits takes both in one transaction.
+    waits = await asyncio.gather(*(take_slot(catalog, limit, key, now) for limit, key in keys))
+    if all(wait is None for wait in waits):
+        return None
+    taken = [pair for pair, wait in zip(keys, waits, strict=True) if wait is None]
+    await _give_back(services, taken, now)
+    return max(wait for wait in waits if wait is not None)
 
 
-async def _count_failure(services: Services, keys: list[tuple[Limit, str]]) -> None:
-    now = utcnow()
-    for limit, key in keys:
-        await record(services.ports.catalog, limit, key, now)
+async def _give_back(services: Services, keys: list[tuple[Limit, str]], now: datetime) -> None:
+    """Return the slots taken at `now`: a sign-in that succeeded (or never ran) was no failure."""
+    catalog = services.ports.catalog
+    await asyncio.gather(*(give_back(catalog, limit, key, now) for limit, key in keys))
