@@ -304,6 +304,8 @@ async def test_public_blobs_are_served_anonymously_with_their_content_type(
         response = await client.get(url)
     assert (response.status_code, response.content) == (200, b"RIFF-webp")
     assert response.headers["content-type"] == "image/webp"
+    # A takedown deletes the blob; caches may show it for at most the hour this allows.
+    assert response.headers["cache-control"] == "public, max-age=3600"
 
 
 @pytest.mark.integration

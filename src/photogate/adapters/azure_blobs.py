@@ -16,7 +16,7 @@ from photogate.adapters.azure_upload_grants import SasSigner, allow_browser_uplo
 from photogate.adapters.blob_names import blob_url, check_blob_name
 from photogate.clock import Clock, utcnow
 from photogate.errors import BlobNotFound, ConfigError
-from photogate.ports.blobs import Container, UploadGrant
+from photogate.ports.blobs import PUBLIC_CACHE_CONTROL, Container, UploadGrant
 from photogate.settings import AzureSettings
 
 # Azure's rule for container names: 3-63 lowercase letters, digits and single hyphens,
@@ -80,7 +80,9 @@ class AzureBlobStore:
     async def put(self, container: Container, name: str, data: bytes, content_type: str) -> None:
         """Store `data` under `name` with its content type; readers see all of it or none."""
         blob = self._blob(container, name)
-        content = ContentSettings(content_type=content_type)
+        # Public blobs are served by the storage service itself: it sends what is stored here.
+        cache = PUBLIC_CACHE_CONTROL if container is Container.PUBLIC else None
+        content = ContentSettings(content_type=content_type, cache_control=cache)
         with storage_errors(f"store blob {name!r}"):
             try:
                 await blob.upload_blob(bytes(data), overwrite=True, content_settings=content)

@@ -9,6 +9,10 @@ from typing import Final, Protocol, runtime_checkable
 
 # The longest a direct-upload grant may stay valid, whatever a caller or a setting asks for.
 MAX_GRANT_LIFETIME: Final = timedelta(minutes=10)
+# How long browsers and CDNs may keep a public blob. A photo taken down or erased is deleted
+# from the container, but a cached copy outlives that: an hour bounds how long it is still
+# seen, while a gallery's photos are fetched once per visit, not once per page.
+PUBLIC_CACHE_CONTROL: Final = "public, max-age=3600"
 
 
 class Container(StrEnum):

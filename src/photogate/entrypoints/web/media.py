@@ -1,4 +1,4 @@
-"""/media/: the public blob container, read-only, with long cache headers; quarantine never."""
+"""/media/: the public blob container, read-only, cached for an hour; quarantine never."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from photogate.adapters.blob_names import check_blob_name
 from photogate.adapters.filesystem_blobs import FilesystemBlobStore
 from photogate.entrypoints.web.deps import services_in
 from photogate.ports import BlobStore, Container
+from photogate.ports.blobs import PUBLIC_CACHE_CONTROL
 
-# Public blob names are derived from content that never changes under the same name.
-MEDIA_CACHE: Final = "public, max-age=31536000, immutable"
 STATIC_CACHE: Final = "public, max-age=3600"
 
 
@@ -58,7 +57,7 @@ class MediaFiles:
             # Nothing is published yet on a fresh data dir; the store would create it anyway.
             folder.mkdir(parents=True, exist_ok=True)
             files = StaticFiles(directory=folder, check_dir=False)
-            self._served[folder] = CacheControl(files, MEDIA_CACHE)
+            self._served[folder] = CacheControl(files, PUBLIC_CACHE_CONTROL)
         return self._served[folder]
 
 
