@@ -436,6 +436,24 @@ async def test_approve_publishes_photo_owes_email_and_queues_at_once(
     assert publish in await catalog.pending_outbox(10)
 
 
+async def test_approve_audits_who_approved_and_why(catalog: Catalog) -> None:
+    """The approval's audit row keeps its actor and reason (what the scanner found)."""
+    submission = await received(catalog)
+    photo, email = a_photo(submission), an_email(submission.id)
+    why = "scanner: pass; highest scores adult 0.02"
+    assert await catalog.approve(
+        submission.id,
+        photo=photo,
+        email=email,
+        outbox=an_outbox(submission.id, "publish"),
+        actor="scanner:m-7",
+        scan=a_scan(),
+        reason=why,
+    )
+    last = (await catalog.audit_trail(submission.id))[-1]
+    assert (last.to_status, last.actor, last.reason) == (Status.APPROVED, "scanner:m-7", why)
+
+
 async def test_approve_twice_returns_false_and_changes_nothing(catalog: Catalog) -> None:
     """A redelivered approval returns False: still one photo, one email and one publish message."""
     submission, email = await approved(catalog)

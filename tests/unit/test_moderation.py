@@ -17,7 +17,12 @@ from photogate.errors import InputError, NotFound
 from photogate.intake.accept_upload import accept_upload
 from photogate.messages import NOTIFY_QUEUE, field_of
 from photogate.moderation.audit_export import audit_csv, safe_cell
-from photogate.moderation.review import approve_submission, reject_submission, review_queue
+from photogate.moderation.review import (
+    APPROVED_IN_REVIEW,
+    approve_submission,
+    reject_submission,
+    review_queue,
+)
 from photogate.moderation.takedown import MAX_REASON, take_down
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container
@@ -53,10 +58,15 @@ async def last_audit(fakes: Fakes, submission_id: str) -> tuple[str, str | None]
 async def test_scanner_decisions_are_signed_with_the_model_version(
     fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
 ) -> None:
-    """The audit names the scanner's model version for approvals and for review decisions."""
+    """The audit names the scanner's model version for approvals and for review decisions, and
+    an approval keeps the verdict and the highest scores the scanner gave.
+    """
     passed = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
     unsure = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
-    assert (await last_audit(fakes, passed))[0] == f"scanner:{MODEL_VERSION}"
+    actor, reason = await last_audit(fakes, passed)
+    assert actor == f"scanner:{MODEL_VERSION}"
+    highest = "weapons 0.40, competitor_brand 0.01, drugs 0.01"  # ties by name
+    assert reason == f"scanner: pass; highest scores {highest}; unsure"
     assert await last_audit(fakes, unsure) == (f"scanner:{MODEL_VERSION}", "unsure")
 
 
@@ -81,7 +91,7 @@ async def test_approval_publishes_and_thanks_like_an_automatic_one(
     sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
     assert await approve_submission(sid, moderator="sam", ports=fakes.ports)
     assert await status_of(fakes, sid) is Status.APPROVED
-    assert await last_audit(fakes, sid) == ("moderator:sam", None)
+    assert await last_audit(fakes, sid) == ("moderator:sam", APPROVED_IN_REVIEW)
     assert fakes.blobs.names(Container.PUBLIC)
     assert (await fakes.catalog.list_photos(SKU, limit=5))[1] == 1
     stored = await fakes.catalog.get_submission(sid)

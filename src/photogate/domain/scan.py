@@ -44,6 +44,19 @@ class ScanResult:
     scanned_at: str | None = None
 
 
+def scan_summary(result: ScanResult, *, top: int = 3) -> str:
+    """What the audit keeps of a scan: "scanner: pass; highest scores adult 0.02, gore 0.01"
+    and the scanner's own reasons, if it gave any.
+    """
+    highest = sorted(result.categories.items(), key=lambda item: (-item[1], item[0]))[:top]
+    parts = [f"scanner: {result.verdict.value}"]
+    if highest:
+        parts.append(
+            "highest scores " + ", ".join(f"{name} {score:.2f}" for name, score in highest)
+        )
+    return "; ".join([*parts, *result.reasons])
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Per-category limits of our own: at or over `fail` fails, at or over `review` goes to people.

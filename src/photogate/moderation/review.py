@@ -14,6 +14,8 @@ from photogate.ports import Catalog, Container, Ports
 from photogate.publishing.publish import publish
 
 IN_REVIEW = frozenset({Status.NEEDS_REVIEW})
+# The audit reason of a moderator's approval (what the scanner said is on the way in).
+APPROVED_IN_REVIEW = "approved in review"
 
 
 async def review_queue(
@@ -41,7 +43,14 @@ async def approve_submission(
     actor = moderator_actor(moderator)
     # The scan stays as the scanner stored it: passing None keeps it.
     return await publish(
-        submission, original, None, ports=ports, clock=clock, actor=actor, allowed_from=IN_REVIEW
+        submission,
+        original,
+        None,
+        ports=ports,
+        clock=clock,
+        actor=actor,
+        allowed_from=IN_REVIEW,
+        reason=APPROVED_IN_REVIEW,
     )
 
 

@@ -87,8 +87,10 @@ class SubmissionLedger(Protocol):
         actor: str,
         scan: ScanResult | None,
         allowed_from: Collection[Status] = SCANNABLE,
+        reason: str | None = None,
     ) -> bool:
-        """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`.
+        """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`; the
+        audit row gives `reason` (what the scanner found, or that a person approved it).
 
         Returns False and changes nothing if the submission was no longer in `allowed_from`
         (scannable, unless a moderator approves from needs_review).

@@ -37,6 +37,7 @@ async def publish(
     clock: Clock = utcnow,
     actor: str = ACTOR,
     allowed_from: Collection[Status] = SCANNABLE,
+    reason: str | None = None,
 ) -> bool:
     """Write the renditions, then approve, add the photo and owe a thank-you in one transaction.
 
@@ -59,6 +60,7 @@ async def publish(
         actor=actor,
         scan=scan,
         allowed_from=allowed_from,
+        reason=reason,
     )
     if approved:
         await relay_soon(ports.catalog, ports.queue, outbox)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.moderation import scanner_actor
-from photogate.domain.scan import ScanResult, Thresholds, Verdict
+from photogate.domain.scan import ScanResult, Thresholds, Verdict, scan_summary
 from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.errors import BlobNotFound, ScanInputRejected
 from photogate.ports import Container, Ports
@@ -107,8 +107,10 @@ async def _decide(
     # The scanner passed the photo or was unsure: screening may still want a person to look.
     findings = await _screen(ports, policy, submission, original)
     if verdict is Verdict.PASS and not findings:
-        actor = scanner_actor(result.model_version)
-        await publish(submission, original, result, ports=ports, clock=policy.clock, actor=actor)
+        actor, why = scanner_actor(result.model_version), scan_summary(result)
+        await publish(
+            submission, original, result, ports=ports, clock=policy.clock, actor=actor, reason=why
+        )
         return Status.APPROVED
     if verdict is Verdict.PASS:
         why = findings.reason or "screening"

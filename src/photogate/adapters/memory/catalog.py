@@ -146,6 +146,7 @@ class InMemoryCatalog(
         actor: str,
         scan: ScanResult | None,
         allowed_from: Collection[Status] = SCANNABLE,
+        reason: str | None = None,
     ) -> bool:
         """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`."""
         current = self._movable(submission_id, allowed_from)
@@ -156,7 +157,7 @@ class InMemoryCatalog(
         self._check_email(email)
         self._check_outbox(outbox)
         moved = replace(
-            current.moved(Status.APPROVED, None, self._clock()),
+            current.moved(Status.APPROVED, reason, self._clock()),
             published_at=photo.approved_at,
             scan=scan if scan is not None else current.scan,
         )

@@ -207,6 +207,7 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
         actor: str,
         scan: ScanResult | None,
         allowed_from: Collection[Status] = SCANNABLE,
+        reason: str | None = None,
     ) -> bool:
         """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`."""
         at = self._clock()
@@ -214,7 +215,7 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
         if scan is not None:
             changes["scan"] = mapping.scan_json(scan)
         allowed = frozenset(allowed_from)
-        move = Move(submission_id, allowed, Status.APPROVED, actor, None, at, changes)
+        move = Move(submission_id, allowed, Status.APPROVED, actor, reason, at, changes)
         async with self._write() as conn:
             if not await apply_move(conn, move):
                 return False
