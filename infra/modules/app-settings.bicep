@@ -21,7 +21,8 @@ param shopUrl string
 // The limiter's ceiling on scanner calls per instance: equal to host.json's
 // batchSize + newBatchThreshold, the most scan messages one instance holds at once.
 var scannerCallsPerInstance = '4'
-// Equal to host.json's maxDequeueCount: the host and photogate agree when to give up.
+// One less than host.json's maxDequeueCount: photogate gives up on the last attempt itself, and
+// a delivery after one that crashed or timed out settles the message (marks it failed).
 var maxAttempts = '5'
 
 resource site 'Microsoft.Web/sites@2024-04-01' existing = {

@@ -122,7 +122,7 @@ def _queue(settings: Settings, closers: list[Closer]) -> MessageQueue:
 async def _catalog(settings: Settings, closers: list[Closer]) -> Catalog:
     from photogate.adapters.sql.catalog import open_sql_catalog
 
-    catalog = await open_sql_catalog(settings.catalog_url())
+    catalog = await open_sql_catalog(settings.catalog_url(), pools=settings.database)
     closers.append(catalog.aclose)
     return catalog
 

@@ -24,6 +24,7 @@ from photogate.intake.direct_upload import (
 from photogate.messages import SCAN_QUEUE, field_of
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import Container, Ports
+from photogate.privacy.erase import erase_customer
 from photogate.scanning.scan_submission import ScanPolicy
 from photogate.settings import Settings
 from photogate.testing import samples
@@ -352,3 +353,93 @@ async def test_the_licence_version_accepted_at_start_is_kept_through_completion(
     store.upload(started.grant.url, samples.clean_jpeg(640, 480), "image/jpeg")
     done = await complete_direct_upload(services, started.submission.id, clock=clock)
     assert (done.licence_version, done.consent_at) == ("2026-01", started.submission.consent_at)
+
+
+# -- the grant opens one door once ---------------------------------------------------------
+# It stays valid for up to ten minutes and creates the blob again whenever it is not there, so
+# a file landing for a submission no longer awaiting it goes, unless it is the accepted original.
+
+# Where a submission can stand once no longer awaiting its upload.
+NOT_AWAITING = sorted(set(Status) - {Status.AWAITING_UPLOAD})
+# Where an accepted upload can stand while its original is kept in quarantine.
+HOLDING_ORIGINAL = sorted(set(NOT_AWAITING) - {Status.ERASED})
+
+
+async def landed_again(
+    services: Services, store: CountingStore, url: str, clock: FakeClock, submission_id: str
+) -> Submission:
+    """The same grant PUT a new file (the blob was not there) and its BlobCreated came."""
+    store.upload(url, samples.clean_jpeg(640, 480, seed=99), "image/jpeg")
+    return await complete_direct_upload(services, submission_id, clock=clock)
+
+
+async def test_a_file_put_again_after_a_refusal_is_deleted_unchecked(
+    services: Services, store: CountingStore, clock: FakeClock
+) -> None:
+    """After a refused file was deleted, the same link's second file is deleted too."""
+    started = await start(services, clock)
+    store.upload(started.grant.url, samples.text_file(), "text/plain")
+    refused = await complete_direct_upload(services, started.submission.id, clock=clock)
+    store.upload(started.grant.url, b"\0" * 5_000_000, "application/octet-stream")
+    again = await complete_direct_upload(services, started.submission.id, clock=clock)
+    assert again == refused
+    assert (again.status_reason or "").startswith("unsupported_type: ")
+    assert store.names(Q) == []
+
+
+async def test_a_photo_arriving_after_the_customer_was_erased_is_deleted(
+    services: Services, store: CountingStore, clock: FakeClock
+) -> None:
+    """Staff erase a customer while their link is open: the photo PUT afterwards goes at once."""
+    started = await start(services, clock)
+    await erase_customer(started.submission.email, actor="staff", ports=services.ports)
+    late = await landed_again(services, store, started.grant.url, clock, started.submission.id)
+    assert late.status is Status.ERASED
+    assert store.names(Q) == []
+
+
+@pytest.mark.parametrize("status", NOT_AWAITING)
+async def test_a_file_for_a_submission_that_never_accepted_one_is_deleted(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock, status: Status
+) -> None:
+    """Whatever a submission without an accepted file moved to, a file landing for it goes."""
+    started = await start(services, clock)
+    await fakes.catalog.transition(
+        started.submission.id, allowed_from={Status.AWAITING_UPLOAD}, to=status, actor="test"
+    )
+    late = await landed_again(services, store, started.grant.url, clock, started.submission.id)
+    assert late.status is status
+    assert store.names(Q) == []
+
+
+@pytest.mark.parametrize("status", HOLDING_ORIGINAL)
+async def test_the_accepted_original_stays_whatever_comes_after(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock, status: Status
+) -> None:
+    """A repeated BlobCreated for the accepted file, in any later state, leaves it alone."""
+    accepted = await uploaded(services, store, clock, samples.clean_jpeg(640, 480, seed=98))
+    await fakes.catalog.transition(
+        accepted.id, allowed_from={accepted.status}, to=status, actor="test"
+    )
+    await complete_direct_upload(services, accepted.id, clock=clock)
+    assert store.names(Q) == [accepted.original_blob]
+
+
+async def test_a_file_put_again_after_retention_purged_the_original_is_deleted(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
+) -> None:
+    """Once the accepted original is purged, the still-valid link cannot put a new one back."""
+    started = await start(services, clock)
+    store.upload(started.grant.url, samples.clean_jpeg(640, 480, seed=97), "image/jpeg")
+    accepted = await complete_direct_upload(services, started.submission.id, clock=clock)
+    await fakes.catalog.transition(
+        accepted.id, allowed_from={accepted.status}, to=Status.APPROVED, actor="test"
+    )
+    await store.delete(Q, accepted.original_blob)
+    clock.advance(timedelta(minutes=1))
+    assert await fakes.catalog.mark_original_purged(
+        accepted.id, allowed_from={Status.APPROVED}, at=clock.now
+    )
+    late = await landed_again(services, store, started.grant.url, clock, accepted.id)
+    assert late.status is Status.APPROVED
+    assert store.names(Q) == []

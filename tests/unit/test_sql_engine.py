@@ -6,12 +6,21 @@ import socket
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import QueuePool, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from photogate.adapters.sql.catalog import open_sql_catalog
-from photogate.adapters.sql.engine import create_catalog_engine, sync_url
+from photogate.adapters.sql.catalog import SqlCatalog, open_sql_catalog
+from photogate.adapters.sql.engine import (
+    create_blocking_engine,
+    create_catalog_engine,
+    pool_options,
+    sync_url,
+)
 from photogate.adapters.sql.migrate import current_revision, head_revision, upgrade
-from photogate.errors import StorageUnavailable
+from photogate.errors import ConfigError, StorageUnavailable
+from photogate.settings import DatabaseSettings, load_settings
+
+SERVER_URL = "postgresql+psycopg://u@127.0.0.1:5432/db"
 
 
 async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
@@ -57,3 +66,76 @@ async def test_an_unreachable_database_fails_at_open_with_a_transient_error() ->
         port = sock.getsockname()[1]
     with pytest.raises(StorageUnavailable, match="unavailable"):
         await open_sql_catalog(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+
+
+def test_a_server_pool_is_small_fixed_pinged_and_recycled_by_default() -> None:
+    """By default each PostgreSQL pool holds 2 connections, no overflow, pings before use."""
+    assert pool_options(SERVER_URL) == {
+        "pool_size": 2,
+        "max_overflow": 0,
+        "pool_timeout": 10.0,
+        "pool_recycle": 240,
+        "pool_pre_ping": True,
+    }
+
+
+def test_both_engines_get_the_configured_pool() -> None:
+    """The async engine and its sync twin are each sized as PHOTOGATE_DATABASE__* say."""
+    pools = DatabaseSettings(pool_size=3, max_overflow=1, pool_timeout_s=2.5, pool_recycle_s=60)
+    engines = [create_catalog_engine(SERVER_URL, pools).sync_engine]
+    engines.append(create_blocking_engine(SERVER_URL, pools))
+    for engine in engines:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool._max_overflow, pool.timeout()) == (3, 1, 2.5)
+        assert (pool._recycle, pool._pre_ping) == (60, True)
+        engine.dispose()
+
+
+def test_sqlite_keeps_its_own_pool_whatever_the_settings() -> None:
+    """Pool settings are for a server's connection limit; a local SQLite file ignores them."""
+    assert pool_options("sqlite+aiosqlite:////var/c.sqlite3", DatabaseSettings(pool_size=1)) == {}
+
+
+def test_behind_pgbouncer_psycopg_prepares_no_statements() -> None:
+    """PHOTOGATE_DATABASE__PGBOUNCER turns psycopg's server-side prepared statements off."""
+    options = pool_options(SERVER_URL, DatabaseSettings(pgbouncer=True))
+    assert options["connect_args"] == {"prepare_threshold": None}
+
+
+def test_pgbouncer_with_another_driver_is_refused_naming_the_setting() -> None:
+    """Only psycopg is told how to work behind PgBouncer; asyncpg is refused, not left broken."""
+    with pytest.raises(ConfigError, match="PHOTOGATE_DATABASE__PGBOUNCER"):
+        pool_options("postgresql+asyncpg://u@h/db", DatabaseSettings(pgbouncer=True))
+
+
+def test_pool_settings_come_from_the_environment_beside_the_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PHOTOGATE_DATABASE__POOL_SIZE and PHOTOGATE_DATABASE_URL are read side by side."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PHOTOGATE_DATABASE_URL", SERVER_URL)
+    monkeypatch.setenv("PHOTOGATE_DATABASE__POOL_SIZE", "4")
+    monkeypatch.setenv("PHOTOGATE_DATABASE__PGBOUNCER", "true")
+    settings = load_settings()
+    assert (settings.catalog_url(), settings.database.pool_size) == (SERVER_URL, 4)
+    assert settings.database.pgbouncer
+    monkeypatch.setenv("PHOTOGATE_DATABASE__POOL_SIZE", "0")
+    with pytest.raises(ConfigError, match="PHOTOGATE_DATABASE__POOL_SIZE"):
+        load_settings()
+
+
+async def test_a_caller_finding_every_connection_busy_gets_a_transient_error(
+    tmp_path: Path,
+) -> None:
+    """Waiting past the pool timeout for a connection raises StorageUnavailable (retried)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.sqlite3'}"
+    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.05)
+    catalog = SqlCatalog(engine)
+    try:
+        async with engine.connect():
+            with pytest.raises(StorageUnavailable, match="busy"):
+                await catalog.ping()
+        await catalog.ping()
+    finally:
+        await catalog.aclose()

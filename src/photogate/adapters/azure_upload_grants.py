@@ -20,6 +20,9 @@ from photogate.ports.blobs import MAX_GRANT_LIFETIME, UploadGrant
 
 # A user delegation key is asked for once and reused until this close to its own expiry.
 _KEY_LIFETIME: Final = timedelta(hours=1)
+# The key is valid from this long before our clock's now: a SAS signed with it is refused (403)
+# while the storage service's clock is still before the key's start, if its clock is behind.
+_KEY_CLOCK_SKEW: Final = timedelta(minutes=5)
 # What a browser PUT carries besides the body; the rule lets it through CORS.
 UPLOAD_HEADERS: Final = {"x-ms-blob-type": "BlockBlob"}
 _CORS_HEADERS: Final = ["content-type", "x-ms-blob-type", "x-ms-blob-content-type"]
@@ -74,9 +77,10 @@ class SasSigner:
         expiry = self._delegation_expiry
         if self._delegation is None or expiry is None or expiry <= expires_at:
             now = self._clock()
+            start, key_expiry = now - _KEY_CLOCK_SKEW, now + _KEY_LIFETIME
             with storage_errors("get a user delegation key for upload grants"):
-                key = await self._service.get_user_delegation_key(now, now + _KEY_LIFETIME)
-            self._delegation, self._delegation_expiry = key, now + _KEY_LIFETIME
+                key = await self._service.get_user_delegation_key(start, key_expiry)
+            self._delegation, self._delegation_expiry = key, key_expiry
         return self._delegation
 
 

@@ -6,7 +6,9 @@ minutes. `complete_direct_upload` runs when the blob arrived (Event Grid's BlobC
 the browser's POST .../complete, whichever comes first; both may come): it checks the stored
 file exactly as the multipart path checks a posted one, deletes it if refused, and otherwise
 records and queues it as `accept_upload` does. `settle_abandoned_uploads` completes or fails
-those whose grant expired without either (a lost event, a closed tab).
+those whose grant expired without either (a lost event, a closed tab). A file that lands for a
+submission no longer awaiting it is deleted unless it is the accepted original: the grant can
+create the blob again whenever it is not there, and only the first file is ever checked.
 """
 
 from __future__ import annotations
@@ -200,13 +202,22 @@ async def _not_arrived(services: Services, submission: Submission, now: datetime
 
 
 async def _drop_late_file(services: Services, submission: Submission) -> None:
-    # A PUT that began before its grant expired may land after the upload was given up on.
-    if submission.status is Status.FAILED and _reason_code(submission) == MISSING:
+    # Until it expires the grant creates the blob whenever it is not there: after a refusal
+    # deleted the first file, after an erasure or a purge, or a PUT that began before the
+    # upload was given up on. Nobody checks such a file, so it never stays.
+    if not _holds_accepted_original(submission):
         await services.ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
 
 
-def _reason_code(submission: Submission) -> str:
-    return (submission.status_reason or "").partition(": ")[0]
+def _holds_accepted_original(submission: Submission) -> bool:
+    """Whether the submission's quarantine blob is its accepted original, still to be kept.
+
+    Completing records the file's size (never 0: an empty file is refused); a refusal or a
+    missing upload records none, and an erasure or a purge marks the original gone.
+    """
+    accepted = submission.status is not Status.AWAITING_UPLOAD and submission.size_bytes > 0
+    kept = submission.status is not Status.ERASED and submission.original_purged_at is None
+    return accepted and kept
 
 
 async def _refuse(services: Services, submission: Submission, refusal: InputError) -> Submission:

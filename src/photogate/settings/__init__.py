@@ -19,12 +19,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from photogate.errors import ConfigError
 from photogate.settings.azure import AzureSettings
 from photogate.settings.console import ConsoleSettings, StaffUser
+from photogate.settings.database import DatabaseSettings
 from photogate.settings.privacy import PrivacySettings
 from photogate.settings.screening import ScreeningSettings
 
 __all__ = [
     "AzureSettings",
     "ConsoleSettings",
+    "DatabaseSettings",
     "MailSettings",
     "PrivacySettings",
     "QueueSettings",
@@ -198,6 +200,7 @@ class Settings(BaseSettings):
     backend: Literal["embedded", "azure"] = "embedded"
     data_dir: Path = Path("var")
     database_url: str = ""
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)

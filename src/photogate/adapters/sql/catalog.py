@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from photogate.adapters.group_commit import GroupCommit
@@ -45,6 +46,7 @@ from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
 from photogate.errors import CatalogConflict, StorageUnavailable
 from photogate.ports.catalog import require_slots
+from photogate.settings.database import DatabaseSettings
 
 R = TypeVar("R")
 
@@ -53,9 +55,14 @@ R = TypeVar("R")
 WAITING = (Status.RECEIVED.value, Status.QUEUED.value)
 
 
-async def open_sql_catalog(url: str, *, clock: Clock = utcnow) -> SqlCatalog:
-    """A SqlCatalog on `url`, connected once so that a wrong URL fails now, not later."""
-    catalog = SqlCatalog(create_catalog_engine(url), clock=clock)
+async def open_sql_catalog(
+    url: str, *, clock: Clock = utcnow, pools: DatabaseSettings | None = None
+) -> SqlCatalog:
+    """A SqlCatalog on `url`, connected once so that a wrong URL fails now, not later.
+
+    `pools` sizes its two connection pools on a server (PHOTOGATE_DATABASE__*).
+    """
+    catalog = SqlCatalog(create_catalog_engine(url, pools), clock=clock, pools=pools)
     try:
         await catalog.ping()
     except BaseException:
@@ -67,13 +74,16 @@ async def open_sql_catalog(url: str, *, clock: Clock = utcnow) -> SqlCatalog:
 class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPrivacy):
     """The catalog database; every multi-row change happens in one transaction."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, clock: Clock = utcnow, pools: DatabaseSettings | None = None
+    ) -> None:
         self._engine = engine
         self._clock = clock
         # The hot paths of an upload (its product, the same-file check, the rate limits, its
         # rows, the relay's mark) go through a sync twin in one thread hop each, and the writes
         # are group committed: a burst of uploads costs a few transactions, not a few each.
-        self._blocking = create_blocking_engine(engine.url.render_as_string(hide_password=False))
+        url = engine.url.render_as_string(hide_password=False)
+        self._blocking = create_blocking_engine(url, pools)
         self._new_submissions = GroupCommit(
             self._insert_batch, item_errors=(CatalogConflict, ValueError)
         )
@@ -373,6 +383,10 @@ def _translated_errors() -> Iterator[None]:
         raise CatalogConflict(f"the catalog refused the write: {exc.orig}") from exc
     except OperationalError as exc:
         raise StorageUnavailable(f"the catalog database is unavailable: {exc.orig}") from exc
+    except PoolTimeout as exc:
+        # Every pooled connection stayed busy for PHOTOGATE_DATABASE__POOL_TIMEOUT_S: a passing
+        # overload, retried like an outage.
+        raise StorageUnavailable(f"the catalog database is busy: {exc}") from exc
     except StatementError as exc:
         # A value our column types refused (a naive datetime): the caller's bug, as it was raised.
         if isinstance(exc.orig, ValueError):

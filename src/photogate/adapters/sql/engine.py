@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from photogate.errors import ConfigError
+from photogate.settings.database import DatabaseSettings
+
 # Migrations run synchronously, so each async driver maps to a sync driver of the same database.
 _SYNC_DRIVERS = {
     "sqlite+aiosqlite": "sqlite+pysqlite",
@@ -25,9 +28,11 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def create_catalog_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout."""
-    engine = create_async_engine(url)
+def create_catalog_engine(url: str, pools: DatabaseSettings | None = None) -> AsyncEngine:
+    """An async engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout,
+    a server's pool is sized and kept as `pools` says (the defaults if None).
+    """
+    engine = create_async_engine(url, **pool_options(url, pools))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
     return engine
@@ -39,16 +44,51 @@ def sync_url(url: str) -> URL:
     return parsed.set(drivername=_SYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
 
 
-def create_blocking_engine(url: str) -> Engine:
+def create_blocking_engine(url: str, pools: DatabaseSettings | None = None) -> Engine:
     """The sync twin of the catalog engine, for work done in one hop to a thread.
 
     Each statement through the async engine is a round trip between the event loop and the
-    driver's thread; a batch of them run here costs one. SQLite connections get the same pragmas.
+    driver's thread; a batch of them run here costs one. SQLite connections get the same pragmas,
+    a server's pool its own `pools`-sized pool.
     """
-    engine = create_engine(sync_url(url))
+    blocking_url = sync_url(url)
+    engine = create_engine(blocking_url, **pool_options(blocking_url, pools))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _apply_sqlite_pragmas)
     return engine
+
+
+def pool_options(url: str | URL, pools: DatabaseSettings | None = None) -> dict[str, Any]:
+    """The pool arguments of create_engine for `url`: none for SQLite, `pools` for a server.
+
+    Every connection is pinged when taken from the pool, so one the server closed (a restart,
+    a failover) is replaced instead of failing the caller's first statement.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return {}  # a local file: no server connection limit to share, no network to drop it
+    pools = pools or DatabaseSettings()
+    options: dict[str, Any] = {
+        "pool_size": pools.pool_size,
+        "max_overflow": pools.max_overflow,
+        "pool_timeout": pools.pool_timeout_s,
+        "pool_recycle": pools.pool_recycle_s,
+        "pool_pre_ping": True,
+    }
+    if pools.pgbouncer:
+        options["connect_args"] = _without_prepared_statements(parsed)
+    return options
+
+
+def _without_prepared_statements(url: URL) -> dict[str, Any]:
+    # A transaction-mode PgBouncer gives each transaction any server connection, where a
+    # statement psycopg prepared on another one is unknown.
+    if not url.get_driver_name().startswith("psycopg"):
+        raise ConfigError(
+            "PHOTOGATE_DATABASE__PGBOUNCER needs the psycopg driver"
+            f" (postgresql+psycopg://...), not {url.drivername}"
+        )
+    return {"prepare_threshold": None}
 
 
 def create_migration_engine(url: str) -> Engine:

@@ -5,7 +5,10 @@ the host try again after host.json's visibilityTimeout and, at maxDequeueCount, 
 `<queue>-poison`. A throttled delivery is sent again as a fresh copy with a delay and then
 returns, so throttling counts no attempt (the copy's dequeue count starts over; worker/envelope.py
 carries the real failures along). The last allowed attempt settles the message itself, as the
-worker does, so the submission or email is marked failed with the reason.
+worker does, so the submission or email is marked failed with the reason. host.json's
+maxDequeueCount is max_attempts + 1: if that last attempt dies (a timeout, an out-of-memory
+kill), one more delivery comes and settles it, instead of the host moving the raw message to
+`<queue>-poison` and leaving the submission scanning for the reconciler to re-queue.
 """
 
 from __future__ import annotations

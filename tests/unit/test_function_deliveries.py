@@ -1,0 +1,47 @@
+"""Queue deliveries on Functions: the host's last delivery still reaches photogate's code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from photogate.entrypoints.functions.deliveries import deliver
+from photogate.messages import SCAN_QUEUE, poison_queue, scan_request
+from photogate.worker.consumer import Route
+from tests.unit.conftest import Fakes
+from tests.unit.test_direct_upload import services_for
+
+HOST_JSON = Path(__file__).resolve().parents[2] / "host.json"
+
+
+class Recorder:
+    """A route's handler and give-up, remembering what they were called with."""
+
+    def __init__(self) -> None:
+        self.handled: list[str] = []
+        self.given_up: list[tuple[str, str]] = []
+
+    async def handle(self, body: str) -> object:
+        self.handled.append(body)
+        return None
+
+    async def on_poison(self, body: str, reason: str) -> None:
+        self.given_up.append((body, reason))
+
+
+async def test_the_hosts_last_delivery_settles_a_message_whose_last_attempt_died(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """At host.json's maxDequeueCount the message is poisoned and its work given up by our
+    code, not moved raw by the host, so a scan whose 5th attempt timed out ends failed.
+    """
+    services = services_for(fakes, tmp_path, fakes.blobs)
+    recorder, body = Recorder(), scan_request("0" * 32)
+    route = Route(SCAN_QUEUE, recorder.handle, recorder.on_poison, max_in_flight=1)
+    last_delivery = json.loads(HOST_JSON.read_text())["extensions"]["queues"]["maxDequeueCount"]
+    await deliver(services, route, body, dequeue_count=last_delivery)
+    attempts = services.settings.queue.max_attempts
+    assert recorder.handled == []
+    assert recorder.given_up == [(body, f"delivered {attempts} times without completing")]
+    [poisoned] = await fakes.queue.receive(poison_queue(SCAN_QUEUE), max_messages=5)
+    assert json.loads(poisoned.body)["attempts"] == attempts
