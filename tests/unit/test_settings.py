@@ -79,8 +79,13 @@ def test_bad_value_names_the_variable(
 
 
 def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The scanner key and SMTP password never appear when settings are printed or logged."""
+    """The scanner key, SMTP password and database password never appear when settings are
+    printed or logged; the catalog still gets the whole database URL.
+    """
     monkeypatch.setenv("PHOTOGATE_SCANNER__API_KEY", "s3cr3t-key")
     monkeypatch.setenv("PHOTOGATE_MAIL__SMTP_PASSWORD", "s3cr3t-pass")
+    database_url = "postgresql+psycopg://photogate:s3cr3t-db@db.example/catalog"
+    monkeypatch.setenv("PHOTOGATE_DATABASE_URL", database_url)
     settings = load_settings()
     assert "s3cr3t" not in repr(settings) and "s3cr3t" not in str(settings.model_dump())
+    assert settings.catalog_url() == database_url

@@ -199,7 +199,8 @@ class Settings(BaseSettings):
 
     backend: Literal["embedded", "azure"] = "embedded"
     data_dir: Path = Path("var")
-    database_url: str = ""
+    # Holds the password on a server: a secret, so no repr or log of the settings shows it.
+    database_url: SecretStr = SecretStr("")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
@@ -231,8 +232,8 @@ class Settings(BaseSettings):
 
     def catalog_url(self) -> str:
         """The SQLAlchemy URL of the catalog database (SQLite under data_dir by default)."""
-        if self.database_url:
-            return self.database_url
+        if url := self.database_url.get_secret_value():
+            return url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'catalog.sqlite3').resolve()}"
 
     @property
