@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import JSON, DateTime, Engine, column, create_engine, inspect, table, text
+from sqlalchemy.types import TypeEngine
 
 from photogate.adapters.sql.engine import sync_url
 from photogate.adapters.sql.migrate import alembic_config, upgrade
@@ -56,6 +59,22 @@ async def test_customer_submissions_match_the_address_in_any_case_oldest_first(
     found = await catalog.customer_submissions("ANA@example.COM")
     assert [s.id for s in found] == [first.id, second.id]
     assert await catalog.customer_submissions("") == []
+
+
+async def test_customer_submissions_fold_case_in_any_alphabet(catalog: Catalog) -> None:
+    """Åsa.Berg@example.se is found as åsa.berg@EXAMPLE.se, where SQL lower() would miss it,
+    whether the submission came as a form upload or as a direct upload still awaited.
+    """
+    sent = await sent_by(catalog, "Åsa.Berg@example.se")
+    await sent_by(catalog, "asa.berg@example.se")
+    awaited = replace(a_submission(T0 + timedelta(seconds=5)), email="ÅSA.BERG@example.se")
+    awaited = replace(awaited, status=Status.AWAITING_UPLOAD)
+    await catalog.add_awaiting_upload(awaited)
+    found = await catalog.customer_submissions(" åsa.berg@EXAMPLE.se ")
+    assert [s.id for s in found] == [sent.id, awaited.id]
+    assert await catalog.erase_submission(sent.id, actor=ERASER, reason="asked")
+    left = await catalog.customer_submissions("åsa.berg@example.se")
+    assert [s.id for s in left] == [awaited.id]
 
 
 async def test_licence_version_and_purge_time_round_trip(catalog: Catalog) -> None:
@@ -106,6 +125,23 @@ async def test_erasure_keeps_a_sent_email_sent_but_forgets_its_address(catalog: 
     kept = await catalog.get_email(email.id)
     assert kept is not None
     assert (kept.to, kept.status) == ("", EmailStatus.SENT)
+
+
+@pytest.mark.parametrize("sent", [False, True], ids=["failed", "sent-after-a-deferral"])
+async def test_erasure_leaves_the_address_in_no_email_of_the_submission(
+    catalog: Catalog, sent: bool
+) -> None:
+    """A mail server's error quoting the address goes too, whatever became of the email."""
+    submission, email = await approved(catalog)
+    error = f"550 5.1.1 <{email.to}>: user unknown"
+    await catalog.mark_email_attempt(email.id, error, final=not sent)
+    if sent:
+        assert await catalog.mark_email_sent(email.id, T0)
+    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
+    kept = await catalog.get_email(email.id)
+    assert kept is not None
+    assert kept.status is (EmailStatus.SENT if sent else EmailStatus.FAILED)
+    assert email.to not in repr(kept)
 
 
 async def test_erasing_twice_or_an_unknown_submission_changes_nothing(catalog: Catalog) -> None:
@@ -172,3 +208,57 @@ def test_consent_migration_downgrades_and_upgrades_again(migrated_url: str) -> N
         assert {"licence_version", "original_purged_at"} <= columns
     finally:
         engine.dispose()
+
+
+def test_email_key_migration_fills_in_the_rows_written_before_it(migrated_url: str) -> None:
+    """Revision 0007 gives every earlier row (more than one batch) its folded key, and an index."""
+    engine = create_engine(sync_url(migrated_url))
+    try:
+        command.downgrade(alembic_config(migrated_url), "0006")
+        assert "email_key" not in _columns(engine, "submissions")
+        emails = {f"s{n:04d}": f" Åsa.Berg+{n}@Example.se" for n in range(1001)}
+        _insert_at_0006(engine, emails)
+        upgrade(migrated_url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, email_key FROM submissions"))
+            keys: dict[str, str] = dict(rows.all())
+        assert keys == {sid: email.strip().casefold() for sid, email in emails.items()}
+        assert keys["s0007"] == "åsa.berg+7@example.se"
+        indexes = inspect(engine).get_indexes("submissions")
+        assert ["email_key"] in [index["column_names"] for index in indexes]
+    finally:
+        engine.dispose()
+
+
+def _columns(engine: Engine, table_name: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table_name)}
+
+
+# A received submission's columns as revision 0006 had them, bar id and email.
+_AT_0006: dict[str, object] = {
+    "sku": "MUG-1",
+    "display_name": "",
+    "caption": "",
+    "original_blob": "o",
+    "content_type": "image/jpeg",
+    "size_bytes": 1,
+    "width": 1,
+    "height": 1,
+    "status": "received",
+    "created_at": T0,
+    "consent_at": T0,
+    "extra": {},
+}
+
+
+def _insert_at_0006(engine: Engine, emails: dict[str, str]) -> None:
+    """Write a product and one received submission per (id, address), as revision 0006 had them."""
+    when = DateTime(timezone=True)
+    typed: dict[str, TypeEngine[Any]] = {"extra": JSON(), "created_at": when, "consent_at": when}
+    old = table(
+        "submissions", *(column(name, typed.get(name)) for name in ["id", "email", *_AT_0006])
+    )
+    rows = [{"id": sid, "email": email, **_AT_0006} for sid, email in emails.items()]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO products VALUES ('MUG-1', 'Mug', '', 1, '[]')"))
+        conn.execute(old.insert(), rows)

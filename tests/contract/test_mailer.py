@@ -280,6 +280,31 @@ async def test_smtp_replies_map_to_deferred_or_rejected(
     assert handler.received == []
 
 
+ECHOED = "<zoe@example.com>: Recipient address rejected"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "handler",
+    [
+        Relay(rcpt_replies={"zoe@example.com": f"550 5.1.1 {ECHOED}"}),
+        Relay(rcpt_replies={"zoe@example.com": f"450 4.2.0 {ECHOED}"}),
+        Relay(data_reply=f"554 5.7.1 {ECHOED}"),
+    ],
+    ids=["rcpt-550", "rcpt-450", "data-554"],
+)
+async def test_smtp_errors_name_no_recipient_even_when_the_server_does(handler: Relay) -> None:
+    """The error (kept in emails.last_error, poison records and logs) keeps the code and the
+    server's words but not the address, nor a chained cause that holds it.
+    """
+    with running(handler) as port, pytest.raises((MailDeferred, MailRejected)) as caught:
+        await smtp_mailer(port).send(thank_you())
+    assert "zoe@example.com" not in str(caught.value)
+    assert "<[address]>: Recipient address rejected" in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
 @pytest.mark.integration
 async def test_smtp_mixed_refusals_are_permanent() -> None:
     """If every recipient is refused and one of them with 5xx, the message is rejected."""
@@ -295,6 +320,18 @@ async def test_smtp_partial_refusal_still_counts_as_sent() -> None:
     with running(handler) as port:
         await smtp_mailer(port).send(thank_you(to="ann@example.com, gone@example.com"))
     assert [got.rcpt_tos for got in handler.received] == [["ann@example.com"]]
+
+
+@pytest.mark.integration
+async def test_smtp_partial_refusal_is_logged_without_the_address(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The warning counts the refused recipients; the log outlives an erasure, so no address."""
+    handler = Relay(rcpt_replies={"gone@example.com": "550 <gone@example.com> unknown"})
+    with running(handler) as port, caplog.at_level(logging.WARNING):
+        await smtp_mailer(port).send(thank_you(to="ann@example.com, gone@example.com"))
+    assert "refused for 1 recipient(s)" in caplog.text
+    assert "gone@example.com" not in caplog.text
 
 
 @pytest.mark.integration

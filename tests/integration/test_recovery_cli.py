@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import re
@@ -152,6 +153,28 @@ async def test_dlq_list_show_replay_and_purge_from_the_shell(data_dir: DataDir) 
     assert purged.returncode == 0, purged.stderr
     assert "deleted 2 message(s) from scans-poison" in purged.stdout
     assert await data_dir.queue.count(POISON) == 0
+
+
+async def test_dlq_replay_signs_the_audit_as_the_operator_named_or_logged_in(
+    data_dir: DataDir,
+) -> None:
+    """`dlq replay ID --by sam` audits the requeue as operator:sam; `--all` without --by as
+    operator:LOGIN, as takedown and erase do.
+    """
+    named = await data_dir.submission(datetime.now(UTC), Status.FAILED)
+    await data_dir.poison(scan_request(named.id))
+    [message] = await data_dir.queue.receive(POISON, visibility_timeout=0)
+    replayed = data_dir.run("dlq", "replay", message.id, "--by", "sam")
+    assert replayed.returncode == 0, replayed.stderr
+    unnamed = await data_dir.submission(datetime.now(UTC), Status.FAILED)
+    await data_dir.poison(scan_request(unnamed.id))
+    bulk = data_dir.run("dlq", "replay", "--all")
+    assert bulk.returncode == 0, bulk.stderr
+    last = [(await data_dir.catalog.audit_trail(s.id))[-1] for s in (named, unnamed)]
+    assert [(entry.to_status, entry.actor) for entry in last] == [
+        (Status.QUEUED, "operator:sam"),
+        (Status.QUEUED, f"operator:{getpass.getuser()}"),
+    ]
 
 
 async def test_reconcile_requeues_a_stuck_submission_once(data_dir: DataDir) -> None:

@@ -19,6 +19,7 @@ from photogate.worker.envelope import Envelope, seal
 from tests.unit.conftest import SKU, Fakes, form, photo_file
 
 POISON = poison_queue(SCAN_QUEUE)
+REPLAYER = "operator:sam"
 
 
 async def failed_upload(fakes: Fakes, tmp_path: Path, error: str = "scanner: 503") -> str:
@@ -93,14 +94,14 @@ async def test_replay_requeues_the_failed_submission_and_a_scan_approves_it(
     sid = await failed_upload(fakes, tmp_path)
     other = await failed_upload(fakes, tmp_path)
     poisoned = (await dlq.list_poison(fakes.ports))[0]
-    replayed = await dlq.replay(fakes.ports, poisoned.id)
+    replayed = await dlq.replay(fakes.ports, poisoned.id, actor=REPLAYER)
     assert replayed == dlq.Replayed(poisoned, reopened=True, state="queued")
     submission = await fakes.catalog.get_submission(sid)
     assert submission is not None and submission.status is Status.QUEUED
     last = (await fakes.catalog.audit_trail(sid))[-1]
     assert (last.from_status, last.actor, last.reason) == (
         Status.FAILED,
-        "operator",
+        REPLAYER,
         "replayed from poison queue",
     )
     assert await visible_bodies(fakes, SCAN_QUEUE) == [scan_request(sid)]
@@ -112,7 +113,7 @@ async def test_replay_requeues_the_failed_submission_and_a_scan_approves_it(
 async def test_replay_of_an_unknown_id_changes_nothing(fakes: Fakes, tmp_path: Path) -> None:
     """Replaying an id the poison queue does not hold returns None and sends nothing."""
     sid = await failed_upload(fakes, tmp_path)
-    assert await dlq.replay(fakes.ports, "no-such-id") is None
+    assert await dlq.replay(fakes.ports, "no-such-id", actor=REPLAYER) is None
     assert await fakes.queue.count(SCAN_QUEUE) == 0
     submission = await fakes.catalog.get_submission(sid)
     assert submission is not None and submission.status is Status.FAILED
@@ -124,7 +125,7 @@ async def test_replay_sends_the_body_inside_a_throttling_envelope(fakes: Fakes) 
     await fakes.queue.send(POISON, json.dumps({"body": sealed, "error": "x", "attempts": 5}))
     [poisoned] = await dlq.list_poison(fakes.ports)
     assert poisoned.submission_id == "abc123"
-    await dlq.replay(fakes.ports, poisoned.id)
+    await dlq.replay(fakes.ports, poisoned.id, actor=REPLAYER)
     assert await visible_bodies(fakes, SCAN_QUEUE) == [scan_request("abc123")]
 
 
@@ -146,11 +147,13 @@ async def test_a_failed_resend_keeps_the_poison_message(fakes: Fakes, tmp_path: 
     poisoned = (await dlq.list_poison(fakes.ports))[0]
     queue.down = True
     with pytest.raises(StorageUnavailable):
-        await dlq.replay(fakes.ports, poisoned.id)
+        await dlq.replay(fakes.ports, poisoned.id, actor=REPLAYER)
     queue.down = False
     assert await fakes.queue.count(POISON) == 1
     assert await fakes.queue.count(SCAN_QUEUE) == 0
-    assert await dlq.replay(fakes.ports, poisoned.id) is None, "held until its hold runs out"
+    assert await dlq.replay(fakes.ports, poisoned.id, actor=REPLAYER) is None, (
+        "held until its hold runs out"
+    )
     submission = await fakes.catalog.get_submission(sid)
     assert submission is not None and submission.status is Status.QUEUED
 
@@ -165,7 +168,7 @@ async def test_replay_all_replays_each_message_once_with_progress(
     def progress(message: dlq.PoisonMessage) -> None:
         seen.append(message.submission_id)
 
-    assert await dlq.replay_all(fakes.ports, progress=progress) == 40
+    assert await dlq.replay_all(fakes.ports, actor=REPLAYER, progress=progress) == 40
     assert sorted(s for s in seen if s) == sorted(sids)
     assert await fakes.queue.count(POISON) == 0
     assert await fakes.queue.count(SCAN_QUEUE) == 40
@@ -188,7 +191,7 @@ async def test_replay_all_does_not_chase_messages_poisoned_while_it_runs(fakes: 
     fakes.queue = PoisonsAtOnce()
     for n in range(3):
         await fakes.queue.send(POISON, scan_request(f"s{n}"))
-    assert await dlq.replay_all(fakes.ports) == 3
+    assert await dlq.replay_all(fakes.ports, actor=REPLAYER) == 3
     again = await dlq.list_poison(fakes.ports)
     assert sorted((m.submission_id, m.error) for m in again) == [
         (f"s{n}", "still broken") for n in range(3)

@@ -22,6 +22,7 @@ from tests.unit.conftest import Fakes
 from tests.unit.test_scan_and_publish import uploaded
 
 POISON = poison_queue(NOTIFY_QUEUE)
+REPLAYER = "operator:sam"
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ async def test_replaying_a_poisoned_notification_sends_its_email_exactly_once(
     [poisoned] = await dlq.list_poison(fakes.ports, NOTIFY_QUEUE)
     assert poisoned.email_id == email_id
 
-    replayed = await dlq.replay(fakes.ports, poisoned.id, NOTIFY_QUEUE)
+    replayed = await dlq.replay(fakes.ports, poisoned.id, NOTIFY_QUEUE, actor=REPLAYER)
     assert replayed == dlq.Replayed(poisoned, reopened=True, state="pending")
     assert await deliver(fakes, worker) == email_id
     assert await email_status(fakes, email_id) is EmailStatus.SENT
@@ -85,7 +86,7 @@ async def test_replaying_a_notification_whose_email_was_sent_sends_nothing(
     await fakes.queue.send(POISON, json.dumps(record))
     [poisoned] = await dlq.list_poison(fakes.ports, NOTIFY_QUEUE)
 
-    replayed = await dlq.replay(fakes.ports, poisoned.id, NOTIFY_QUEUE)
+    replayed = await dlq.replay(fakes.ports, poisoned.id, NOTIFY_QUEUE, actor=REPLAYER)
     assert replayed == dlq.Replayed(poisoned, reopened=False, state="sent")
     await deliver(fakes, worker)
     assert await email_status(fakes, email_id) is EmailStatus.SENT
@@ -102,7 +103,7 @@ async def test_replaying_a_notification_of_an_erased_customer_sends_nothing(
     await erase_by_link(sid, ports=fakes.ports)
     [poisoned] = await dlq.list_poison(fakes.ports, NOTIFY_QUEUE)
 
-    replayed = await dlq.replay(fakes.ports, poisoned.id, NOTIFY_QUEUE)
+    replayed = await dlq.replay(fakes.ports, poisoned.id, NOTIFY_QUEUE, actor=REPLAYER)
     assert replayed == dlq.Replayed(poisoned, reopened=False, state="erased")
     await deliver(fakes, worker)
     assert await email_status(fakes, email_id) is EmailStatus.FAILED

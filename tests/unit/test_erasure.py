@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from photogate.domain.catalog import EmailStatus
-from photogate.domain.submission import Status
-from photogate.errors import InputError, NotFound
+from photogate.adapters.memory.blobs import InMemoryBlobStore
+from photogate.adapters.memory.catalog import InMemoryCatalog
+from photogate.domain.catalog import EmailStatus, Product
+from photogate.domain.submission import Status, Submission
+from photogate.errors import InputError, NotFound, StorageUnavailable
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
-from photogate.ports import Container
+from photogate.ports import Container, Ports
 from photogate.privacy.erase import LINK_ACTOR, REASON, Erasure, erase_by_link, erase_customer
 from photogate.privacy.links import WithdrawalLinks, link_key
 from tests.support.privacy import sent_by
@@ -18,6 +20,34 @@ from tests.unit.conftest import SKU, Fakes
 
 ANA, BOB = "ana@example.com", "bob@example.com"
 ACTOR = "operator:test"
+
+
+class BlobsFailingOnce(InMemoryBlobStore):
+    """A blob store whose first delete of each name in `failing` fails as an outage would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing: set[str] = set()
+
+    async def delete(self, container: Container, name: str) -> None:
+        if name in self.failing:
+            self.failing.discard(name)
+            raise StorageUnavailable("blob storage unavailable (503)")
+        await super().delete(container, name)
+
+
+class CatalogFailingOnce(InMemoryCatalog):
+    """A catalog whose first erasure of each id in `failing` fails as a lost database would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing: set[str] = set()
+
+    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
+        if submission_id in self.failing:
+            self.failing.discard(submission_id)
+            raise StorageUnavailable("catalog unavailable")
+        return await super().erase_submission(submission_id, actor=actor, reason=reason)
 
 
 def owed_email_id(fakes: Fakes, submission_id: str) -> str:
@@ -143,3 +173,51 @@ async def test_every_email_carries_a_link_that_verifies_to_its_submission(fakes:
     html = fakes.mailer.sent[0].get_body(("html",))
     assert html is not None
     assert url in html.get_content()
+
+
+async def test_an_address_differing_in_non_ascii_case_is_erased(fakes: Fakes) -> None:
+    """Åsa.Berg@example.se asked for as ÅSA.BERG@example.se is found and erased."""
+    sent = await sent_by(fakes.ports, SKU, "Åsa.Berg@example.se", Status.REJECTED)
+    done = await erase_customer("ÅSA.BERG@EXAMPLE.se", actor=ACTOR, ports=fakes.ports)
+    assert done == Erasure(erased=1)
+    erased = await fakes.catalog.get_submission(sent.id)
+    assert erased is not None
+    assert (erased.status, erased.email) == (Status.ERASED, "")
+
+
+async def erased_after_a_retry(ports: Ports, linked: Submission, other: Submission) -> None:
+    """Use the link to `linked` twice: once failing on `other`, then finishing."""
+    with pytest.raises(StorageUnavailable):
+        await erase_by_link(linked.id, ports=ports)
+    # The first use took the photo down already; the second erases both.
+    assert await erase_by_link(linked.id, ports=ports) == Erasure(erased=2)
+    for submission_id in (linked.id, other.id):
+        erased = await ports.catalog.get_submission(submission_id)
+        assert erased is not None
+        assert (erased.status, erased.email, erased.display_name) == (Status.ERASED, "", "")
+    assert await ports.catalog.get_photo(other.id) is None
+
+
+async def test_a_link_whose_erasure_lost_the_blob_store_finishes_when_used_again(
+    fakes: Fakes,
+) -> None:
+    """A blob outage on another submission leaves the linked one standing, so a retry ends it."""
+    fakes.blobs = blobs = BlobsFailingOnce()
+    linked = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    other = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    blobs.failing.add(other.original_blob)
+    await erased_after_a_retry(fakes.ports, linked, other)
+    assert fakes.blobs.names(Container.QUARANTINE) == []
+
+
+async def test_a_link_whose_erasure_lost_the_catalog_finishes_when_used_again(
+    fakes: Fakes,
+) -> None:
+    """A catalog outage on another submission leaves the linked one standing, so a retry ends it."""
+    fakes.catalog = catalog = CatalogFailingOnce()
+    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    linked = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    other = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    catalog.failing.add(other.id)
+    await erased_after_a_retry(fakes.ports, linked, other)
+    assert fakes.blobs.names(Container.QUARANTINE) == []

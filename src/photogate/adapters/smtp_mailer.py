@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from email.message import EmailMessage
 
@@ -12,6 +13,12 @@ from photogate.errors import ConfigError, MailDeferred, MailRejected
 from photogate.settings import MailSettings
 
 log = logging.getLogger(__name__)
+
+# Anything shaped like an address. Error texts end up in emails.last_error, poison records and
+# logs, which outlive an erasure, so no customer address may be in them, nor in what the server
+# said (servers often echo the recipient: "550 5.1.1 <kim@example.com>: user unknown").
+_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+_REDACTED = "[address]"
 
 
 class SmtpMailer:
@@ -31,7 +38,8 @@ class SmtpMailer:
         try:
             refused = await self._deliver(message)
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise _translate(exc) from exc
+            # Not chained: aiosmtplib's error names the recipient, and a logged traceback would too.
+            raise _translate(exc) from None
         _log_sent(message, refused, self._settings.smtp_host)
 
     async def _deliver(self, message: EmailMessage) -> Mapping[str, object]:
@@ -56,14 +64,20 @@ def _translate(exc: Exception) -> MailDeferred | MailRejected:
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return _from_reply(exc.code, exc.message)
     if isinstance(exc, OSError):  # refused connection, timeout, TLS handshake, disconnect
-        return MailDeferred(f"mail server unreachable or not answering: {exc}")
+        return MailDeferred(f"mail server unreachable or not answering: {_redacted(str(exc))}")
     # What remains is the server lacking something we were told to use (STARTTLS, AUTH):
     # retrying will not change that, fixing the settings will.
-    return MailRejected(f"mail server cannot be used as configured: {exc}")
+    return MailRejected(f"mail server cannot be used as configured: {_redacted(str(exc))}")
+
+
+def _redacted(text: str) -> str:
+    """`text` with every email address in it replaced by [address]."""
+    return _ADDRESS.sub(_REDACTED, text)
 
 
 def _from_refusals(refusals: list[aiosmtplib.SMTPRecipientRefused]) -> MailDeferred | MailRejected:
-    text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in refusals)
+    # The codes and the server's words, not whom they refused (see _ADDRESS).
+    text = "; ".join(f"{r.code} {_redacted(r.message)}" for r in refusals)
     if all(400 <= r.code < 500 for r in refusals):
         return MailDeferred(f"mail server deferred every recipient: {text}")
     return MailRejected(f"mail server refused every recipient: {text}")
@@ -71,14 +85,15 @@ def _from_refusals(refusals: list[aiosmtplib.SMTPRecipientRefused]) -> MailDefer
 
 def _from_reply(code: int, message: str) -> MailDeferred | MailRejected:
     if 500 <= code < 600:
-        return MailRejected(f"mail server rejected the message: {code} {message}")
-    return MailDeferred(f"mail server asked to try later: {code} {message}")
+        return MailRejected(f"mail server rejected the message: {code} {_redacted(message)}")
+    return MailDeferred(f"mail server asked to try later: {code} {_redacted(message)}")
 
 
 def _log_sent(message: EmailMessage, refused: Mapping[str, object], host: str) -> None:
     message_id = message.get("Message-ID", "(no Message-ID)")
     if refused:
         # Some recipients got it: retrying would send them a duplicate, so we only report.
-        log.warning("mail %s sent via %s, but refused for %s", message_id, host, refused)
+        count = len(refused)
+        log.warning("mail %s sent via %s, but refused for %d recipient(s)", message_id, host, count)
     else:
         log.info("mail %s sent via %s", message_id, host)

@@ -41,6 +41,15 @@ FINAL: frozenset[Status] = frozenset(
 )
 
 
+def email_key(email: str) -> str:
+    """What a customer's submissions are matched by: `email` trimmed and case folded.
+
+    Folded here in Python, not by SQL lower(), which knows only A-Z in SQLite and depends
+    on the locale in PostgreSQL: Åsa@example.se must find åsa@example.se on every backend.
+    """
+    return email.strip().casefold()
+
+
 def new_id() -> str:
     """A random, URL-safe, unguessable id: status pages are reachable by id alone."""
     return secrets.token_hex(16)

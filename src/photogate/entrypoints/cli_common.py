@@ -1,11 +1,14 @@
-"""What every CLI command shares: reading settings, and failing with a message and exit code 2."""
+"""What every CLI command shares: reading settings, failing with a message and exit code 2,
+and naming the operator in the audit trail.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -16,6 +19,14 @@ if TYPE_CHECKING:
     from photogate.bootstrap import Services
 
 T = TypeVar("T")
+
+# `--by NAME` of the commands that change what the audit trail records.
+OperatorName = Annotated[str, typer.Option(help="Who asks, for the audit trail.")]
+
+
+def operator_actor(by: str) -> str:
+    """The audit trail's actor for an operator command: operator:NAME, by default the login."""
+    return f"operator:{by or getpass.getuser()}"
 
 
 def settings_or_exit(**overrides: object) -> Settings:

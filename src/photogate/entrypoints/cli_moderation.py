@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import sys
 from typing import Annotated
 
 import typer
 
-from photogate.entrypoints.cli_common import settings_or_exit
+from photogate.entrypoints.cli_common import OperatorName, operator_actor, settings_or_exit
 from photogate.errors import InputError
 from photogate.moderation.passwords import hash_password
 from photogate.settings import Settings
@@ -26,10 +25,10 @@ def register(app: typer.Typer) -> None:
 def takedown_command(
     submission_id: Annotated[str, typer.Argument(help="The submission whose photo to remove.")],
     reason: Annotated[str, typer.Option(help="Why: a complaint, a legal request… (audited).")],
-    by: Annotated[str, typer.Option(help="Who asks, for the audit trail.")] = "",
+    by: OperatorName = "",
 ) -> None:
     """Unpublish a photo: its public files are deleted and the gallery no longer shows it."""
-    actor = f"operator:{by or getpass.getuser()}"
+    actor = operator_actor(by)
     try:
         done = asyncio.run(_take_down(settings_or_exit(), submission_id, actor, reason))
     except InputError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
@@ -12,7 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from photogate.entrypoints.cli_common import run_with_services, settings_or_exit
+from photogate.entrypoints.cli_common import (
+    OperatorName,
+    operator_actor,
+    run_with_services,
+    settings_or_exit,
+)
 from photogate.messages import SCAN_QUEUE, poison_queue
 from photogate.recovery import dlq
 from photogate.recovery.reconcile import Reconciled, ReconcilePolicy, reconcile
@@ -78,17 +84,20 @@ def dlq_replay(
     message_id: MaybeMessageId = None,
     every: Annotated[bool, typer.Option("--all", help="Replay every poison message.")] = False,
     queue: QueueName = SCAN_QUEUE,
+    by: OperatorName = "",
 ) -> None:
-    """Send poison messages back to their queue; a failed submission is queued again, a
-    failed email owed again (a sent one is never sent twice).
+    """Send poison messages back to their queue; a failed submission is queued again (audited
+    as operator:NAME), a failed email owed again (a sent one is never sent twice).
     """
     if (message_id is None) != every:
         _usage("give a message id or --all, not both")
+    actor = operator_actor(by)
     if message_id is None:
-        count = run_with_services(lambda s: _bulk(s, dlq.replay_all, queue, "replaying"))
+        replay_all = partial(dlq.replay_all, actor=actor)
+        count = run_with_services(lambda s: _bulk(s, replay_all, queue, "replaying"))
         print(f"replayed {count} message(s) to {queue}")
         return
-    replayed = run_with_services(lambda s: dlq.replay(s.ports, message_id, queue))
+    replayed = run_with_services(lambda s: dlq.replay(s.ports, message_id, queue, actor=actor))
     if replayed is None:
         _not_found(message_id, queue)
     print(f"replayed {replayed.message.id} to {queue}{_about(replayed)}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -10,7 +9,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from photogate.entrypoints.cli_common import run_with_services, settings_or_exit
+from photogate.entrypoints.cli_common import (
+    OperatorName,
+    operator_actor,
+    run_with_services,
+    settings_or_exit,
+)
 from photogate.errors import InputError
 from photogate.privacy.erase import Erasure, erase_customer
 from photogate.retention import PurgeReport, RetentionPolicy, purge
@@ -30,12 +34,12 @@ def register(app: typer.Typer) -> None:
 def erase_command(
     email: Annotated[str, typer.Option(help="The customer's email address.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
-    by: Annotated[str, typer.Option(help="Who asks, for the audit trail.")] = "",
+    by: OperatorName = "",
 ) -> None:
     """Erase a customer: photos unpublished and deleted, address and name erased; asks first."""
     if not yes:
         typer.confirm(f"Erase every photo and detail sent with {email}? This is final", abort=True)
-    actor = f"operator:{by or getpass.getuser()}"
+    actor = operator_actor(by)
     try:
         done = run_with_services(lambda s: erase_customer(email, actor=actor, ports=s.ports))
     except InputError as exc:

@@ -332,13 +332,15 @@ class PrivacyLedger(Protocol):
     """A customer's submissions, erasing them, and the originals retention deletes."""
 
     async def customer_submissions(self, email: str) -> list[Submission]:
-        """Every submission sent with `email` (case does not count), oldest first."""
+        """Every submission sent with `email` (matched by email_key, so case does not count,
+        in any alphabet), oldest first.
+        """
         ...
 
     async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
         """In one transaction: move the submission to erased (audited), remove its published
-        photo and fingerprint, blank its email, name, caption and extras, blank the address of
-        its emails and cancel those still owed.
+        photo and fingerprint, blank its email (and email key), name, caption and extras, blank
+        the address and last error of its emails and cancel those still owed.
 
         Returns False and changes nothing if it is unknown or erased already.
         """

@@ -49,7 +49,11 @@ async def erase_customer(email: str, *, actor: str, ports: Ports) -> Erasure:
 
 
 async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
-    """Erase the data of the customer who sent `submission_id` (from a verified link)."""
+    """Erase the data of the customer who sent `submission_id` (from a verified link).
+
+    The linked submission goes last: it alone leads the link to the customer's address, so if
+    any erasure before it fails, using the link again finds it and finishes the rest.
+    """
     submission = await ports.catalog.get_submission(submission_id)
     if submission is None:
         raise NotFound("unknown_submission", "We have no photo for this link.")
@@ -57,7 +61,7 @@ async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
         # Everything of this customer went with the first use of any of their links.
         return Erasure(already_erased=1)
     found = await ports.catalog.customer_submissions(submission.email)
-    return await _erase_all(found or [submission], LINK_ACTOR, ports)
+    return await _erase_all(_linked_last(found, submission), LINK_ACTOR, ports)
 
 
 async def _erase_all(submissions: list[Submission], actor: str, ports: Ports) -> Erasure:
@@ -65,6 +69,10 @@ async def _erase_all(submissions: list[Submission], actor: str, ports: Ports) ->
     for submission in submissions:
         done += await _erase_one(submission, actor, ports)
     return done
+
+
+def _linked_last(found: list[Submission], linked: Submission) -> list[Submission]:
+    return [*(s for s in found if s.id != linked.id), linked]
 
 
 async def _erase_one(submission: Submission, actor: str, ports: Ports) -> Erasure:

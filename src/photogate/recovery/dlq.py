@@ -26,7 +26,6 @@ from photogate.worker.envelope import open_envelope
 
 log = logging.getLogger(__name__)
 
-ACTOR = "operator"
 REPLAYED = "replayed from poison queue"
 HOLD_S = 60.0
 _BATCH = 32  # the most one receive hands out on Azure Storage Queues
@@ -114,16 +113,22 @@ async def show_poison(
     return read_poison(queue, held)
 
 
-async def replay(ports: Ports, message_id: str, queue: str = SCAN_QUEUE) -> Replayed | None:
-    """Reopen what the poison message names, send its original body to `queue` again, then
-    drop it from the poison queue; None if there is no such message. See `_replay`.
+async def replay(
+    ports: Ports, message_id: str, queue: str = SCAN_QUEUE, *, actor: str
+) -> Replayed | None:
+    """Reopen what the poison message names (audited as `actor`), send its original body to
+    `queue` again, then drop it from the poison queue; None if there is no such message. See
+    `_replay`.
     """
     held = await _take(ports.queue, poison_queue(queue), message_id)
-    return None if held is None else await _replay(ports, queue, held)
+    return None if held is None else await _replay(ports, queue, held, actor)
 
 
-async def replay_all(ports: Ports, queue: str = SCAN_QUEUE, *, progress: Progress = _quiet) -> int:
-    """Replay every message the poison queue held when this started; returns how many.
+async def replay_all(
+    ports: Ports, queue: str = SCAN_QUEUE, *, actor: str, progress: Progress = _quiet
+) -> int:
+    """Replay every message the poison queue held when this started, audited as `actor`;
+    returns how many.
 
     Stopping at the count it started with, it cannot chase a message poisoned again at once.
     """
@@ -132,7 +137,7 @@ async def replay_all(ports: Ports, queue: str = SCAN_QUEUE, *, progress: Progres
     replayed = 0
     async with aclosing(_each_held(ports.queue, poison, budget)) as messages:
         async for held in messages:
-            progress((await _replay(ports, queue, held)).message)
+            progress((await _replay(ports, queue, held, actor)).message)
             replayed += 1
     return replayed
 
@@ -168,7 +173,7 @@ async def count_poison(ports: Ports, queue: str = SCAN_QUEUE) -> int:
     return await ports.queue.count(poison_queue(queue))
 
 
-async def _replay(ports: Ports, queue: str, held: QueueMessage) -> Replayed:
+async def _replay(ports: Ports, queue: str, held: QueueMessage, actor: str) -> Replayed:
     """Reopen the failed submission or email, resend the original body, and only then delete
     the poison copy.
 
@@ -180,7 +185,7 @@ async def _replay(ports: Ports, queue: str, held: QueueMessage) -> Replayed:
     """
     record = read_poison(queue, held)
     if record.submission_id is not None:
-        replayed = await _reopen_submission(ports, record, record.submission_id)
+        replayed = await _reopen_submission(ports, record, record.submission_id, actor)
     elif record.email_id is not None:
         replayed = await _reopen_email(ports, record, record.email_id)
     else:
@@ -191,10 +196,12 @@ async def _replay(ports: Ports, queue: str, held: QueueMessage) -> Replayed:
     return replayed
 
 
-async def _reopen_submission(ports: Ports, record: PoisonMessage, submission_id: str) -> Replayed:
+async def _reopen_submission(
+    ports: Ports, record: PoisonMessage, submission_id: str, actor: str
+) -> Replayed:
     """Move the failed submission back to queued (audited); else say what state it is in."""
     queued = await ports.catalog.transition(
-        submission_id, allowed_from={Status.FAILED}, to=Status.QUEUED, actor=ACTOR, reason=REPLAYED
+        submission_id, allowed_from={Status.FAILED}, to=Status.QUEUED, actor=actor, reason=REPLAYED
     )
     if queued is not None:
         return Replayed(record, reopened=True, state=queued.status.value)

@@ -10,7 +10,7 @@ from typing import Final, Protocol
 from photogate.clock import Clock
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus
 from photogate.domain.fingerprint import Fingerprint
-from photogate.domain.submission import Status, Submission
+from photogate.domain.submission import Status, Submission, email_key
 
 CANCELLED: Final = "cancelled: the customer's data was erased"
 
@@ -31,11 +31,11 @@ class InMemoryPrivacy:
     """Mixed into InMemoryCatalog: a customer's submissions, erasure, purged originals."""
 
     async def customer_submissions(self: _Stored, email: str) -> list[Submission]:
-        """Every submission sent with `email` (case does not count), oldest first."""
-        wanted = email.strip().lower()
+        """Every submission sent with `email` (matched by email_key), oldest first."""
+        wanted = email_key(email)
         if not wanted:
             return []
-        found = [s for s in self._submissions.values() if s.email.lower() == wanted]
+        found = [s for s in self._submissions.values() if email_key(s.email) == wanted]
         return sorted(found, key=lambda s: (s.created_at, s.id))
 
     async def erase_submission(
@@ -85,7 +85,8 @@ class InMemoryPrivacy:
 def _forgotten(email: EmailRecord) -> EmailRecord:
     if email.status is EmailStatus.PENDING:
         return replace(email, to="", status=EmailStatus.FAILED, last_error=CANCELLED)
-    return replace(email, to="")
+    # Any last error may quote the address (a mail server's reply): it goes with the address.
+    return replace(email, to="", last_error=None)
 
 
 def _last_change(submission: Submission) -> datetime:

@@ -17,7 +17,7 @@ from photogate.domain.catalog import (
     Rendition,
 )
 from photogate.domain.scan import ScanResult, Verdict
-from photogate.domain.submission import AuditEntry, Status, Submission
+from photogate.domain.submission import AuditEntry, Status, Submission, email_key
 
 Values = dict[str, Any]
 
@@ -62,8 +62,9 @@ def product_from_row(row: RowMapping) -> Product:
 
 
 def submission_values(submission: Submission) -> Values:
-    """The submissions row of `submission`."""
+    """The submissions row of `submission`, with the email_key its customer is found by."""
     values = {field: getattr(submission, field) for field in _SUBMISSION_COLUMNS}
+    values["email_key"] = email_key(submission.email)
     return {**values, "status": str(submission.status), "scan": scan_json(submission.scan)}
 
 

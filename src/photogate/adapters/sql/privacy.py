@@ -15,7 +15,7 @@ from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.moves import Move, apply_move
 from photogate.clock import Clock
 from photogate.domain.catalog import EmailStatus
-from photogate.domain.submission import Status, Submission
+from photogate.domain.submission import Status, Submission, email_key
 
 CANCELLED: Final = "cancelled: the customer's data was erased"
 # Everything but erased may be erased; statuses are bound as their plain values.
@@ -36,12 +36,12 @@ class SqlPrivacy:
     """Mixed into SqlCatalog."""
 
     async def customer_submissions(self: Connected, email: str) -> list[Submission]:
-        """Every submission sent with `email` (case does not count), oldest first."""
-        wanted = email.strip().lower()
+        """Every submission sent with `email` (matched by email_key), oldest first."""
+        wanted = email_key(email)
         if not wanted:
             return []
         row = db.submissions.c
-        query = select(db.submissions).where(func.lower(row.email) == wanted)
+        query = select(db.submissions).where(row.email_key == wanted)
         async with self._read() as conn:
             rows = await conn.execute(query.order_by(row.created_at, row.id))
             return [mapping.submission_from_row(r) for r in rows.mappings()]
@@ -51,9 +51,9 @@ class SqlPrivacy:
     ) -> bool:
         """Move to erased (audited) and drop everything personal, at once; False if done before."""
         now = self._clock()
+        changes: mapping.Values = {"email": "", "email_key": "", "display_name": "", "caption": ""}
         # The erasure deletes the original too, so it is (again) marked purged now.
-        changes: mapping.Values = {"email": "", "display_name": "", "caption": "", "extra": {}}
-        changes["original_purged_at"] = now
+        changes |= {"extra": {}, "original_purged_at": now}
         move = Move(submission_id, _ERASABLE, Status.ERASED, actor, reason, now, changes)
         async with self._write() as conn:
             if not await apply_move(conn, move):
@@ -119,6 +119,7 @@ async def _forget_emails(conn: AsyncConnection, submission_id: str) -> None:
     emails = db.emails.c
     of_submission = emails.submission_id == submission_id
     owed = of_submission & (emails.status == EmailStatus.PENDING.value)
+    # Any last error may quote the address (a mail server's reply): it goes with the address.
+    await conn.execute(update(db.emails).where(of_submission).values(to="", last_error=None))
     cancelled = {"status": EmailStatus.FAILED.value, "last_error": CANCELLED}
     await conn.execute(update(db.emails).where(owed).values(cancelled))
-    await conn.execute(update(db.emails).where(of_submission).values(to=""))

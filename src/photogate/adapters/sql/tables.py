@@ -94,6 +94,11 @@ submissions = Table(
     # The licence a customer accepted, and when retention deleted the original (migration 0004).
     Column("licence_version", String),
     Column("original_purged_at", UtcDateTime),
+    # email trimmed and case folded (domain.submission.email_key), written with every row: an
+    # erasure finds a customer's submissions by it. The default only lets migration 0007 add
+    # the column in place on SQLite; it backfills the rows written before.
+    Column("email_key", String, nullable=False, server_default=""),
+    Index(None, "email_key"),
     # queue_position counts waiting submissions received before a given one.
     Index(None, "status", "created_at"),
     # The reconciler looks for scannable submissions unchanged for a while (migration 0002).
