@@ -331,6 +331,47 @@ async def test_refusal_of_gives_back_the_multipart_error(
     assert (refusal.code, refusal.status) == ("unsupported_type", 415)
 
 
+@pytest.mark.parametrize(
+    ("data", "code", "status"),
+    [
+        (samples.tiny_jpeg(), "image_too_small", 400),
+        (samples.truncated_jpeg(), "corrupt_image", 400),
+        (b"", "empty_file", 400),
+    ],
+)
+async def test_refusals_answer_the_multipart_paths_status(
+    services: Services,
+    store: CountingStore,
+    clock: FakeClock,
+    data: bytes,
+    code: str,
+    status: int,
+) -> None:
+    """A file too small, damaged or empty is a 400 on both paths, not a 422."""
+    refusal = refusal_of(await uploaded(services, store, clock, data))
+    assert refusal is not None
+    assert (refusal.code, refusal.status) == (code, status)
+
+
+async def test_refused_or_missing_files_give_their_days_share_back(
+    fakes: Fakes, tmp_path: Path, store: CountingStore, clock: FakeClock
+) -> None:
+    """With a limit of 2 photos a day, a refused file and an upload that never came cost none
+    of it: two more uploads are granted, and only the one after those is RateLimited.
+    """
+    services = services_for(fakes, tmp_path, store, per_email_per_product_per_day=2)
+    refused = await uploaded(services, store, clock, samples.tiny_jpeg())
+    assert refused.status is Status.FAILED
+    never_sent = await start(services, clock)
+    clock.advance(timedelta(minutes=10) + ARRIVAL_GRACE)
+    missing = await complete_direct_upload(services, never_sent.submission.id, clock=clock)
+    assert missing.status is Status.FAILED
+    await start(services, clock)
+    await start(services, clock)
+    with pytest.raises(RateLimited):
+        await start(services, clock)
+
+
 async def test_a_file_arriving_after_the_upload_was_given_up_is_deleted(
     services: Services, store: CountingStore, clock: FakeClock
 ) -> None:

@@ -26,7 +26,12 @@ from photogate.domain.submission import Status, Submission, UploadedFile, new_id
 from photogate.errors import InputError, NotFound
 from photogate.intake.form import UploadForm, checked_form
 from photogate.intake.image_check import check_size, examine
-from photogate.intake.limits import UploadLimits, email_slot, take_client_slot
+from photogate.intake.limits import (
+    UploadLimits,
+    email_slot,
+    give_back_email_slot,
+    take_client_slot,
+)
 from photogate.intake.repeats import refuse_repeat
 from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
@@ -227,6 +232,9 @@ async def _refuse(services: Services, submission: Submission, refusal: InputErro
 
 
 async def _fail(services: Services, submission: Submission, reason: str) -> Submission:
+    """Fail the upload and give its day's slot back: a refused or missing file costs the
+    customer none of their share, as on the multipart path.
+    """
     catalog = services.ports.catalog
     failed = await catalog.transition(
         submission.id,
@@ -235,7 +243,12 @@ async def _fail(services: Services, submission: Submission, reason: str) -> Subm
         actor=ACTOR,
         reason=reason,
     )
-    return failed or await catalog.get_submission(submission.id) or submission
+    if failed is None:  # settled by a concurrent completion, which gave back or kept the slot
+        return await catalog.get_submission(submission.id) or submission
+    limits = UploadLimits.from_settings(services.settings.uploads)
+    email, sku, taken_at = submission.email, submission.sku, submission.created_at
+    await give_back_email_slot(catalog, limits, email, sku, taken_at)
+    return failed
 
 
 async def _accept(
@@ -259,10 +272,11 @@ def refusal_of(submission: Submission) -> InputError | None:
     code, separator, detail = submission.status_reason.partition(": ")
     if not separator or not code.isidentifier():
         return None
-    return InputError(code, detail, status=_REFUSAL_STATUS.get(code, 422))
+    return InputError(code, detail, status=_REFUSAL_STATUS.get(code, 400))
 
 
-# How the API answers a refused file: as the multipart path would, where the code tells.
+# How the API answers a refused file: as the multipart path would (400 unless listed here:
+# empty_file, image_too_small, corrupt_image...).
 _REFUSAL_STATUS: Final = {
     "file_too_large": 413,
     "image_too_large": 413,

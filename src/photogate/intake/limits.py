@@ -70,5 +70,14 @@ async def email_slot(
         raise
 
 
+async def give_back_email_slot(
+    ledger: RateLedger, limits: UploadLimits, email: str, sku: str, at: datetime
+) -> None:
+    """Return the slot an upload took at `at` once its file is refused or never comes (a
+    direct upload learns that after the slot's block has ended).
+    """
+    await give_back(ledger, limits.per_email_product, _email_key(email, sku), at)
+
+
 def _email_key(email: str, sku: str) -> str:
     return limit_key(email.strip().lower(), sku)
