@@ -9,6 +9,7 @@ import pytest
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.domain.catalog import OutboxMessage, Product
 from photogate.domain.submission import SCANNABLE, Status, Submission
+from photogate.entrypoints.web.app import STATIC_DIR
 from photogate.entrypoints.web.status import status_message, submission_status
 from photogate.errors import NotFound
 
@@ -85,3 +86,10 @@ def test_next_in_line_reads_naturally() -> None:
     """Position 1 (or unknown) reads "next in line"."""
     assert "next in line" in status_message(Status.QUEUED, 1)
     assert "next in line" in status_message(Status.RECEIVED, None)
+
+
+def test_the_status_script_names_no_state_of_its_own() -> None:
+    """status.js takes the final states from the page (rendered from FINAL), so none can drift."""
+    script = (STATIC_DIR / "status.js").read_text()
+    assert "data-final-states" in script
+    assert [state for state in Status if f'"{state}"' in script] == []

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from photogate.bootstrap import Services, bootstrap
-from photogate.entrypoints.web import api, direct_upload, pages, privacy, upload
+from photogate.entrypoints.web import api, direct_upload, pages, privacy, upload, upload_form
 from photogate.entrypoints.web.body_timeout import BodyIdleTimeout
 from photogate.entrypoints.web.console import install_console
 from photogate.entrypoints.web.errors import install_error_handlers
@@ -47,7 +47,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     routers = (upload.router, direct_upload.router, api.router, api.health, pages.router)
-    for router in (*routers, privacy.router):
+    for router in (*routers, upload_form.router, privacy.router):
         app.include_router(router)
     install_console(app)
     static = StaticFiles(directory=STATIC_DIR)

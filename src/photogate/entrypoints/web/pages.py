@@ -7,16 +7,24 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from photogate.bootstrap import Services
 from photogate.domain.submission import FINAL
 from photogate.entrypoints.web.api import product_or_404
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.direct_upload import uploads_api_url
+from photogate.entrypoints.web.form_errors import (
+    NOTHING_TYPED,
+    FormError,
+    TypedFields,
+    error_table,
+)
 from photogate.entrypoints.web.paging import Offset
-from photogate.entrypoints.web.schemas import photo_out, product_out
+from photogate.entrypoints.web.schemas import photo_out, product_out, product_page_url
 from photogate.entrypoints.web.status import submission_status
 from photogate.entrypoints.web.templating import templates
 from photogate.intake.direct_upload import direct_uploads
 from photogate.intake.form import MAX_DISPLAY_NAME
+from photogate.intake.image_check import MIN_SIDE
 
 GALLERY_PAGE: Final = 12
 
@@ -40,22 +48,45 @@ async def product_page(
     offset: Offset = 0,
 ) -> HTMLResponse:
     """The product, its approved customer photos, and the form to send one."""
+    context = await product_context(services, sku, offset)
+    return templates().TemplateResponse(request, "product.html", context)
+
+
+async def product_context(
+    services: Services,
+    sku: str,
+    offset: int = 0,
+    *,
+    typed: TypedFields = NOTHING_TYPED,
+    error: FormError | None = None,
+) -> dict[str, object]:
+    """What product.html shows; `typed` and `error` put a refused form back as it was sent."""
     catalog, limits = services.ports.catalog, services.settings.uploads
     product = await product_or_404(catalog, sku)
     photos, total = await catalog.list_photos(sku, limit=GALLERY_PAGE, offset=offset)
-    context = {
+    return {
         "product": product_out(product, total),
         "photos": [photo_out(p) for p in photos],
         "next_offset": offset + GALLERY_PAGE if offset + GALLERY_PAGE < total else None,
+        "form_url": photo_form_url(sku),
         "max_bytes": limits.max_bytes,
         "max_mib": f"{limits.max_bytes / (1024 * 1024):g}",
+        "max_megapixels": f"{limits.max_pixels / 1_000_000:g}",
+        "min_side": MIN_SIDE,
         "max_caption": limits.max_caption,
         "max_display_name": MAX_DISPLAY_NAME,
         "licence_version": services.settings.privacy.licence_version,
         # The page sends the photo straight to storage when the blob store can grant that.
         "direct_upload_url": uploads_api_url(sku) if direct_uploads(services) else "",
+        "errors": error_table(limits),
+        "typed": typed,
+        "error": error,
     }
-    return templates().TemplateResponse(request, "product.html", context)
+
+
+def photo_form_url(sku: str) -> str:
+    """Where the product page's form posts when no script sends it (answered with pages)."""
+    return f"{product_page_url(sku)}/photos"
 
 
 @router.get("/submissions/{submission_id}")
@@ -69,5 +100,7 @@ async def submission_page(
         "s": status,
         "product_name": product.name if product else status.sku,
         "final": status.status in FINAL,
+        # status.js stops polling at these: the page tells it, so the two cannot drift.
+        "final_states": " ".join(sorted(FINAL)),
     }
     return templates().TemplateResponse(request, "submission.html", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -9,7 +10,9 @@ from fastapi import APIRouter, Request, Response
 from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers
 
+from photogate.bootstrap import Services
 from photogate.clock import utcnow
+from photogate.domain.submission import Submission
 from photogate.entrypoints.web.api import product_or_404
 from photogate.entrypoints.web.bodies import declared_length
 from photogate.entrypoints.web.clients import client_address
@@ -112,15 +115,51 @@ async def upload_photo(
     sent again for the same product is not stored or scanned again: from the same email the
     answer is 200 with the first submission's status; from another email, 409.
     """
-    settings, catalog = services.settings, services.ports.catalog
-    await product_or_404(catalog, sku)
+    await product_or_404(services.ports.catalog, sku)
+    received = await admit_photo(request, services)
+    try:
+        taken = await accept_received(sku, received, services)
+    finally:
+        received.discard()
+    response.headers["Location"] = status_api_url(taken.submission.id)
+    if taken.repeat is None:
+        return upload_accepted(taken.submission)
+    response.status_code = 200
+    return upload_accepted(taken.submission, duplicate=True, message=taken.repeat)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What became of a photo sent: its submission, new or, with `repeat` (the sentence for
+    the customer), the earlier one of the same file from the same email.
+    """
+
+    submission: Submission
+    repeat: str | None = None
+
+
+async def admit_photo(request: Request, services: Services) -> ReceivedForm:
+    """Count the photo against its client address's limit, then receive the form.
+
+    Shared by the API and the storefront's form, so both keep the same limits.
+    """
+    settings = services.settings
     limits = UploadLimits.from_settings(settings.uploads)
     client = client_address(request, settings.web.trusted_proxy_hops)
-    await take_client_slot(catalog, limits, client, utcnow())
-    received = await receive_form(request, settings.uploads, settings.data_dir / "tmp")
+    await take_client_slot(services.ports.catalog, limits, client, utcnow())
+    return await receive_form(request, settings.uploads, settings.data_dir / "tmp")
+
+
+async def accept_received(sku: str, received: ReceivedForm, services: Services) -> Taken:
+    """Check the received form and photo under the email's limit and take it (or find the
+    customer's earlier submission of the same file); raises InputError on a refusal.
+    The caller discards `received`.
+    """
+    settings, catalog = services.settings, services.ports.catalog
+    limits = UploadLimits.from_settings(settings.uploads)
+    image = _require_file(received)
+    form = _form(sku, received.fields, settings.privacy.licence_version)
     try:
-        image = _require_file(received)
-        form = _form(sku, received.fields, settings.privacy.licence_version)
         async with email_slot(catalog, limits, form.email, sku, utcnow()):
             submission = await accept_upload(
                 form, image, received.size, ports=services.ports, limits=settings.uploads
@@ -128,23 +167,16 @@ async def upload_photo(
     except DuplicateUpload as exc:
         if exc.submission_id is None:
             raise
-        return await _sent_before(exc.submission_id, exc.detail, catalog, response)
-    finally:
-        received.discard()
-    response.headers["Location"] = status_api_url(submission.id)
-    return upload_accepted(submission)
+        return Taken(await _sent_before(exc.submission_id, catalog), exc.detail)
+    return Taken(submission)
 
 
-async def _sent_before(
-    submission_id: str, message: str, catalog: Catalog, response: Response
-) -> UploadAccepted:
-    """The customer's earlier submission of the same file, answered with 200."""
+async def _sent_before(submission_id: str, catalog: Catalog) -> Submission:
+    """The customer's earlier submission of the same file."""
     earlier = await catalog.get_submission(submission_id)
     if earlier is None:  # erased since intake looked: nothing to point at
         raise NotFound("unknown_submission", "The earlier submission of this photo is gone.")
-    response.status_code = 200
-    response.headers["Location"] = status_api_url(earlier.id)
-    return upload_accepted(earlier, duplicate=True, message=message)
+    return earlier
 
 
 async def receive_form(request: Request, limits: UploadSettings, tmp_dir: Path) -> ReceivedForm:

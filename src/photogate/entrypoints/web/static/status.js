@@ -3,13 +3,14 @@
 "use strict";
 
 (function () {
-  var FINAL = ["approved", "rejected", "needs_review", "failed", "taken_down"];
   var POLL_MS = 1000;
   var panel = document.getElementById("status");
   var text = document.getElementById("status-text");
   if (!panel || !text) {
     return;
   }
+  // The states the photo stays in, rendered by the page from the server's own list.
+  var FINAL = (panel.getAttribute("data-final-states") || "").split(" ").filter(Boolean);
   var url = panel.getAttribute("data-status-url");
   var failures = 0;
 

@@ -20,27 +20,11 @@
   var maxCaption = Number(form.getAttribute("data-max-caption"));
   var previewUrl = null;
 
-  // What to say, and which field to point at, for each error code the API answers with.
-  var MESSAGES = {
-    file_required: ["file", "Please choose a photo to upload."],
-    empty_file: ["file", "That file is empty. Please choose a photo."],
-    file_too_large: ["file", "That photo is larger than " + maxMib + " MiB. Please choose a smaller one."],
-    image_too_large: ["file", "That photo has too many pixels. Please choose a smaller one."],
-    image_too_small: ["file", "That photo is too small. Please choose a larger one."],
-    unsupported_type: ["file", "That file is not a photo we can use. Please choose a JPEG, PNG, WebP or HEIC photo."],
-    animated_image: ["file", "Animated images cannot be shown. Please choose a still photo."],
-    corrupt_image: ["file", "That photo seems damaged and could not be opened. Please try another one."],
-    invalid_email: ["email", "Please enter a valid email address, like name@example.com."],
-    display_name_required: ["display_name", "Please enter the name to show with your photo."],
-    display_name_too_long: ["display_name", "That name is too long. Please shorten it."],
-    caption_too_long: ["caption", "The caption is too long. Please shorten it to " + maxCaption + " characters."],
-    consent_required: ["consent", "Please tick the box to accept the photo licence, so we may show your photo."],
-    unknown_product: [null, "This product is no longer available."],
-    already_sent: ["file", "You already sent this photo for this product. Thank you!"],
-    already_sent_by_someone_else: ["file", "This photo was already sent for this product by someone else."],
-    upload_not_arrived: [null, "Your photo did not arrive. Please try again."],
-    unavailable: [null, "The shop is busy right now. Please try again in a minute."]
-  };
+  // Which field each refusal is about, and words for the few codes whose API detail names
+  // fields as an API client knows them: [field id or null, words or null]. Rendered by the
+  // page from the table the server uses itself; any other refusal shows the server's detail.
+  var ERRORS = JSON.parse(form.getAttribute("data-errors") || "{}");
+  var FALLBACK = "Something went wrong. Please try again.";
 
   function updateCounter() {
     counter.textContent = caption.value.length + " / " + maxCaption + " characters";
@@ -67,13 +51,19 @@
     errorBox.textContent = "";
     form.querySelectorAll("[aria-invalid]").forEach(function (el) {
       el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-errormessage");
     });
   }
 
+  function mib(bytes) {
+    // Rounded up, so a file just over the limit never reads as the limit itself.
+    return String(Math.ceil((bytes / (1024 * 1024)) * 10) / 10);
+  }
+
   function showError(code, detail) {
-    var known = MESSAGES[code];
-    var fieldId = known ? known[0] : null;
-    errorBox.textContent = known ? known[1] : (detail || "Something went wrong. Please try again.");
+    var known = (code && ERRORS[code]) || [null, null];
+    var fieldId = known[0];
+    errorBox.textContent = known[1] || detail || FALLBACK;
     errorBox.setAttribute("data-code", code || "");
     errorBox.hidden = false;
     var field = fieldId ? document.getElementById(fieldId) : null;
@@ -139,7 +129,7 @@
   }
 
   function sendMultipart() {
-    request("POST", form.getAttribute("action"), { Accept: "application/json" }, new FormData(form), finish);
+    request("POST", form.getAttribute("data-api"), { Accept: "application/json" }, new FormData(form), finish);
   }
 
   // Direct upload (valet key): ask for an upload URL, PUT the file there, then say it is sent.
@@ -191,7 +181,8 @@
       return;
     }
     if (file.size > maxBytes) {
-      showError("file_too_large");
+      showError("file_too_large", "That photo is " + mib(file.size) + " MiB, over the " + maxMib +
+        " MiB limit. Please choose a smaller one.");
       return;
     }
     send(file);
