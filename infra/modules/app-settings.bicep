@@ -1,5 +1,5 @@
 // The function app's settings: what the Functions host needs, and photogate's own settings
-// under exactly the names src/photogate/settings.py reads (PHOTOGATE_ prefix, groups joined by
+// under exactly the names src/photogate/settings/ reads (PHOTOGATE_ prefix, groups joined by
 // "__"). docs/deploy-azure.md explains each; tests/unit/test_infra.py checks every PHOTOGATE_
 // name against the Settings model. Secrets are Key Vault references, never values.
 
