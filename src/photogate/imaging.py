@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import IO, Final
 
 import pillow_heif
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageMath, ImageOps, PngImagePlugin
 
 from photogate.errors import PermanentError
 
@@ -40,10 +40,28 @@ DECODE_ERRORS: Final = (
 )
 
 BOMB_ERRORS: Final = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+# What Pillow's encoders raise on a picture they cannot write (WebP over 16383 px a side, say).
+ENCODE_ERRORS: Final = (OSError, ValueError)
+# How Pillow words its refusal of PNG text, XMP or ICC chunks over its memory limits (a
+# ValueError like any other, so the wording is the only way to tell it from damage).
+METADATA_OVERFLOWS: Final = ("decompressed data too large", "max_text_memory")
+METADATA_LIMIT_BYTES: Final = PngImagePlugin.MAX_TEXT_CHUNK
+
+Size = tuple[int, int]
 
 _WHITE: Final = (255, 255, 255)
 _NO_META: Final[dict[str, bytes]] = {"exif": b"", "icc_profile": b"", "xmp": b"", "comment": b""}
 _SRGB: Final = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# EXIF orientations that turn the picture a quarter, so width and height trade places.
+_QUARTER_TURNS: Final = frozenset({5, 6, 7, 8})
+_ORIENTATION_TAG: Final = 0x0112
+# Modes with more than 8 bits a sample; of our formats only PNG makes them (16-bit greyscale).
+# convert() clips their values at 255, which turns nearly every pixel white.
+_WIDE_MODES: Final = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+_SIXTEEN_TO_EIGHT: Final = 255 / 65535
+_POINTABLE: Final = frozenset({"I;16", "I"})  # the wide modes point() takes as they are
+# Modes that resize() and reduce() resample as they are: 8 bits a sample, no palette.
+_RESAMPLABLE: Final = frozenset({"L", "LA", "RGB", "RGBA", "CMYK"})
 
 
 @functools.cache
@@ -105,19 +123,73 @@ def has_alpha(img: Image.Image) -> bool:
     return img.has_transparency_data
 
 
-def oriented_srgb(img: Image.Image) -> Image.Image:
-    """A decoded copy upright, in sRGB, as RGB or RGBA, with no metadata at all."""
+def is_metadata_overflow(exc: BaseException) -> bool:
+    """Whether Pillow refused a PNG for the size of its text, XMP or ICC chunks, not for damage."""
+    words = str(exc).lower()
+    return isinstance(exc, ValueError) and any(overflow in words for overflow in METADATA_OVERFLOWS)
+
+
+def upright_size(img: Image.Image) -> Size:
+    """An opened image's size as it is meant to be seen (its EXIF may turn it a quarter)."""
+    width, height = img.size
+    return (height, width) if quarter_turned(img) else (width, height)
+
+
+def quarter_turned(img: Image.Image) -> bool:
+    """Whether the image's EXIF turns it a quarter, so its width and height trade places.
+
+    For a PNG this reads the whole file when the EXIF is not in its header.
+    """
     try:
-        upright = ImageOps.exif_transpose(img)
-        clean = _to_srgb(upright)
+        orientation = img.getexif().get(_ORIENTATION_TAG, 1)
+    except DECODE_ERRORS:
+        orientation = 1  # unreadable EXIF: the picture is shown as stored
+    return orientation in _QUARTER_TURNS
+
+
+def fit_within(size: Size, box: Size) -> Size:
+    """`size` scaled to fit inside `box`, aspect ratio kept; never enlarged, never under 1 px."""
+    scale = min(1.0, box[0] / size[0], box[1] / size[1])
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def oriented_srgb(img: Image.Image, size: Size) -> Image.Image:
+    """An opened image decoded at `size` (as seen upright), upright, in sRGB, as RGB or RGBA,
+    with no metadata at all.
+
+    It is shrunk before it is turned and converted, so the decode is its only full-size copy.
+    """
+    stored = size[::-1] if quarter_turned(img) else size
+    try:
+        img.draft("RGB", stored)  # JPEG: decode at the smallest DCT scale still covering it
+        small = _resized(_resamplable(img), stored)
+        ImageOps.exif_transpose(small, in_place=True)
+        clean = _to_srgb(small)
     except (*DECODE_ERRORS, *BOMB_ERRORS) as exc:
         raise PermanentError(f"cannot decode the image: {exc}") from exc
     clean.info.clear()
     return clean
 
 
+def small_grey(img: Image.Image, side: int) -> Image.Image:
+    """8-bit greyscale, shrunk by the largest whole factor keeping both sides at least `side`.
+
+    A box filter over whole blocks of pixels: cheap, and enough to hash. Colour is reduced
+    before it is made grey; with alpha (which reduce() would premultiply in a full-size copy),
+    a palette or 16 bits, the picture is made grey (one byte a pixel) first.
+    """
+    grey = _eight_bit(img)
+    if grey.mode not in _RESAMPLABLE or has_alpha(grey):
+        grey = grey.convert("L")
+    factor = min(grey.size) // side
+    small = grey.reduce(factor) if factor > 1 else grey
+    return small.convert("L")
+
+
 def flatten(img: Image.Image) -> Image.Image:
-    """RGB, with any transparency composited onto white."""
+    """RGB, with any transparency composited onto white (an RGB image is returned as it is)."""
+    if img.mode == "RGB":
+        return img
     if img.mode != "RGBA":
         return img.convert("RGB")
     canvas = Image.new("RGB", img.size, _WHITE)
@@ -125,11 +197,53 @@ def flatten(img: Image.Image) -> Image.Image:
     return canvas
 
 
+def _resamplable(img: Image.Image) -> Image.Image:
+    """`img` itself, or a copy in a mode resize() and reduce() handle: 8-bit, no palette."""
+    if img.mode in _WIDE_MODES:
+        return _eight_bit(img)
+    if img.mode in _RESAMPLABLE:
+        return img
+    return img.convert("RGBA" if has_alpha(img) else "RGB")
+
+
+def _eight_bit(img: Image.Image) -> Image.Image:
+    """A 16-bit greyscale image as 8-bit ("L", "LA" if it has a transparent value), its tones
+    scaled rather than clipped; any other image as it is.
+    """
+    if img.mode not in _WIDE_MODES:
+        return img
+    pointable = img if img.mode in _POINTABLE else img.convert("I")
+    scaled = pointable.point(lambda value: value * _SIXTEEN_TO_EIGHT)
+    transparent = scaled.info.pop("transparency", None)
+    grey = scaled.convert("L")
+    if isinstance(transparent, int):
+        grey.putalpha(_alpha_of(pointable, transparent))
+    return grey
+
+
+def _resized(img: Image.Image, size: Size) -> Image.Image:
+    if img.size == size:
+        return img
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _alpha_of(wide: Image.Image, transparent: int) -> Image.Image:
+    """Opaque but where a 16-bit image holds its 16-bit `transparent` value.
+
+    Only the original values can be matched (and convert("RGBA") matches just their low byte).
+    """
+    values = wide if wide.mode == "I" else wide.convert("I")
+    mask: Image.Image = ImageMath.lambda_eval(
+        lambda args: (args["im"] != transparent) * 255, im=values
+    )
+    return mask.convert("L")
+
+
 def _to_srgb(img: Image.Image) -> Image.Image:
     mode = "RGBA" if has_alpha(img) else "RGB"
     converted = _apply_icc(img, mode)
     if converted is None:
-        converted = img.convert(mode)
+        converted = img if img.mode == mode else img.convert(mode)
     if mode == "RGBA" and converted.getchannel("A").getextrema() == (255, 255):
         return converted.convert("RGB")  # an alpha channel with nothing transparent in it
     return converted
@@ -151,14 +265,20 @@ def _apply_icc(img: Image.Image, mode: str) -> Image.Image | None:
 
 def encode_jpeg(img: Image.Image, quality: int, *, optimize: bool = False) -> bytes:
     """JPEG bytes of an RGB image, with no EXIF, ICC, XMP or comment segments."""
-    out = io.BytesIO()
-    # Explicit blanks, because Pillow carries some of them over from img.info by default.
-    img.save(out, "JPEG", quality=quality, optimize=optimize, progressive=optimize, **_NO_META)
-    return out.getvalue()
+    return _encode(img, "JPEG", quality=quality, optimize=optimize, progressive=optimize)
 
 
 def encode_webp(img: Image.Image, quality: int) -> bytes:
     """WebP bytes (alpha kept when present) with no EXIF, ICC or XMP chunks."""
+    return _encode(img, "WEBP", quality=quality, method=4)
+
+
+def _encode(img: Image.Image, fmt: str, **params: object) -> bytes:
+    """Encoded bytes; an encoder's refusal is a PermanentError, as the same picture fails again."""
     out = io.BytesIO()
-    img.save(out, "WEBP", quality=quality, method=4, **_NO_META)
+    try:
+        # Explicit blanks, because Pillow carries some of them over from img.info by default.
+        img.save(out, fmt, **params, **_NO_META)
+    except ENCODE_ERRORS as exc:
+        raise PermanentError(f"cannot encode a {img.width}x{img.height} {fmt}: {exc}") from exc
     return out.getvalue()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -12,8 +14,9 @@ import pytest
 
 from photogate.domain.fingerprint import Fingerprint
 from photogate.errors import InputError
+from photogate.imaging import is_metadata_overflow
 from photogate.intake.fingerprint import perceptual_hash
-from photogate.intake.image_check import ImageInfo, examine, inspect_upload
+from photogate.intake.image_check import MAX_ASPECT, ImageInfo, examine, inspect_upload
 from photogate.settings import UploadSettings
 from photogate.testing import samples
 
@@ -86,6 +89,10 @@ BAD = [
     (samples.animated_png, "animated_image", 415),
     (samples.heic_burst, "animated_image", 415),
     (samples.tiny_jpeg, "image_too_small", 400),
+    (functools.partial(samples.strip_png, 64, 20_000), "extreme_aspect_ratio", 400),
+    (functools.partial(samples.strip_png, 20_000, 64), "extreme_aspect_ratio", 400),
+    (samples.bloated_png, "metadata_too_large", 400),
+    (functools.partial(samples.bloated_png, after_pixels=True), "metadata_too_large", 400),
 ]
 
 
@@ -109,6 +116,59 @@ def test_animated_detail_says_we_reject_rather_than_take_a_frame(tmp_path: Path)
     error = refusal(tmp_path, samples.animated_webp())
     assert "reject" in error.detail
     assert "frame" in error.detail
+
+
+@pytest.mark.parametrize("size", [(900, 18_000), (18_000, 900), (1000, 17_000)])
+def test_strips_up_to_the_aspect_limit_are_accepted(tmp_path: Path, size: tuple[int, int]) -> None:
+    """A long side up to MAX_ASPECT times the short one is still a photo we take."""
+    info = inspect(tmp_path, samples.strip_png(*size))
+    assert (info.width, info.height) == size
+
+
+def test_extreme_aspect_detail_gives_the_size_and_the_limit(tmp_path: Path) -> None:
+    """The refusal of a strip names its size and how elongated a photo may be."""
+    error = refusal(tmp_path, samples.strip_png(64, 20_000))
+    assert "64x20000" in error.detail
+    assert f"{MAX_ASPECT} times" in error.detail
+
+
+def test_bloated_metadata_detail_says_what_is_wrong_and_what_to_do(tmp_path: Path) -> None:
+    """A PNG refused for its text chunks is told so (not "damaged") and how to export it."""
+    error = refusal(tmp_path, samples.bloated_png())
+    assert "1 MiB" in error.detail
+    assert "metadata" in error.detail
+    assert "damaged" not in error.detail
+
+
+@pytest.mark.parametrize(
+    ("error", "overflow"),
+    [
+        (ValueError("Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK"), True),
+        (ValueError("Decompressed Data Too Large"), True),  # older Pillow wording
+        (ValueError("Too much memory used in text chunks: 67108865>MAX_TEXT_MEMORY"), True),
+        (ValueError("broken PNG file"), False),
+        (OSError("Decompressed data too large"), False),
+    ],
+)
+def test_only_pillows_text_limits_count_as_metadata_overflow(
+    error: Exception, overflow: bool
+) -> None:
+    """Pillow's text-chunk limits (in either wording) are told apart from any other failure."""
+    assert is_metadata_overflow(error) is overflow
+
+
+def test_metadata_under_the_limit_is_accepted(tmp_path: Path) -> None:
+    """Half a MiB of editing history is no reason to refuse a photo."""
+    assert inspect(tmp_path, samples.bloated_png(512 * 1024)).format == "png"
+
+
+def test_16_bit_greyscale_is_hashed_from_its_tones(tmp_path: Path) -> None:
+    """A 16-bit PNG hashes like its 8-bit twin, and two different ones hash apart."""
+    first, second = samples.grey16_png(seed=0), samples.grey16_png(seed=1)
+    twin = io.BytesIO()
+    samples.landscape((400, 300), seed=0).convert("L").save(twin, "PNG")
+    assert inspect(tmp_path, first).phash == perceptual_hash(twin.getvalue())
+    assert perceptual_hash(first) != perceptual_hash(second)
 
 
 def test_a_png_named_jpg_is_judged_a_png(tmp_path: Path) -> None:

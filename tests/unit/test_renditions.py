@@ -11,7 +11,13 @@ import pytest
 from PIL import ExifTags, Image, ImageStat
 
 from photogate.errors import PermanentError
-from photogate.publishing.renditions import PublicImages, make_renditions, rendition_widths
+from photogate.imaging import encode_jpeg, encode_webp
+from photogate.publishing.renditions import (
+    MAX_SIDE,
+    PublicImages,
+    make_renditions,
+    rendition_sizes,
+)
 from photogate.scanning.rendition import scanner_rendition
 from photogate.testing import samples
 
@@ -143,7 +149,7 @@ def test_public_renditions_never_upscale_or_repeat() -> None:
     """Widths over the original collapse to the original width, once."""
     images = make_renditions(samples.png_with_alpha(), widths=(1600, 800, 320))
     assert suffixes(images) == ["400.webp", "400.jpg", "320.webp", "320.jpg"]
-    assert rendition_widths((1600, 800, 400), 400) == [400]
+    assert rendition_sizes((1600, 800, 400), (400, 300)) == [(400, 300)]
 
 
 def test_public_renditions_have_no_metadata_and_are_upright() -> None:
@@ -193,3 +199,75 @@ def test_reduced_decoding_keeps_the_original_upright_size() -> None:
     assert (images.width, images.height) == (900, 1200)
     assert suffixes(images) == ["400.webp", "400.jpg"]
     assert decoded(images.renditions[0].data).size == (400, 533)
+
+
+STRIPS = [(900, 18000), (1000, 17000), (64, 20000), (18000, 900)]
+
+
+@pytest.mark.parametrize("size", STRIPS)
+def test_extreme_strips_publish_with_every_side_within_the_limit(size: tuple[int, int]) -> None:
+    """Tall and wide strips publish (never over WebP's 16383 px) with no side over MAX_SIDE."""
+    images = make_renditions(samples.strip_png(*size))
+    assert (images.width, images.height) == size
+    assert images.renditions
+    for blob in images.renditions:
+        assert decoded(blob.data).size == (blob.width, blob.height)
+        assert max(blob.width, blob.height) <= MAX_SIDE
+        assert blob.width / blob.height == pytest.approx(size[0] / size[1], rel=0.1)
+
+
+@pytest.mark.parametrize("size", STRIPS)
+def test_scanner_copy_of_an_extreme_strip_fits_its_box(size: tuple[int, int]) -> None:
+    """The scanner's copy of a strip keeps its shape inside the 4096 px box."""
+    img = decoded(scanner_rendition(samples.strip_png(*size))[0])
+    assert max(img.size) == 4096
+    assert img.width / img.height == pytest.approx(size[0] / size[1], rel=0.1)
+
+
+def test_rendition_sizes_cap_the_long_side_and_collapse_to_one() -> None:
+    """A 900x18000 original gets one 205x4096 rendition, whatever widths are asked for."""
+    assert rendition_sizes((1600, 800, 320), (900, 18000)) == [(205, 4096)]
+
+
+def test_rendition_sizes_keep_one_size_per_width() -> None:
+    """Two sizes that round to the same width make one rendition: blob names say only the width."""
+    # 1600 is capped by the height to 800x4096; 800 is not quite capped and rounds to 800x4095.
+    assert rendition_sizes((1600, 800), (1000, 5119)) == [(800, 4096)]
+
+
+@pytest.mark.parametrize("encode", [encode_webp, encode_jpeg])
+def test_an_encoder_refusal_is_a_permanent_error(encode: Callable[..., bytes]) -> None:
+    """An image an encoder cannot write fails for good (settled, not retried), saying why."""
+    too_tall = Image.new("RGB", (1, 70_000))  # past WebP's 16383 and JPEG's 65535 px
+    with pytest.raises(PermanentError, match=r"cannot encode a 1x70000"):
+        encode(too_tall, 80)
+
+
+def mean_grey(data: bytes) -> float:
+    return float(ImageStat.Stat(decoded(data).convert("L")).mean[0])
+
+
+def test_16_bit_greyscale_keeps_its_tones_in_the_scanner_copy() -> None:
+    """A 16-bit greyscale PNG is scaled to 8 bits, not clipped to white, for the scanner."""
+    want = ImageStat.Stat(samples.landscape((400, 300)).convert("L")).mean[0]
+    assert mean_grey(scanner_rendition(samples.grey16_png())[0]) == pytest.approx(want, abs=3)
+
+
+def test_16_bit_greyscale_keeps_its_tones_in_every_rendition() -> None:
+    """Every public rendition of a 16-bit greyscale PNG has the picture's tones, not white."""
+    want = ImageStat.Stat(samples.landscape((400, 300)).convert("L")).mean[0]
+    images = make_renditions(samples.grey16_png())
+    assert images.placeholder != "#ffffff"
+    for blob in images.renditions:
+        assert mean_grey(blob.data) == pytest.approx(want, abs=3)
+
+
+def test_16_bit_greyscale_keeps_its_transparent_value() -> None:
+    """The 16-bit value a tRNS chunk makes transparent is transparent in the WebP rendition."""
+    corner = Image.open(io.BytesIO(samples.grey16_png())).getpixel((0, 0))
+    assert isinstance(corner, int)
+    images = make_renditions(samples.grey16_png(transparent=corner))
+    webp = decoded(images.renditions[0].data)
+    assert webp.mode == "RGBA"
+    assert webp.getpixel((0, 0))[3] == 0  # type: ignore[index]
+    assert webp.getchannel("A").getextrema()[1] == 255

@@ -18,6 +18,7 @@ from photogate.intake.accept_upload import accept_upload
 from photogate.messages import NOTIFY_QUEUE
 from photogate.ports import Container
 from photogate.publishing.publish import public_key, publish
+from photogate.publishing.renditions import MAX_SIDE
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings
 from photogate.testing import samples
@@ -46,6 +47,17 @@ async def test_pass_publishes_renditions_row_and_owes_one_email(
     assert await fakes.queue.count(NOTIFY_QUEUE) == 1
     submission = await fakes.catalog.get_submission(sid)
     assert submission is not None and submission.published_at is not None
+
+
+async def test_a_photo_as_elongated_as_intake_takes_is_published_within_limits(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A 900x18000 strip passes intake and is published, no rendition side over MAX_SIDE."""
+    sid = await uploaded(fakes, tmp_path, samples.strip_png(900, 18_000))
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.APPROVED
+    (photo,), _ = await fakes.catalog.list_photos(SKU, limit=10)
+    assert (photo.width, photo.height) == (900, 18_000)
+    assert {max(r.width, r.height) for r in photo.renditions} == {MAX_SIDE}
 
 
 async def test_scanner_gets_a_clean_rendition_and_the_submission_id(

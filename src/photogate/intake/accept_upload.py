@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from photogate.domain.catalog import OutboxMessage
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Status, Submission, new_id
 from photogate.errors import NotFound
+from photogate.image_work import run_image_work
 from photogate.intake.form import UploadForm, checked_form
 from photogate.intake.image_check import ImageInfo, check_size, examine
 from photogate.intake.repeats import refuse_repeat
@@ -39,7 +39,7 @@ async def accept_upload(
     if await ports.catalog.get_product(form.sku) is None:
         raise NotFound("unknown_product", f"there is no product with SKU {form.sku!r}")
     check_size(size_bytes, limits)  # before reading the file into memory
-    data, info, fingerprint = await asyncio.to_thread(_read_and_examine, image, limits)
+    data, info, fingerprint = await run_image_work(_read_and_examine, image, limits)
     await refuse_repeat(ports.catalog, form.sku, form.email, fingerprint)
     submission = _new_submission(form, info, size_bytes, clock)
     outbox = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(submission.id), submission.id)

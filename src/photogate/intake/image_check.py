@@ -17,20 +17,22 @@ from photogate.imaging import (
     DECODE_ERRORS,
     FORMATS,
     HEIF_SEQUENCE_BRANDS,
+    METADATA_LIMIT_BYTES,
     SNIFF_BYTES,
     has_alpha,
     heif_brand,
+    is_metadata_overflow,
     open_as,
+    quarter_turned,
     sniff,
 )
 from photogate.intake.fingerprint import draft_small, phash_of
 from photogate.settings import UploadSettings
 
 MIN_SIDE: Final = 64
+# No product photo is this elongated; such a strip would publish as a sliver of pixels.
+MAX_ASPECT: Final = 20
 ACCEPTED: Final = "JPEG, PNG, WebP or HEIC"
-# EXIF orientations that turn the picture a quarter, so width and height trade places.
-_QUARTER_TURNS: Final = frozenset({5, 6, 7, 8})
-_ORIENTATION_TAG: Final = 0x0112
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,8 @@ def _opened(fp: IO[bytes], fmt: str, limits: UploadSettings) -> Image.Image:
         img = open_as(fp, fmt)
     except BOMB_ERRORS:
         raise _too_large(limits) from None
-    except DECODE_ERRORS:
-        raise _corrupt() from None
+    except DECODE_ERRORS as exc:
+        raise _undecodable(exc) from None
     _check_pixels(img, limits)
     return img
 
@@ -110,10 +112,11 @@ def _opened(fp: IO[bytes], fmt: str, limits: UploadSettings) -> Image.Image:
 def _inspect(img: Image.Image, fmt: str) -> ImageInfo:
     _check_frames(img, fmt)
     _check_small(img)
-    width, height = _oriented_size(img)  # before the draft below shrinks img.size
-    alpha = has_alpha(img)
+    _check_aspect(img)
+    stored, alpha = img.size, has_alpha(img)  # before the draft below shrinks img.size
     draft_small(img)
-    _decode(img)
+    _decode(img)  # before reading EXIF, which for a PNG loads the file and hides its errors
+    width, height = stored[::-1] if quarter_turned(img) else stored
     return ImageInfo(fmt, FORMATS[fmt][1], width, height, alpha, phash_of(img))
 
 
@@ -138,21 +141,22 @@ def _check_small(img: Image.Image) -> None:
         raise InputError("image_too_small", detail, status=400)
 
 
+def _check_aspect(img: Image.Image) -> None:
+    if max(img.size) > MAX_ASPECT * min(img.size):
+        size = f"{img.width}x{img.height}"
+        detail = (
+            f"The image is {size}; its long side may be at most {MAX_ASPECT} times its short "
+            "side. Please crop it to the product."
+        )
+        raise InputError("extreme_aspect_ratio", detail, status=400)
+
+
 def _decode(img: Image.Image) -> None:
     # Decoding the whole stream is the only way to find a truncated or corrupt one.
     try:
         img.load()
-    except DECODE_ERRORS:
-        raise _corrupt() from None
-
-
-def _oriented_size(img: Image.Image) -> tuple[int, int]:
-    try:
-        orientation = img.getexif().get(_ORIENTATION_TAG, 1)
-    except DECODE_ERRORS:
-        orientation = 1  # unreadable EXIF: the picture is shown as stored
-    width, height = img.size
-    return (height, width) if orientation in _QUARTER_TURNS else (width, height)
+    except DECODE_ERRORS as exc:
+        raise _undecodable(exc) from None
 
 
 def _too_large(limits: UploadSettings) -> InputError:
@@ -164,6 +168,19 @@ def _too_large(limits: UploadSettings) -> InputError:
 def _animated(what: str) -> InputError:
     detail = f"{what}; we take still photos only and reject animations rather than keep a frame."
     return InputError("animated_image", detail, status=415)
+
+
+def _undecodable(exc: BaseException) -> InputError:
+    return _metadata_too_large() if is_metadata_overflow(exc) else _corrupt()
+
+
+def _metadata_too_large() -> InputError:
+    limit = METADATA_LIMIT_BYTES / (1024 * 1024)
+    detail = (
+        f"The image carries more than {limit:g} MiB of embedded text or metadata (often an "
+        "editor's saved history). Please export it again without metadata and upload that."
+    )
+    return InputError("metadata_too_large", detail, status=400)
 
 
 def _corrupt() -> InputError:

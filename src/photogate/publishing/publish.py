@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Collection
 
@@ -10,6 +9,7 @@ from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Rendition
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, Status, Submission, new_id
+from photogate.image_work import run_image_work
 from photogate.messages import NOTIFY_QUEUE, thank_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, Ports
@@ -45,7 +45,7 @@ async def publish(
     Returns False if the submission was settled by someone else first (nothing changes then;
     rewriting the same rendition files is harmless).
     """
-    images = await asyncio.to_thread(make_renditions, original)
+    images = await run_image_work(make_renditions, original)
     renditions = await _write_public(submission.id, images, ports)
     photo = _photo(submission, images, renditions, clock)
     email = EmailRecord(

@@ -8,10 +8,21 @@ from typing import Final
 
 from PIL import Image
 
-from photogate.imaging import encode_jpeg, encode_webp, flatten, open_bytes, oriented_srgb
+from photogate.imaging import (
+    Size,
+    encode_jpeg,
+    encode_webp,
+    fit_within,
+    flatten,
+    open_bytes,
+    oriented_srgb,
+    upright_size,
+)
 
 WEBP_QUALITY: Final = 80
 JPEG_QUALITY: Final = 82
+# No rendition's side is longer: a web page never needs more, and WebP cannot go past 16383.
+MAX_SIDE: Final = 4096
 _CONTENT_TYPES: Final = {"webp": "image/webp", "jpeg": "image/jpeg"}
 _SUFFIXES: Final = {"webp": "webp", "jpeg": "jpg"}
 
@@ -39,25 +50,24 @@ class PublicImages:
 
 
 def make_renditions(data: bytes, widths: Iterable[int] = (1600, 800, 320)) -> PublicImages:
-    """Re-encode `data` at each width (never wider than the original); CPU-bound, so off-loop."""
-    wanted = tuple(widths)
+    """Re-encode `data` at each width (never wider than the original, no side over MAX_SIDE);
+    CPU-bound, so off-loop. Raises PermanentError if it cannot be decoded or encoded.
+    """
     img = open_bytes(data)
-    widest = max(wanted)
-    stored = img.size
-    # For JPEG, the decoder may scale by 1/2..1/8 while both sides stay over the widest rendition.
-    img.draft("RGB", (widest, widest))
-    drafted = img.size
-    base = oriented_srgb(img)
-    width, height = stored[::-1] if base.size != drafted else stored
-    blobs: list[RenditionBlob] = []
-    for target in rendition_widths(wanted, width):
-        blobs.extend(_encode(base, target, height * target / width))
+    width, height = upright_size(img)
+    sizes = rendition_sizes(widths, (width, height))
+    base = oriented_srgb(img, sizes[0])  # the largest rendition; the others are made from it
+    blobs = [blob for size in sizes for blob in _encode(base, size)]
     return PublicImages(tuple(blobs), placeholder_colour(base), width, height)
 
 
-def rendition_widths(widths: Iterable[int], original_width: int) -> list[int]:
-    """The distinct widths to make, widest first; wider than the original means the original."""
-    return sorted({min(w, original_width) for w in widths}, reverse=True)
+def rendition_sizes(widths: Iterable[int], original: Size) -> list[Size]:
+    """The distinct sizes to make, widest first: each width, or the original's if narrower,
+    with the height that follows, both sides shrunk further if one would pass MAX_SIDE.
+    """
+    sizes = sorted({fit_within(original, (width, MAX_SIDE)) for width in widths})
+    by_width = {size[0]: size for size in sizes}  # blob names carry only the width
+    return sorted(by_width.values(), reverse=True)
 
 
 def placeholder_colour(img: Image.Image) -> str:
@@ -67,8 +77,7 @@ def placeholder_colour(img: Image.Image) -> str:
     return f"#{red:02x}{green:02x}{blue:02x}"
 
 
-def _encode(base: Image.Image, width: int, exact_height: float) -> list[RenditionBlob]:
-    size = (width, max(1, round(exact_height)))
+def _encode(base: Image.Image, size: Size) -> list[RenditionBlob]:
     scaled = base
     if size != base.size:
         scaled = base.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)

@@ -8,7 +8,14 @@ from typing import Final
 from PIL import Image
 
 from photogate.errors import PermanentError
-from photogate.imaging import encode_jpeg, flatten, open_bytes, oriented_srgb
+from photogate.imaging import (
+    encode_jpeg,
+    fit_within,
+    flatten,
+    open_bytes,
+    oriented_srgb,
+    upright_size,
+)
 
 _QUALITIES: Final = (90, 82, 74, 66, 58, 50)
 _MAX_SHRINK: Final = 0.9
@@ -21,10 +28,8 @@ def scanner_rendition(
 ) -> tuple[bytes, str]:
     """JPEG bytes of `data` (any accepted format) fitting `max_side` and `max_bytes`."""
     img = open_bytes(data)
-    # For JPEG, let the decoder scale by 1/2, 1/4 or 1/8 while both sides stay over max_side.
-    img.draft("RGB", (max_side, max_side))
-    picture = flatten(oriented_srgb(img))
-    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    size = fit_within(upright_size(img), (max_side, max_side))
+    picture = flatten(oriented_srgb(img, size))
     return _fit(picture, max_bytes), "image/jpeg"
 
 

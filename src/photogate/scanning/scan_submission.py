@@ -11,6 +11,7 @@ from photogate.domain.moderation import scanner_actor
 from photogate.domain.scan import ScanResult, Thresholds, Verdict, scan_summary
 from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.errors import BlobNotFound, ScanInputRejected
+from photogate.image_work import run_image_work
 from photogate.ports import Container, Ports
 from photogate.publishing.publish import publish
 from photogate.scanning.rendition import scanner_rendition
@@ -93,7 +94,7 @@ async def _claim(submission_id: str, ports: Ports) -> Submission | None:
 
 
 async def _scan(ports: Ports, submission: Submission, original: bytes) -> ScanResult:
-    image, content_type = await asyncio.to_thread(scanner_rendition, original)
+    image, content_type = await run_image_work(scanner_rendition, original)
     return await ports.scanner.scan(submission.id, image, content_type)
 
 

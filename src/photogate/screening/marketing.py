@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
 from photogate.domain.fingerprint import ImageKind
 from photogate.errors import BlobNotFound
+from photogate.image_work import run_image_work
 from photogate.intake.fingerprint import perceptual_hash
 from photogate.ports import BlobStore, Catalog, Container
 from photogate.ports.catalog import FingerprintLedger
@@ -21,7 +21,7 @@ async def record_marketing_photos(
     Whoever adds a product's photos calls this with the bytes at hand (the demo seed does);
     photos nobody fingerprinted are not compared against.
     """
-    phashes = {url: await asyncio.to_thread(perceptual_hash, data) for url, data in photos.items()}
+    phashes = {url: await run_image_work(perceptual_hash, data) for url, data in photos.items()}
     await catalog.record_marketing_fingerprints(sku, phashes)
 
 

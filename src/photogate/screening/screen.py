@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from photogate.domain.fingerprint import ImageMatch, KnownImage
 from photogate.domain.submission import Submission
 from photogate.errors import ConfigError
+from photogate.image_work import run_image_work
 from photogate.intake.fingerprint import perceptual_hash
 from photogate.ports.catalog import FingerprintLedger
 from photogate.screening.blocklist import DEFAULT_PATH, Blocklist
@@ -63,7 +63,7 @@ async def screen_submission(
         return Findings(hits)
     phash = await stored_phash(submission, catalog)
     if phash is None:  # received before fingerprints were kept: hash the original now
-        phash = await asyncio.to_thread(perceptual_hash, original)
+        phash = await run_image_work(perceptual_hash, original)
     known = await catalog.known_images()
     return Findings(hits, screener.matches(submission, phash, known))
 

@@ -90,6 +90,43 @@ def webp_photo() -> bytes:
     return _save(landscape((800, 600), seed=6), "WEBP", quality=80)
 
 
+def strip_png(width: int, height: int) -> bytes:
+    """A width x height RGB PNG of a colour ramp along its long side: cheap at any size, so
+    it makes the extreme strips (900x18000, 64x20000) that test the aspect-ratio limits.
+    """
+    tall = height >= width
+    ramp = Image.linear_gradient("L").resize((width, height) if tall else (height, width))
+    img = Image.merge("RGB", (ramp, ramp.point(lambda v: 255 - v), ramp.point(lambda v: v // 2)))
+    return _save(img if tall else img.transpose(Image.Transpose.ROTATE_90), "PNG")
+
+
+def grey16_png(w: int = 400, h: int = 300, seed: int = 0, transparent: int | None = None) -> bytes:
+    """A 16-bit greyscale PNG of landscape(): the 8-bit tones times 257, so 128 becomes 32896.
+
+    With `transparent`, that 16-bit value is transparent (a tRNS chunk).
+    """
+    wide = (
+        landscape((w, h), seed).convert("L").convert("I").point(lambda v: v * 257).convert("I;16")
+    )
+    params: dict[str, Any] = {} if transparent is None else {"transparency": transparent}
+    return _save(wide, "PNG", **params)
+
+
+def bloated_png(text_bytes: int = 2 * 1024 * 1024, *, after_pixels: bool = False) -> bytes:
+    """A 400x300 PNG with a compressed XMP chunk (an editor's history, as Photoshop keeps it)
+    that inflates to `text_bytes`: over Pillow's 1 MiB limit on one text chunk by default.
+
+    The chunk follows the header, or with `after_pixels` the pixel data (read only on decode).
+    """
+    step = b"<rdf:li>stEvt:action=saved stEvt:softwareAgent=Photo Editor</rdf:li>"
+    history = b"<x:xmpmeta><rdf:Seq>" + step * (text_bytes // len(step)) + b"</rdf:Seq></x:xmpmeta>"
+    # keyword, NUL, compressed, zlib, no language tag, no translated keyword, then the text.
+    xmp = _chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + zlib.compress(history))
+    plain = _save(landscape((400, 300), seed=15), "PNG")
+    at = len(plain) - 12 if after_pixels else 33  # before the IEND chunk, or after IHDR
+    return plain[:at] + xmp + plain[at:]
+
+
 def jpeg_with_gps_exif() -> bytes:
     """A 400x300 JPEG stored sideways (EXIF orientation 6), with GPS, camera, ICC, XMP, comment.
 
