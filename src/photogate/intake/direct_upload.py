@@ -13,7 +13,6 @@ create the blob again whenever it is not there, and only the first file is ever 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from photogate.domain.catalog import OutboxMessage
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Status, Submission, UploadedFile, new_id
 from photogate.errors import InputError, NotFound
+from photogate.image_work import run_image_work
 from photogate.intake.form import UploadForm, checked_form
 from photogate.intake.image_check import check_size, examine
 from photogate.intake.limits import (
@@ -192,7 +192,7 @@ async def _checked_file(
     limits = services.settings.uploads
     check_size(size, limits)  # from the blob's properties: a huge file is never downloaded
     data = await services.ports.blobs.get(Container.QUARANTINE, submission.original_blob)
-    info, fingerprint = await asyncio.to_thread(examine, data, limits)
+    info, fingerprint = await run_image_work(examine, data, limits)
     await refuse_repeat(services.ports.catalog, submission.sku, submission.email, fingerprint)
     file = UploadedFile(info.content_type, len(data), info.width, info.height)
     return file, fingerprint
