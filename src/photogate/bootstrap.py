@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache, partial
 
 from photogate.domain.scan import Thresholds
 from photogate.notifying.thank_customer import NotifyPolicy
@@ -13,6 +14,7 @@ from photogate.privacy.links import WithdrawalLinks, link_key
 from photogate.scanning.limiter import AdaptiveLimiter, AdaptiveScanner, limiter_for
 from photogate.scanning.scan_submission import ScanPolicy
 from photogate.screening.screen import Screener
+from photogate.secret_key import console_secret
 from photogate.settings import Settings
 
 Closer = Callable[[], Awaitable[None]]
@@ -48,12 +50,14 @@ async def bootstrap(
 ) -> Services:
     """Build the services for `settings`; tests may pass any port's adapter in directly."""
     closers: list[Closer] = []
+    # The catalog first: one missing or not migrated is refused before anything is written.
+    catalog = catalog or await _catalog(settings, closers)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     limiter = limiter_for(settings.scanner)
     ports = Ports(
         blobs=blobs or _blobs(settings, closers),
         queue=queue or _queue(settings, closers),
-        catalog=catalog or await _catalog(settings, closers),
+        catalog=catalog,
         scanner=AdaptiveScanner(scanner or _scanner(settings, closers), limiter),
         mailer=mailer or _mailer(settings),
     )
@@ -79,14 +83,16 @@ def withdrawal_links(settings: Settings) -> WithdrawalLinks:
     """The signer of withdrawal links: the worker signs them, the web app checks them.
 
     Both derive its key from PHOTOGATE_PRIVACY__LINK_SECRET_KEY, else from the console's key
-    (PHOTOGATE_CONSOLE__SECRET_KEY, else the data dir's key file), so they agree.
+    (PHOTOGATE_CONSOLE__SECRET_KEY, else the data dir's key file), so they agree. The key is
+    found when the first link is made or checked: a command that does neither writes no key file.
     """
-    from photogate.entrypoints.web.console.secret import console_secret
-
-    configured = settings.privacy.link_secret_key.get_secret_value()
-    root = configured.encode() if configured else console_secret(settings)
     ttl = timedelta(days=settings.privacy.link_ttl_days)
-    return WithdrawalLinks(link_key(root), settings.web.base_url(), ttl)
+    return WithdrawalLinks(cache(partial(_link_key, settings)), settings.web.base_url(), ttl)
+
+
+def _link_key(settings: Settings) -> bytes:
+    configured = settings.privacy.link_secret_key.get_secret_value()
+    return link_key(configured.encode() if configured else console_secret(settings))
 
 
 def _blobs(settings: Settings, closers: list[Closer]) -> BlobStore:
@@ -117,6 +123,16 @@ def _queue(settings: Settings, closers: list[Closer]) -> MessageQueue:
 
     closers.append(close)
     return queue
+
+
+async def check_catalog(settings: Settings) -> None:
+    """Open the catalog database once and close it again: raises what bootstrap would (a
+    ConfigError if it is missing or not migrated, StorageUnavailable if it cannot be reached).
+    """
+    closers: list[Closer] = []
+    await _catalog(settings, closers)
+    for close in closers:
+        await close()
 
 
 async def _catalog(settings: Settings, closers: list[Closer]) -> Catalog:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Final, Literal, get_args
 
 from photogate.errors import PermanentError
 
-SCAN_QUEUE = "scans"
-NOTIFY_QUEUE = "notifications"
+# The queues the pipeline uses; each has a poison queue (poison_queue) beside it.
+Queue = Literal["scans", "notifications"]
+SCAN_QUEUE: Final[Queue] = "scans"
+NOTIFY_QUEUE: Final[Queue] = "notifications"
+QUEUES: Final[tuple[Queue, ...]] = get_args(Queue)
 
 
 def poison_queue(queue: str) -> str:

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, Request, expect
 
 from photogate.domain.catalog import Product
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
-from photogate.settings import QueueSettings, ScannerSettings, Settings
+from photogate.settings import ConsoleSettings, QueueSettings, ScannerSettings, Settings
 from photogate.testing import samples
 from tests.support import azurite
 from tests.support.chromium import launched_chromium, watched_tab
@@ -42,6 +42,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundWebStac
             scanner=ScannerSettings(url=scanner.url),
             queue=QueueSettings(poll_interval_s=0.2),
             azure=azurite.settings_for(connection, prefix),
+            # Backend azure requires one key shared by every instance.
+            console=ConsoleSettings(secret_key="k" * 32),
         )
         prepare(settings, [PRODUCT])
         web = BackgroundWebStack(settings, worker=True)

@@ -31,7 +31,13 @@ from photogate.messages import NOTIFY_QUEUE, SCAN_QUEUE, field_of, poison_queue
 from photogate.ports import Container, QueueMessage
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.refscanner.app import KEY_HEADER
-from photogate.settings import QueueSettings, ScannerSettings, Settings, WebSettings
+from photogate.settings import (
+    ConsoleSettings,
+    QueueSettings,
+    ScannerSettings,
+    Settings,
+    WebSettings,
+)
 from photogate.testing import samples
 from photogate.worker.envelope import Envelope, open_envelope
 from tests.support import azurite
@@ -84,6 +90,8 @@ def settings(tmp_path: Any, scanner: BackgroundRefScanner) -> Settings:
         # Short enough for the reconciler test to see a lost message within seconds.
         queue=QueueSettings(visibility_timeout_s=1, reconcile_after_s=2),
         web=WebSettings(public_base_url="https://shop.example"),
+        # Backend azure requires one key shared by every instance.
+        console=ConsoleSettings(secret_key="k" * 32),
     )
     prepare(settings, [PRODUCT])
     return settings

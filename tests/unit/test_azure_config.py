@@ -19,6 +19,7 @@ from photogate.settings import AzureSettings, load_settings
 
 ACCOUNT = "https://shopphotos.blob.core.windows.net"
 QUEUES = "https://shopphotos.queue.core.windows.net"
+SHARED_KEY = "k" * 32
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +58,7 @@ def test_azure_settings_come_from_nested_variables(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PHOTOGATE_AZURE__QUEUE_PREFIX", "shop1-")
     monkeypatch.setenv("PHOTOGATE_AZURE__PUBLIC_BASE_URL", "https://cdn.example/photos/")
     monkeypatch.setenv("PHOTOGATE_AZURE__RETRY_TOTAL", "7")
+    monkeypatch.setenv("PHOTOGATE_CONSOLE__SECRET_KEY", SHARED_KEY)
     settings = load_settings()
     assert settings.backend == "azure"
     assert (settings.azure.queue_prefix, settings.azure.retry_total) == ("shop1-", 7)
@@ -120,6 +122,7 @@ async def test_bootstrap_picks_the_azure_adapters_and_closes_them(tmp_path: Path
         backend="azure",
         data_dir=tmp_path,
         azure={"connection_string": "UseDevelopmentStorage=true", "container_prefix": "shop-"},
+        console={"secret_key": SHARED_KEY},
     )
     services = await bootstrap(settings, catalog=InMemoryCatalog(), scanner=InMemoryScanner())
     assert isinstance(services.ports.blobs, AzureBlobStore)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from photogate.settings import AZURE_POLL_INTERVAL_S, QueueSettings, Settings
 
-AZURE = {"backend": "azure", "azure": {"connection_string": "UseDevelopmentStorage=true"}}
+AZURE = {
+    "backend": "azure",
+    "azure": {"connection_string": "UseDevelopmentStorage=true"},
+    "console": {"secret_key": "k" * 32},
+}
 
 
 def test_azure_backend_polls_every_two_seconds_by_default() -> None:

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from photogate.domain.moderation import Role
 from photogate.entrypoints.web.clients import client_address
 from photogate.entrypoints.web.console.app_service import app_service_principal
-from photogate.entrypoints.web.console.secret import data_dir_secret
 from photogate.entrypoints.web.console.session import SessionCodec
 from photogate.moderation.passwords import Cost, hash_password, is_password_hash, verify_password
+from photogate.secret_key import data_dir_secret
 from photogate.settings import ConsoleSettings, load_settings
 
 CHEAP = Cost(log2_n=10, r=8, p=1)

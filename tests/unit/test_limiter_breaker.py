@@ -40,7 +40,9 @@ async def test_three_failures_in_a_row_leave_no_room_for_new_messages() -> None:
     assert limiter.room() > 0
     await fail(limiter, ScannerUnavailable("timed out"))
     assert limiter.room() == 0
-    assert limiter.snapshot().paused_for_s == pytest.approx(30, abs=5)
+    paused = limiter.snapshot()
+    assert paused.paused_for_s == paused.breaker_pause_s == pytest.approx(30, abs=5)
+    assert paused.retry_after_pause_s == 0
 
 
 async def test_a_caller_that_meets_an_open_breaker_is_throttled_not_failed() -> None:
@@ -111,7 +113,9 @@ async def test_a_huge_retry_after_pauses_no_longer_than_max_pause_s() -> None:
     with contextlib.suppress(ScannerUnavailable):
         async with limiter.call():
             raise ScannerUnavailable("503", retry_after=1e9)
-    assert 0 < limiter.snapshot().paused_for_s <= 120
+    paused = limiter.snapshot()
+    assert 0 < paused.paused_for_s == paused.retry_after_pause_s <= 120
+    assert paused.breaker_pause_s == 0
 
 
 def test_settings_build_the_breaker() -> None:

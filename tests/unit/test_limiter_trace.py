@@ -119,10 +119,23 @@ def test_a_summary_says_what_the_calls_did_since_the_last_one() -> None:
         in_flight=8,
         waiting=5,
         paused_for_s=1.5,
+        retry_after_pause_s=1.5,
     )
     assert summary_line(before, after, 60.2) == (
         "scanner calls in the last 60 s: 200 started, 195 succeeded, 2 throttled (1.0%), "
         "0 failed; limit 8, capacity found 8, 8 in flight, 5 waiting, paused 1.5 s by Retry-After"
+    )
+
+
+def test_a_summary_tells_a_breaker_pause_from_a_retry_after() -> None:
+    """A pause of the circuit breaker is reported as the breaker's, beside any Retry-After."""
+    breaker = snapshot(waiting=3, paused_for_s=30.0, breaker_pause_s=30.0)
+    both = snapshot(waiting=3, paused_for_s=30.0, breaker_pause_s=30.0, retry_after_pause_s=2.0)
+    assert summary_line(snapshot(), breaker, 60).endswith(
+        "3 waiting, paused 30.0 s by the circuit breaker"
+    )
+    assert summary_line(snapshot(), both, 60).endswith(
+        "3 waiting, paused 2.0 s by Retry-After, paused 30.0 s by the circuit breaker"
     )
 
 

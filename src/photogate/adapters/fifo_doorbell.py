@@ -66,7 +66,6 @@ class FifoDoorbell:
         listener = self._listeners.get(queue)
         if listener is not None or self._unavailable:
             return listener
-            return None
         try:
             listener = _Listener(self._open_fifo(queue))
         except OSError:

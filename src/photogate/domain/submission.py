@@ -83,11 +83,6 @@ class Submission:
     # When retention (or an erasure) deleted the original from quarantine.
     original_purged_at: datetime | None = None
 
-    @property
-    def is_final(self) -> bool:
-        """True once no pipeline stage will change this submission again."""
-        return self.status in FINAL
-
     def moved(self, to: Status, reason: str | None, at: datetime) -> Submission:
         """This submission in a new state."""
         return replace(self, status=to, status_reason=reason, updated_at=at)

@@ -19,7 +19,7 @@ from photogate.entrypoints.cli_common import (
     run_with_services,
     settings_or_exit,
 )
-from photogate.messages import SCAN_QUEUE, poison_queue
+from photogate.messages import SCAN_QUEUE, Queue, poison_queue
 from photogate.recovery import dlq
 from photogate.recovery.reconcile import Reconciled, ReconcilePolicy, reconcile
 
@@ -42,7 +42,7 @@ dlq_app = typer.Typer(
 )
 
 QueueName = Annotated[
-    str, typer.Option("--queue", "-q", help="The queue whose poison queue to use.")
+    Queue, typer.Option("--queue", "-q", help="The queue whose poison queue to use.")
 ]
 MessageId = Annotated[str, typer.Argument(help="The poison message's id, as `dlq list` shows.")]
 MaybeMessageId = Annotated[

@@ -7,6 +7,7 @@ import secrets
 import sys
 
 from photogate.entrypoints.supervisor import Child, Supervisor, wait_healthy
+from photogate.secret_key import console_secret
 from photogate.settings import Settings
 
 
@@ -28,6 +29,16 @@ def run_stack(settings: Settings, *, port: int, scanner: bool, scanner_port: int
         print("photogate: stopped", file=sys.stderr)
 
 
+def data_dir_key(settings: Settings) -> dict[str, object]:
+    """The settings override that gives `up`'s processes the data dir's console key when none
+    is configured: they share the data dir, so its key file serves them as one configured key
+    would (backend azure, meant for instances that share nothing, asks for one).
+    """
+    if settings.console.secret_key.get_secret_value():
+        return {}
+    return {"console": {"secret_key": console_secret(settings).decode()}}
+
+
 def _prepare(settings: Settings) -> None:
     """Migrate and seed an empty data dir, so a fresh clone needs no other step."""
     from photogate.adapters.sql.migrate import upgrade
@@ -44,6 +55,8 @@ def _child_env(settings: Settings, port: int, scanner: bool, scanner_port: int) 
         "PHOTOGATE_DATA_DIR": str(settings.data_dir.resolve()),
         "PHOTOGATE_BACKEND": settings.backend,
     }
+    if key := settings.console.secret_key.get_secret_value():
+        env["PHOTOGATE_CONSOLE__SECRET_KEY"] = key
     if not settings.web.public_base_url:
         env["PHOTOGATE_WEB__PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     if scanner:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -39,7 +40,9 @@ class WithdrawalLinks:
     customer (their email is looked up from it), so no address appears in the URL.
     """
 
-    key: bytes
+    # The key, or how to get it: bootstrap passes a function, so a key kept in the data dir is
+    # read (or made) only once a link is made or checked, not by every command that starts.
+    key: bytes | Callable[[], bytes]
     base_url: str
     ttl: timedelta
     clock: Clock = utcnow
@@ -75,5 +78,6 @@ class WithdrawalLinks:
     def _signature(self, submission_id: str, expires: int) -> str:
         # Newlines cannot occur in ids or numbers, so the fields cannot be shifted into another.
         message = f"{PURPOSE}\n{submission_id}\n{expires}".encode()
-        digest = hmac.new(self.key, message, hashlib.sha256).digest()
+        key = self.key if isinstance(self.key, bytes) else self.key()
+        digest = hmac.new(key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

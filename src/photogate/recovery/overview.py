@@ -13,10 +13,9 @@ from typing import Final
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.submission import Status
-from photogate.messages import NOTIFY_QUEUE, SCAN_QUEUE, poison_queue
+from photogate.messages import QUEUES, poison_queue
 from photogate.ports import Catalog, MessageQueue, Ports
 
-QUEUES: Final = (SCAN_QUEUE, NOTIFY_QUEUE)
 # States that wait on the pipeline or on people; how long the oldest has waited matters.
 WAITING: Final = frozenset(
     {

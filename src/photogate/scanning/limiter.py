@@ -46,11 +46,15 @@ class LimiterSnapshot:
     in_flight: int
     waiting: int
     reserved: int
+    # How long calls stay paused: the longer of the two pauses below, which are told apart
+    # because they mean different things (the scanner asked for it; its calls kept failing).
     paused_for_s: float
     started: int
     succeeded: int
     throttled: int
     failed: int
+    retry_after_pause_s: float = 0.0
+    breaker_pause_s: float = 0.0
 
 
 class Reservation:
@@ -180,18 +184,21 @@ class AdaptiveLimiter:
             self._notify()
 
     def snapshot(self) -> LimiterSnapshot:
-        """The current limit, slots and counters."""
+        """The current limit, slots, pauses and counters."""
+        retry_after, breaker = self._retry_after_left(), self._breaker.paused_for
         return LimiterSnapshot(
             limit=self._limit.limit,
             ceiling=self._limit.ceiling,
             in_flight=self._in_flight,
             waiting=self._waiting,
             reserved=self._reserved,
-            paused_for_s=max(0.0, self._pause_left()),
+            paused_for_s=max(retry_after, breaker),
             started=self._started,
             succeeded=self._succeeded,
             throttled=self._throttled,
             failed=self._failed,
+            retry_after_pause_s=retry_after,
+            breaker_pause_s=breaker,
         )
 
     async def _acquire(self) -> CallStart:
@@ -229,7 +236,10 @@ class AdaptiveLimiter:
 
     def _pause_left(self) -> float:
         """Seconds until calls may start: the longer of a Retry-After pause and the breaker's."""
-        return max(self._paused_until - self._clock(), self._breaker.paused_for)
+        return max(self._retry_after_left(), self._breaker.paused_for)
+
+    def _retry_after_left(self) -> float:
+        return max(0.0, self._paused_until - self._clock())
 
     def _impatient(self) -> Throttled:
         paused = self._pause_left()

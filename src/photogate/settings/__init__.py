@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -14,12 +15,18 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from photogate.errors import ConfigError
 from photogate.settings.azure import AzureSettings
 from photogate.settings.console import ConsoleSettings, StaffUser
-from photogate.settings.database import DatabaseSettings
+from photogate.settings.database import DatabaseSettings, check_database_url
+from photogate.settings.diagnostics import (
+    describe_settings_error,
+    describe_validation,
+    variables,
+    warn_unknown,
+)
 from photogate.settings.privacy import PrivacySettings
 from photogate.settings.screening import ScreeningSettings
 
@@ -212,6 +219,12 @@ class Settings(BaseSettings):
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, value: SecretStr) -> SecretStr:
+        check_database_url(value.get_secret_value())
+        return value
+
     @model_validator(mode="after")
     def _azure_has_an_account(self) -> Settings:
         missing = self.azure.missing_variables() if self.backend == "azure" else []
@@ -219,6 +232,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PHOTOGATE_BACKEND=azure needs PHOTOGATE_AZURE__CONNECTION_STRING,"
                 f" or else {' and '.join(missing)}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _azure_shares_its_keys(self) -> Settings:
+        # Functions instances share no data dir: each would make a key of its own, and a
+        # session or withdrawal link signed by one would be refused by the next.
+        if self.backend == "azure" and not self.console.secret_key.get_secret_value():
+            raise ValueError(
+                "PHOTOGATE_BACKEND=azure needs PHOTOGATE_CONSOLE__SECRET_KEY: every instance"
+                " must sign console sessions, and withdrawal links unless"
+                " PHOTOGATE_PRIVACY__LINK_SECRET_KEY is set, with the same key"
             )
         return self
 
@@ -253,20 +278,15 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment and .env; a bad value raises ConfigError naming it."""
+    """Read settings from the environment and .env; a bad value raises ConfigError naming it.
+
+    Each PHOTOGATE_ variable of the environment that no setting reads is logged as a warning.
+    """
+    known = variables(Settings)
+    warn_unknown(known, os.environ)
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
-
-
-def _describe(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = [str(part) for part in err["loc"]]
-        if not loc:  # a check across settings: its message names the variables itself
-            lines.append(err["msg"].removeprefix("Value error, "))
-            continue
-        variable = "PHOTOGATE_" + "__".join(loc).upper()
-        lines.append(f"{variable}: {err['msg']}")
-    return "invalid settings:\n  " + "\n  ".join(lines)
+        raise ConfigError(describe_validation(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(describe_settings_error(exc, known, os.environ)) from None

@@ -1,8 +1,36 @@
-"""Settings of the catalog's connection pools on PostgreSQL (SQLite keeps its own defaults)."""
+"""Settings of the catalog database: its URL's form, and its connection pools on PostgreSQL."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from pydantic import BaseModel, Field
+
+# The async drivers the catalog runs on (migrations map each to a sync twin).
+DATABASE_SCHEMES: Final = (
+    "postgresql+psycopg",
+    "postgresql+psycopg_async",
+    "postgresql+asyncpg",
+    "sqlite+aiosqlite",
+)
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a URL SQLAlchemy cannot parse or whose driver the catalog cannot use (empty: the
+    SQLite default). The message never repeats the URL: it may hold a password.
+    """
+    if not url:
+        return
+    from sqlalchemy.engine import make_url  # only a configured URL pays for the import
+    from sqlalchemy.exc import ArgumentError
+
+    accepted = ", ".join(f"{scheme}://" for scheme in DATABASE_SCHEMES)
+    try:
+        scheme = make_url(url).drivername
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL; use one of {accepted}") from None
+    if scheme not in DATABASE_SCHEMES:
+        raise ValueError(f"photogate cannot use {scheme}://; use one of {accepted}")
 
 
 class DatabaseSettings(BaseModel):

@@ -73,10 +73,24 @@ def summary_line(before: LimiterSnapshot, after: LimiterSnapshot, seconds: float
     throttled = after.throttled - before.throttled
     share = throttled / started if started else 0.0
     found = "" if after.ceiling is None else f", capacity found {after.ceiling}"
-    paused = f", paused {after.paused_for_s:.1f} s by Retry-After" if after.paused_for_s else ""
     return (
         f"scanner calls in the last {seconds:.0f} s: {started} started, "
         f"{after.succeeded - before.succeeded} succeeded, {throttled} throttled ({share:.1%}), "
         f"{after.failed - before.failed} failed; limit {after.limit}{found}, "
-        f"{after.in_flight} in flight, {after.waiting} waiting{paused}"
+        f"{after.in_flight} in flight, {after.waiting} waiting{_pauses(after)}"
     )
+
+
+def _pauses(now: LimiterSnapshot) -> str:
+    """The pauses under way, each by its cause: the scanner's Retry-After, or the circuit
+    breaker after calls kept failing (the limiter waits out the longer).
+    """
+    pauses = [
+        f", paused {seconds:.1f} s by {cause}"
+        for seconds, cause in (
+            (now.retry_after_pause_s, "Retry-After"),
+            (now.breaker_pause_s, "the circuit breaker"),
+        )
+        if seconds > 0
+    ]
+    return "".join(pauses)

@@ -25,8 +25,15 @@ from photogate.adapters.sql.batches import (
     mark_sent,
     record_rate_events,
 )
-from photogate.adapters.sql.engine import create_blocking_engine, create_catalog_engine
+from photogate.adapters.sql.engine import (
+    create_blocking_engine,
+    create_catalog_engine,
+    database_location,
+    driver_message,
+    sqlite_file,
+)
 from photogate.adapters.sql.fingerprints import SqlFingerprints
+from photogate.adapters.sql.migrate import require_head, revision_of
 from photogate.adapters.sql.moderation import SqlModeration
 from photogate.adapters.sql.moves import Move, Since, apply_move
 from photogate.adapters.sql.outbox import SqlOutbox
@@ -44,7 +51,7 @@ from photogate.domain.catalog import (
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
-from photogate.errors import CatalogConflict, StorageUnavailable
+from photogate.errors import CatalogConflict, ConfigError, StorageUnavailable
 from photogate.ports.catalog import require_slots
 from photogate.settings.database import DatabaseSettings
 
@@ -58,17 +65,32 @@ WAITING = (Status.RECEIVED.value, Status.QUEUED.value)
 async def open_sql_catalog(
     url: str, *, clock: Clock = utcnow, pools: DatabaseSettings | None = None
 ) -> SqlCatalog:
-    """A SqlCatalog on `url`, connected once so that a wrong URL fails now, not later.
+    """A SqlCatalog on `url`, connected once so that a wrong URL fails now, not later, and
+    checked to be at the schema this code needs (else a ConfigError says how to migrate it).
 
     `pools` sizes its two connection pools on a server (PHOTOGATE_DATABASE__*).
     """
-    catalog = SqlCatalog(create_catalog_engine(url, pools), clock=clock, pools=pools)
+    where = database_location(url)
+    file = sqlite_file(url)
+    if file is not None and not file.exists():
+        require_head(None, where)  # connecting would leave an empty file behind: refuse first
+    catalog = _sql_catalog(url, clock, pools)
     try:
-        await catalog.ping()
+        require_head(await catalog.schema_revision(), where)
     except BaseException:
         await catalog.aclose()
         raise
     return catalog
+
+
+def _sql_catalog(url: str, clock: Clock, pools: DatabaseSettings | None) -> SqlCatalog:
+    try:
+        return SqlCatalog(create_catalog_engine(url, pools), clock=clock, pools=pools)
+    except ImportError as exc:
+        raise ConfigError(
+            f"the database driver {exc.name or ''} is not installed: for PostgreSQL,"
+            " pip install 'photogate[postgres]'"
+        ) from exc
 
 
 class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPrivacy):
@@ -100,6 +122,13 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
         """Reach the database once; raises StorageUnavailable when it cannot be reached."""
         async with self._read() as conn:
             await conn.execute(select(1))
+
+    async def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None if never migrated); raises
+        StorageUnavailable when it cannot be reached.
+        """
+        async with self._read() as conn:
+            return await conn.run_sync(revision_of)
 
     # -- products -------------------------------------------------------------------------
 
@@ -382,7 +411,9 @@ def _translated_errors() -> Iterator[None]:
     except IntegrityError as exc:
         raise CatalogConflict(f"the catalog refused the write: {exc.orig}") from exc
     except OperationalError as exc:
-        raise StorageUnavailable(f"the catalog database is unavailable: {exc.orig}") from exc
+        raise StorageUnavailable(
+            f"the catalog database is unavailable: {driver_message(exc)}"
+        ) from exc
     except PoolTimeout as exc:
         # Every pooled connection stayed busy for PHOTOGATE_DATABASE__POOL_TIMEOUT_S: a passing
         # overload, retried like an outage.

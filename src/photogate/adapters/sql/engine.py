@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from photogate.errors import ConfigError
@@ -42,6 +43,26 @@ def sync_url(url: str) -> URL:
     """The same database as `url`, reached through a synchronous driver."""
     parsed = make_url(url)
     return parsed.set(drivername=_SYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite `url` names; None for a server or an in-memory database."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database)
+
+
+def database_location(url: str) -> str:
+    """Where `url` points, for messages: a SQLite file's path, else the URL without password."""
+    file = sqlite_file(url)
+    return str(file) if file is not None else make_url(url).render_as_string(hide_password=True)
+
+
+def driver_message(exc: DBAPIError) -> str:
+    """What the database driver said, on one line (psycopg adds hints on lines of their own)."""
+    return " ".join(str(exc.orig).split())
 
 
 def create_blocking_engine(url: str, pools: DatabaseSettings | None = None) -> Engine:
@@ -124,5 +145,6 @@ def _begin_immediate(connection: Any) -> None:
 
 
 def _ensure_parent_dir(url: URL) -> None:
-    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    file = sqlite_file(url.render_as_string(hide_password=False))
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)

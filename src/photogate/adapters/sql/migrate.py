@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
-from photogate.adapters.sql.engine import create_migration_engine
+from photogate.adapters.sql.engine import (
+    create_migration_engine,
+    database_location,
+    driver_message,
+)
+from photogate.errors import ConfigError, StorageUnavailable
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -37,6 +45,11 @@ def upgrade(url: str) -> None:
         with engine.begin() as connection:
             _serialise_upgraders(connection)
             command.upgrade(alembic_config(url, connection), "head")
+    except OperationalError as exc:
+        where = database_location(url)
+        raise StorageUnavailable(
+            f"the catalog database at {where} is unavailable: {driver_message(exc)}"
+        ) from exc
     finally:
         engine.dispose()
 
@@ -46,14 +59,38 @@ def current_revision(url: str) -> str | None:
     engine = create_migration_engine(url)
     try:
         with engine.connect() as connection:
-            if not _has_version_table(connection):
-                return None
-            version = connection.scalar(text("SELECT version_num FROM alembic_version"))
-            return None if version is None else str(version)
+            return revision_of(connection)
     finally:
         engine.dispose()
 
 
+def revision_of(connection: Connection) -> str | None:
+    """The revision of the database `connection` is open on, or None before the first migration."""
+    if not _has_version_table(connection):
+        return None
+    version = connection.scalar(text("SELECT version_num FROM alembic_version"))
+    return None if version is None else str(version)
+
+
+def require_head(revision: str | None, where: str) -> None:
+    """Refuse a catalog database (at `where`) not at the schema this photogate's code needs,
+    with a ConfigError that says how to get there.
+    """
+    head = head_revision()
+    if revision == head:
+        return
+    if revision is not None and not _is_known(revision):
+        raise ConfigError(
+            f"the catalog database at {where} is at revision {revision}, which this photogate"
+            f" does not know (a newer one migrated it): run that newer photogate, or one at {head}"
+        )
+    raise ConfigError(
+        f"the catalog database at {where} is at revision {revision or 'none (never migrated)'},"
+        f" this photogate needs {head}: run `photogate db upgrade`"
+    )
+
+
+@cache  # the migrations shipped in the package do not change while it runs
 def head_revision() -> str:
     """The newest revision shipped in the package: what `upgrade` brings a database to."""
     head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
@@ -66,6 +103,13 @@ def _serialise_upgraders(connection: Connection) -> None:
     # SQLite is already serialised by BEGIN IMMEDIATE; PostgreSQL needs a lock of its own.
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+
+
+def _is_known(revision: str) -> bool:
+    try:
+        return ScriptDirectory(str(MIGRATIONS_DIR)).get_revision(revision) is not None
+    except CommandError:  # alembic: "No such revision or branch"
+        return False
 
 
 def _has_version_table(connection: Connection) -> bool:

@@ -14,9 +14,9 @@ from photogate.entrypoints.web.console.app_service import app_service_principal
 from photogate.entrypoints.web.console.csrf import check_csrf
 from photogate.entrypoints.web.console.errors import Refused, SignInRequired
 from photogate.entrypoints.web.console.forms import read_form
-from photogate.entrypoints.web.console.secret import console_secret
 from photogate.entrypoints.web.console.session import COOKIE, Session, SessionCodec
 from photogate.entrypoints.web.deps import services_of
+from photogate.secret_key import console_secret
 from photogate.settings import ConsoleSettings
 
 

@@ -1,4 +1,6 @@
-"""The console's signing key: from settings, or made once per data dir and kept in a 0600 file."""
+"""The root signing key of console sessions and withdrawal links: from settings, or made once
+per data dir and kept in a 0600 file (outside the web package: the worker signs links too).
+"""
 
 from __future__ import annotations
 
