@@ -118,6 +118,12 @@ def gallery_names(page: Page, shop: BackgroundWebStack) -> list[str]:
     return page.locator(".gallery-item .by").all_inner_texts()
 
 
+def gallery_names_now(shop: BackgroundWebStack) -> list[str]:
+    """The names under the product's published photos, as the API lists them."""
+    photos = httpx.get(f"{shop.url}/api/products/{SKU}/photos").json()["items"]
+    return [photo["display_name"] for photo in photos]
+
+
 def rejection_emails(shop: BackgroundWebStack) -> list[email.message.EmailMessage] | None:
     found = []
     for path in sorted(shop.settings.outbox_dir.glob("*.eml")):
@@ -172,7 +178,9 @@ def test_moderator_rejects_a_photo_with_a_reason_and_the_customer_hears_kindly(
 
 
 def test_moderator_takes_a_published_photo_down(shop: BackgroundWebStack, page: Page) -> None:
-    """A published photo is found by SKU, taken down with a reason and leaves the shop."""
+    """A published photo is found by SKU, taken down with a reason code and note after a
+    confirmation page showing it, and leaves the shop.
+    """
     upload(shop, samples.clean_jpeg(seed=5), "Toni Takedown", wanted="approved")
     assert "Toni Takedown" in gallery_names(page, shop)
     rendition = page.locator(".gallery-item img").first.get_attribute("src")
@@ -181,8 +189,14 @@ def test_moderator_takes_a_published_photo_down(shop: BackgroundWebStack, page: 
     page.get_by_label("SKU starts with").fill(SKU[:5])
     page.get_by_role("button", name="Search").click()
     item = page.locator(".photo-item", has_text="Toni Takedown")
-    item.get_by_label("Reason for taking it down").fill("customer complaint #42")
-    item.get_by_role("button", name="Take down").click()
+    item.get_by_label("Reason for taking it down").select_option("legal_request")
+    item.get_by_label("Note for the audit").fill("customer complaint #42")
+    item.get_by_role("button", name="Take down…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Take this photo down?")
+    expect(page.locator("#takedown-reason")).to_have_text("Copyright or legal request")
+    expect(page.locator(".detail-photo img")).to_have_js_property("complete", True)
+    assert "Toni Takedown" in gallery_names_now(shop), "nothing changes before confirming"
+    page.get_by_role("button", name="Take this photo down").click()
     expect(page.locator("#notice")).to_contain_text("Taken down")
     expect(page.locator(".photo-item", has_text="Toni Takedown")).to_have_count(0)
     assert "Toni Takedown" not in gallery_names(page, shop)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -115,6 +116,10 @@ def test_review_shows_the_copied_image_beside_the_photo_and_marks_caption_words(
     expect(item.locator(".why").first).to_contain_text("near-copy of the marketing photo")
     pair = item.locator('.near-copy[data-match="marketing"]')
     expect(pair.locator(".matched img")).to_have_attribute("src", MARKETING_URL)
+    told = pair.locator("figcaption.why")
+    expect(told).to_contain_text("Looks like marketing photo 1 of this product.")
+    expect(told).not_to_contain_text(MARKETING_URL)
+    expect(told.locator(".distance")).to_have_attribute("title", re.compile(r"^\d+ of the 64 bits"))
     expect(pair.locator(".candidate img")).to_have_attribute(
         "src", f"/console/submissions/{sid}/preview"
     )

@@ -454,6 +454,41 @@ async def test_approve_audits_who_approved_and_why(catalog: Catalog) -> None:
     assert (last.to_status, last.actor, last.reason) == (Status.APPROVED, "scanner:m-7", why)
 
 
+async def test_approve_keeps_the_published_caption_on_the_submission(catalog: Catalog) -> None:
+    """A photo published without its caption blanks the submission's caption in the same step."""
+    submission = await received(catalog)
+    photo = replace(a_photo(submission), caption="")
+    assert await catalog.approve(
+        submission.id,
+        photo=photo,
+        email=an_email(submission.id),
+        outbox=an_outbox(submission.id, "publish"),
+        actor="moderator:sam",
+        scan=None,
+    )
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None and (stored.status, stored.caption) == (Status.APPROVED, "")
+    assert await catalog.get_photo(submission.id) == photo
+
+
+async def test_a_refused_approval_leaves_the_caption_alone(catalog: Catalog) -> None:
+    """An approval that loses (the submission moved on) does not blank the caption either."""
+    submission = await received(catalog)
+    await catalog.transition(
+        submission.id, allowed_from=SCANNABLE, to=Status.REJECTED, actor="moderator"
+    )
+    assert not await catalog.approve(
+        submission.id,
+        photo=replace(a_photo(submission), caption=""),
+        email=an_email(submission.id),
+        outbox=an_outbox(submission.id, "publish"),
+        actor="moderator:sam",
+        scan=None,
+    )
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None and stored.caption == submission.caption
+
+
 async def test_approve_twice_returns_false_and_changes_nothing(catalog: Catalog) -> None:
     """A redelivered approval returns False: still one photo, one email and one publish message."""
     submission, email = await approved(catalog)

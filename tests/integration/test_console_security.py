@@ -103,7 +103,10 @@ def post_routes(sid: str) -> list[tuple[str, dict[str, str]]]:
     return [
         (f"/console/submissions/{sid}/approve", {}),
         (f"/console/submissions/{sid}/reject", {"reason": "spam"}),
-        (f"/console/submissions/{sid}/takedown", {"reason": "complaint"}),
+        (f"/console/submissions/{sid}/takedown", {"reason": "privacy"}),
+        (f"/console/submissions/{sid}/takedown/confirm", {"reason": "privacy"}),
+        ("/console/erase", {"email": "kim@example.com", "reference": "T-1"}),
+        ("/console/erase/confirm", {"email": "kim@example.com", "reference": "T-1"}),
         ("/console/sign-out", {}),
     ]
 
@@ -151,8 +154,8 @@ async def test_the_audit_export_is_for_admins_only(shop: Console) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     lines = response.text.splitlines()
-    assert lines[0] == "seq,at,submission_id,from_status,to_status,actor,reason"
-    assert any(sid in line and "needs_review,scanner:test,unsure" in line for line in lines)
+    assert lines[0] == "seq,at,submission_id,sku,from_status,to_status,actor,reason_code,reason"
+    assert any(f"{sid},{SKU}," in line and "review,scanner:test,,unsure" in line for line in lines)
 
 
 async def test_every_post_needs_its_sessions_csrf_token(shop: Console) -> None:
@@ -304,7 +307,7 @@ async def test_staff_see_the_pipeline_with_poison_and_the_oldest_waiting(shop: C
     assert calm.status_code == 200
     row = re.search(r'<tr data-status="needs_review">.*?</tr>', calm.text)
     assert row is not None
-    assert '<td class="count">1</td>' in row[0]
+    assert '<td class="count"><a class="pipeline-link" href="/console/review">1</a></td>' in row[0]
     assert re.search(r'<td class="age">\d+ s</td>', row[0]), row[0]
     assert 'id="poison-notice"' not in calm.text
     assert "1 message(s) the worker gave up on" in troubled.text

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -159,22 +160,35 @@ async def test_an_expired_link_is_refused_with_what_to_do(shop: Console) -> None
 async def test_only_an_admin_may_erase_from_the_console_and_only_with_the_csrf_token(
     shop: Console,
 ) -> None:
-    """A moderator gets 403, a form without the token 403; the admin's erasure names no one."""
+    """A moderator gets 403, a form without the token 403; the admin's erasure (checked, then
+    confirmed) names no one.
+    """
     ana = await sent_by(shop.services.ports, SKU, ANA, Status.APPROVED)
+    asked = {"email": ANA, "reference": "T-1"}
     async with signed_in(shop, "sam", "198.51.100.7") as moderator:
         assert (await moderator.get("/console/erase")).status_code == 403
-        assert (await moderator.post("/console/erase", data={"email": ANA})).status_code == 403
+        for step in ("/console/erase", "/console/erase/confirm"):
+            assert (await moderator.post(step, data=asked)).status_code == 403
     async with signed_in(shop, "ada", "198.51.100.8") as admin:
         form = await admin.get("/console/erase")
         assert form.status_code == 200
-        assert (await admin.post("/console/erase", data={"email": ANA})).status_code == 403
+        for step in ("/console/erase", "/console/erase/confirm"):
+            assert (await admin.post(step, data=asked)).status_code == 403
         assert await shop.services.ports.catalog.get_photo(ana.id) is not None
-        data = {"email": ANA, "csrf_token": csrf_of(form.text)}
-        done = await admin.post("/console/erase", data=data)
+        checked = await admin.post(
+            "/console/erase", data={**asked, "csrf_token": csrf_of(form.text)}
+        )
+        assert checked.status_code == 200
+        assert ANA not in re.sub(r'<input type="hidden"[^>]*>', "", checked.text)
+        token = re.search(r'name="confirmation" value="([^"]+)"', checked.text)
+        assert token is not None
+        data = {**asked, "csrf_token": csrf_of(form.text), "confirmation": token[1]}
+        done = await admin.post("/console/erase/confirm", data=data)
         assert done.status_code == 200
         assert "Erased 1 submission" in done.text
-        again = await admin.post("/console/erase", data=data)
-        assert "No submissions were sent with that address" in again.text
+        again = await admin.post("/console/erase", data={**asked, "csrf_token": csrf_of(form.text)})
+        assert "Nothing to erase" in again.text
+        assert 'id="erase-confirm-submit"' not in again.text
     trail = await shop.services.ports.catalog.audit_trail(ana.id)
     assert trail[-1].actor == "moderator:ada"
     assert await stored_files(shop) == ([], [])

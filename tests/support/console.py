@@ -39,9 +39,14 @@ def csrf_of(html: str) -> str:
 
 
 async def in_review(
-    ports: Ports, sku: str, *, caption: str = "Looks great", display_name: str = "Kim"
+    ports: Ports,
+    sku: str,
+    *,
+    caption: str = "Looks great",
+    display_name: str = "Kim",
+    size: tuple[int, int] = (1200, 900),
 ) -> Submission:
-    """A submission the scanner sent to people, with its original in quarantine."""
+    """A submission the scanner sent to people, with its original (of `size`) in quarantine."""
     sid, now = new_id(), utcnow()
     submission = Submission(
         id=sid,
@@ -52,13 +57,13 @@ async def in_review(
         original_blob=f"{sid}/original.jpeg",
         content_type="image/jpeg",
         size_bytes=1,
-        width=1200,
-        height=900,
+        width=size[0],
+        height=size[1],
         created_at=now,
         consent_at=now,
     )
     await ports.blobs.put(
-        Container.QUARANTINE, submission.original_blob, samples.clean_jpeg(), "image/jpeg"
+        Container.QUARANTINE, submission.original_blob, samples.clean_jpeg(*size), "image/jpeg"
     )
     message = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(sid), sid)
     await ports.catalog.add_submission(submission, message)
@@ -76,7 +81,7 @@ async def in_review(
     return moved
 
 
-async def published(ports: Ports, sku: str, **changes: str) -> Submission:
+async def published(ports: Ports, sku: str, **changes: Any) -> Submission:
     """A submission approved by a moderator, with its renditions in the public container."""
     submission = await in_review(ports, sku, **changes)
     assert await approve_submission(submission.id, moderator="seed", ports=ports)

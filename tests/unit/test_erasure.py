@@ -13,7 +13,17 @@ from photogate.domain.submission import Status, Submission
 from photogate.errors import InputError, NotFound, StorageUnavailable
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container, Ports
-from photogate.privacy.erase import LINK_ACTOR, REASON, Erasure, erase_by_link, erase_customer
+from photogate.privacy.erase import (
+    LINK_ACTOR,
+    REASON,
+    TAKEDOWN_REASON,
+    Erasure,
+    ErasurePlan,
+    admin_reason,
+    erase_by_link,
+    erase_customer,
+    erasure_plan,
+)
 from photogate.privacy.links import WithdrawalLinks, link_key
 from tests.support.privacy import sent_by
 from tests.unit.conftest import SKU, Fakes
@@ -88,6 +98,52 @@ async def test_the_audit_records_the_erasure_with_no_personal_data(fakes: Fakes)
     ]
     assert trail[-1].reason == REASON
     assert all("ana" not in f"{e.actor} {e.reason}".lower() for e in trail)
+
+
+async def test_staff_erasure_audits_their_reason_on_the_takedown_and_the_erasure(
+    fakes: Fakes,
+) -> None:
+    """With a reason (an admin's request reference), every step says it, not "withdrew"."""
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    reason = admin_reason(" T-42 ")
+    await erase_customer(ANA, actor=ACTOR, reason=reason, ports=fakes.ports)
+    trail = await fakes.catalog.audit_trail(live.id)
+    assert [(e.to_status, e.reason) for e in trail[-2:]] == [
+        (Status.TAKEN_DOWN, "erased by admin: T-42"),
+        (Status.ERASED, "erased by admin: T-42"),
+    ]
+    assert TAKEDOWN_REASON not in {e.reason for e in trail}
+
+
+@pytest.mark.parametrize(
+    ("reference", "code"),
+    [
+        ("  ", "reference_required"),
+        ("x" * 65, "reference_too_long"),
+        ("ana@x.se", "reference_personal"),
+    ],
+)
+def test_an_admin_reason_needs_a_short_reference_that_is_no_address(
+    reference: str, code: str
+) -> None:
+    """A missing, long or address-like reference is refused: the audit keeps no PD."""
+    with pytest.raises(InputError) as refused:
+        admin_reason(reference)
+    assert (refused.value.code, refused.value.status) == (code, 422)
+
+
+async def test_the_plan_counts_what_an_erasure_would_do_and_changes_nothing(
+    fakes: Fakes,
+) -> None:
+    """Submissions not yet erased and the published ones among them; nothing is changed."""
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    assert await erasure_plan("ANA@example.com", ports=fakes.ports) == ErasurePlan(2, 1)
+    assert await fakes.catalog.get_photo(live.id) is not None
+    await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    assert await erasure_plan(ANA, ports=fakes.ports) == ErasurePlan(0, 0)
+    with pytest.raises(InputError):
+        await erasure_plan("not an address", ports=fakes.ports)
 
 
 async def test_owed_emails_are_cancelled_and_never_sent(fakes: Fakes) -> None:

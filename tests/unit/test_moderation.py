@@ -10,7 +10,7 @@ import pytest
 
 from photogate.adapters.memory.scanner import MODEL_VERSION, scan_result
 from photogate.domain.catalog import EmailStatus
-from photogate.domain.moderation import MAX_NOTE, ReasonCode
+from photogate.domain.moderation import MAX_NOTE, ReasonCode, TakedownCode, recorded_code
 from photogate.domain.scan import Verdict
 from photogate.domain.submission import Status
 from photogate.errors import InputError, NotFound
@@ -19,11 +19,12 @@ from photogate.messages import NOTIFY_QUEUE, field_of
 from photogate.moderation.audit_export import audit_csv, safe_cell
 from photogate.moderation.review import (
     APPROVED_IN_REVIEW,
+    APPROVED_WITHOUT_CAPTION,
     approve_submission,
     reject_submission,
     review_queue,
 )
-from photogate.moderation.takedown import MAX_REASON, take_down
+from photogate.moderation.takedown import MAX_REASON, take_down, takedown_reason
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
@@ -102,6 +103,29 @@ async def test_approval_publishes_and_thanks_like_an_automatic_one(
         await thank_customer(email_id, ports=fakes.ports, policy=notify_policy) is EmailStatus.SENT
     )
     assert "is live" in fakes.mailer.sent[0]["Subject"]
+
+
+async def test_approval_without_the_caption_publishes_thanks_and_audits_it_blank(
+    fakes: Fakes,
+    scan_policy: ScanPolicy,
+    notify_policy: NotifyPolicy,
+    tmp_path: Path,
+) -> None:
+    """Dropping the caption blanks it on the gallery row, the submission and the thank-you,
+    and the audit says the caption was removed.
+    """
+    caption = "Call me on +44 20 7946 0958 or kim@example.com"
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE, caption=caption)
+    assert await approve_submission(sid, moderator="sam", ports=fakes.ports, drop_caption=True)
+    assert await last_audit(fakes, sid) == ("moderator:sam", APPROVED_WITHOUT_CAPTION)
+    assert APPROVED_WITHOUT_CAPTION == "approved in review; caption removed"
+    (photo,), _ = await fakes.catalog.list_photos(SKU, limit=5)
+    stored = await fakes.catalog.get_submission(sid)
+    assert stored is not None and (photo.caption, stored.caption) == ("", "")
+    (message,) = await fakes.queue.receive(NOTIFY_QUEUE)
+    email_id = field_of(message.body, "email_id")
+    assert await thank_customer(email_id, ports=fakes.ports, policy=notify_policy)
+    assert "7946" not in fakes.mailer.sent[0].as_string()
 
 
 async def test_second_decision_on_the_same_photo_changes_nothing(
@@ -247,15 +271,71 @@ async def test_takedown_needs_a_reason_and_a_published_photo(
 async def test_audit_csv_has_every_entry_and_defuses_formulas(
     fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
 ) -> None:
-    """The export lists every state change across pages; a formula in a reason is quoted."""
+    """The export lists every state change across pages, with its SKU; a formula is quoted."""
     sid = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
     await take_down(sid, actor="moderator:sam", reason="=HYPERLINK(1)", ports=fakes.ports)
-    text = "".join([chunk async for chunk in audit_csv(fakes.catalog, batch=2)])
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["seq", "at", "submission_id", "from_status", "to_status", "actor", "reason"]
+    rows = await exported(fakes)
+    assert rows[0] == [
+        "seq",
+        "at",
+        "submission_id",
+        "sku",
+        "from_status",
+        "to_status",
+        "actor",
+        "reason_code",
+        "reason",
+    ]
     trail = await fakes.catalog.audit_trail(sid)
-    assert [row[4] for row in rows[1:]] == [str(e.to_status) for e in trail]
-    assert rows[-1][5:] == ["moderator:sam", "'=HYPERLINK(1)"]
+    assert [row[5] for row in rows[1:]] == [str(e.to_status) for e in trail]
+    assert {row[3] for row in rows[1:]} == {SKU}
+    assert rows[-1][6:] == ["moderator:sam", "", "'=HYPERLINK(1)"]
+
+
+async def test_audit_csv_gives_the_code_of_coded_reasons_only(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A "code: note" takedown exports its code apart; free text has an empty reason_code."""
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    reason = takedown_reason(TakedownCode.LEGAL_REQUEST, "ticket 42")
+    await take_down(sid, actor="moderator:sam", reason=reason, ports=fakes.ports)
+    rows = await exported(fakes)
+    assert rows[-1][7:] == ["legal_request", "legal_request: ticket 42"]
+    assert all(row[7] == "" for row in rows[1:-1]), "scanner reasons carry no code"
+
+
+async def exported(fakes: Fakes) -> list[list[str]]:
+    text = "".join([chunk async for chunk in audit_csv(fakes.catalog, batch=2)])
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_a_takedown_reason_is_a_listed_code_and_a_note_required_for_other() -> None:
+    """The reason is "code" or "code: note"; "other" needs a note; a long note is refused."""
+    assert takedown_reason(TakedownCode.PRIVACY) == "privacy"
+    assert takedown_reason(TakedownCode.OTHER, " seen  twice ") == "other: seen twice"
+    for code, note, error in [
+        (TakedownCode.OTHER, "  ", "note_required"),
+        (TakedownCode.PRIVACY, "n" * (MAX_NOTE + 1), "note_too_long"),
+    ]:
+        with pytest.raises(InputError) as refused:
+            takedown_reason(code, note)
+        assert (refused.value.code, refused.value.status) == (error, 422)
+
+
+@pytest.mark.parametrize(
+    ("reason", "code"),
+    [
+        ("spam", "spam"),
+        ("personal_data: house number", "personal_data"),
+        ("customer_asked: ticket 7", "customer_asked"),
+        ("erased by admin: T-1", ""),
+        ("unsure", ""),
+        (None, ""),
+    ],
+)
+def test_recorded_code_is_a_known_code_or_nothing(reason: str | None, code: str) -> None:
+    """Only rejection and takedown codes count as codes; other reasons have none."""
+    assert recorded_code(reason) == code
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])

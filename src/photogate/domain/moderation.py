@@ -44,10 +44,44 @@ REASON_LABELS: Final[dict[ReasonCode, str]] = {
 MAX_NOTE: Final = 500
 
 
+class TakedownCode(StrEnum):
+    """Why staff took a published photo down; Legal filters the audit export by it."""
+
+    LEGAL_REQUEST = "legal_request"
+    PRIVACY = "privacy"
+    OFFENSIVE = "offensive"
+    NOT_THIS_PRODUCT = "not_this_product"
+    CUSTOMER_ASKED = "customer_asked"
+    OTHER = "other"
+
+
+# What staff see in the console's takedown reason list.
+TAKEDOWN_LABELS: Final[dict[TakedownCode, str]] = {
+    TakedownCode.LEGAL_REQUEST: "Copyright or legal request",
+    TakedownCode.PRIVACY: "Privacy",
+    TakedownCode.OFFENSIVE: "Offensive",
+    TakedownCode.NOT_THIS_PRODUCT: "Not this product",
+    TakedownCode.CUSTOMER_ASKED: "The customer asked",
+    TakedownCode.OTHER: "Other (note required)",
+}
+
+
 def rejection_reason(code: ReasonCode, note: str = "") -> str:
     """The status reason recorded for a moderator's rejection: "code" or "code: note"."""
+    return coded_reason(code, note)
+
+
+def coded_reason(code: StrEnum, note: str = "") -> str:
+    """A reason as the audit records it: "code", or "code: note" with the note on one line."""
     note = " ".join(note.split())
     return f"{code}: {note}" if note else str(code)
+
+
+def recorded_code(reason: str | None) -> str:
+    """The rejection or takedown code a recorded reason starts with; "" for any other text."""
+    head = (reason or "").partition(":")[0].strip()
+    known = {str(code) for code in (*ReasonCode, *TakedownCode)}
+    return head if head in known else ""
 
 
 def reason_code(status_reason: str | None) -> ReasonCode | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import EmailRecord, OutboxMessage
 from photogate.domain.moderation import MAX_NOTE, ReasonCode, moderator_actor, rejection_reason
@@ -16,6 +18,8 @@ from photogate.publishing.publish import publish
 IN_REVIEW = frozenset({Status.NEEDS_REVIEW})
 # The audit reason of a moderator's approval (what the scanner said is on the way in).
 APPROVED_IN_REVIEW = "approved in review"
+# ...and of one published without the caption the customer sent (it had personal data, say).
+APPROVED_WITHOUT_CAPTION = f"{APPROVED_IN_REVIEW}; caption removed"
 
 
 async def review_queue(
@@ -26,15 +30,23 @@ async def review_queue(
 
 
 async def approve_submission(
-    submission_id: str, *, moderator: str, ports: Ports, clock: Clock = utcnow
+    submission_id: str,
+    *,
+    moderator: str,
+    ports: Ports,
+    clock: Clock = utcnow,
+    drop_caption: bool = False,
 ) -> bool:
     """Publish a photo in review exactly as an automatic approval would, thank-you included.
 
-    Returns False if it was no longer in review (another moderator settled it first).
+    With `drop_caption` the photo goes out without its caption, which the submission loses
+    too, and the audit says so. Returns False if it was no longer in review (another
+    moderator settled it first).
     """
     submission = await _in_review(ports.catalog, submission_id)
     if submission is None:
         return False
+    submission, reason = _as_published(submission, drop_caption=drop_caption)
     try:
         original = await ports.blobs.get(Container.QUARANTINE, submission.original_blob)
     except BlobNotFound:
@@ -50,8 +62,15 @@ async def approve_submission(
         clock=clock,
         actor=actor,
         allowed_from=IN_REVIEW,
-        reason=APPROVED_IN_REVIEW,
+        reason=reason,
     )
+
+
+def _as_published(submission: Submission, *, drop_caption: bool) -> tuple[Submission, str]:
+    """The submission as the shop will show it, and the audit reason that says so."""
+    if drop_caption:
+        return replace(submission, caption=""), APPROVED_WITHOUT_CAPTION
+    return submission, APPROVED_IN_REVIEW
 
 
 async def reject_submission(

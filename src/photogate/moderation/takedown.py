@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from photogate.domain.moderation import MAX_NOTE, TakedownCode, coded_reason
 from photogate.domain.submission import Status
 from photogate.errors import InputError, NotFound
 from photogate.ports import Container, Ports
@@ -29,6 +30,20 @@ async def take_down(submission_id: str, *, actor: str, reason: str, ports: Ports
     return await ports.catalog.unpublish(
         submission_id, allowed_from=PUBLISHED, to=Status.TAKEN_DOWN, actor=actor, reason=reason
     )
+
+
+def takedown_reason(code: TakedownCode, note: str = "") -> str:
+    """The audit reason of a takedown for `code`: "code" or "code: note".
+
+    A note is required for "other", since the code alone then says nothing.
+    """
+    note = note.strip()
+    if code is TakedownCode.OTHER and not note:
+        detail = "Please say in the note why the photo is taken down when the reason is 'other'."
+        raise InputError("note_required", detail, status=422)
+    if len(note) > MAX_NOTE:
+        raise InputError("note_too_long", f"Keep the note under {MAX_NOTE} characters.", status=422)
+    return coded_reason(code, note)
 
 
 def _reason(reason: str) -> str:

@@ -92,6 +92,9 @@ class SubmissionLedger(Protocol):
         """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`; the
         audit row gives `reason` (what the scanner found, or that a person approved it).
 
+        The submission keeps `photo.caption` as its caption: what was published is what is
+        kept, so a caption a moderator left out (personal data, say) is gone from it too.
+
         Returns False and changes nothing if the submission was no longer in `allowed_from`
         (scannable, unless a moderator approves from needs_review).
         """

@@ -20,6 +20,25 @@ LINK_ACTOR: Final = "customer:withdrawal-link"
 # What the audit says: no address, no name, nothing the customer wrote.
 REASON: Final = "erased at the customer's request"
 TAKEDOWN_REASON: Final = "the customer withdrew consent"
+MAX_REFERENCE: Final = 64
+
+
+@dataclass(frozen=True)
+class Why:
+    """What the audit says of an erasure: on the takedown of a published photo, and on the
+    erasure itself. A customer's own withdrawal has the defaults; staff give their reason.
+    """
+
+    takedown: str = TAKEDOWN_REASON
+    erasure: str = REASON
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """What erasing a customer would do now: submissions left to erase, photos on the shop."""
+
+    submissions: int
+    published: int
 
 
 @dataclass(frozen=True)
@@ -38,14 +57,25 @@ class Erasure:
         )
 
 
-async def erase_customer(email: str, *, actor: str, ports: Ports) -> Erasure:
+async def erase_customer(
+    email: str, *, actor: str, ports: Ports, reason: str | None = None
+) -> Erasure:
     """Erase every submission sent with `email`: photos unpublished, originals deleted, address,
     name and caption blanked, owed emails cancelled, each audited as `actor`. Idempotent.
 
-    An address with no submissions erases nothing (Erasure() is returned).
+    `reason` (which must name no one) is what the audit says of every step; without it, the
+    audit says the customer asked. An address with no submissions erases nothing (Erasure()).
     """
     submissions = await ports.catalog.customer_submissions(_checked(email))
-    return await _erase_all(submissions, actor, ports)
+    why = Why(reason, reason) if reason else Why()
+    return await _erase_all(submissions, actor, why, ports)
+
+
+async def erasure_plan(email: str, *, ports: Ports) -> ErasurePlan:
+    """What `erase_customer` would do now, changing nothing: for a confirmation step."""
+    found = await ports.catalog.customer_submissions(_checked(email))
+    left = [s for s in found if s.status is not Status.ERASED]
+    return ErasurePlan(len(left), sum(s.status is Status.APPROVED for s in left))
 
 
 async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
@@ -61,13 +91,13 @@ async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
         # Everything of this customer went with the first use of any of their links.
         return Erasure(already_erased=1)
     found = await ports.catalog.customer_submissions(submission.email)
-    return await _erase_all(_linked_last(found, submission), LINK_ACTOR, ports)
+    return await _erase_all(_linked_last(found, submission), LINK_ACTOR, Why(), ports)
 
 
-async def _erase_all(submissions: list[Submission], actor: str, ports: Ports) -> Erasure:
+async def _erase_all(submissions: list[Submission], actor: str, why: Why, ports: Ports) -> Erasure:
     done = Erasure()
     for submission in submissions:
-        done += await _erase_one(submission, actor, ports)
+        done += await _erase_one(submission, actor, why, ports)
     return done
 
 
@@ -75,7 +105,7 @@ def _linked_last(found: list[Submission], linked: Submission) -> list[Submission
     return [*(s for s in found if s.id != linked.id), linked]
 
 
-async def _erase_one(submission: Submission, actor: str, ports: Ports) -> Erasure:
+async def _erase_one(submission: Submission, actor: str, why: Why, ports: Ports) -> Erasure:
     """Files first: if this stops half-way, the row still names the customer, so a retry
     finds it and finishes.
     """
@@ -84,12 +114,12 @@ async def _erase_one(submission: Submission, actor: str, ports: Ports) -> Erasur
     unpublished = 0
     if submission.status is Status.APPROVED:
         unpublished = int(
-            await take_down(submission.id, actor=actor, reason=TAKEDOWN_REASON, ports=ports)
+            await take_down(submission.id, actor=actor, reason=why.takedown, ports=ports)
         )
     # A scan may have published it since it was read: its renditions go too.
     unpublished += await _delete_renditions(submission.id, ports)
     await ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
-    erased = await ports.catalog.erase_submission(submission.id, actor=actor, reason=REASON)
+    erased = await ports.catalog.erase_submission(submission.id, actor=actor, reason=why.erasure)
     log.info("erased submission %s (%s)", submission.id, actor)
     return Erasure(int(erased), unpublished, int(not erased))
 
@@ -99,6 +129,28 @@ async def _delete_renditions(submission_id: str, ports: Ports) -> int:
     for name in public_blob_names(photo) if photo else []:
         await ports.blobs.delete(Container.PUBLIC, name)
     return int(photo is not None)
+
+
+def admin_reason(reference: str) -> str:
+    """What the audit says of an admin's erasure: "erased by admin: <reference>"."""
+    return f"erased by admin: {checked_reference(reference)}"
+
+
+def checked_reference(reference: str) -> str:
+    """A request reference (a ticket or case number) on one line; InputError if it is missing,
+    too long, or looks like an address (the audit keeps no personal data).
+    """
+    reference = " ".join(reference.split())
+    if not reference:
+        detail = "Please give the request's reference (a ticket or case number) for the audit."
+        raise InputError("reference_required", detail, status=422)
+    if len(reference) > MAX_REFERENCE:
+        detail = f"Keep the reference under {MAX_REFERENCE} characters."
+        raise InputError("reference_too_long", detail, status=422)
+    if "@" in reference:
+        detail = "Give a ticket or case number, not an address: the audit keeps no personal data."
+        raise InputError("reference_personal", detail, status=422)
+    return reference
 
 
 def _checked(email: str) -> str:

@@ -159,6 +159,7 @@ class InMemoryCatalog(
         moved = replace(
             current.moved(Status.APPROVED, reason, self._clock()),
             published_at=photo.approved_at,
+            caption=photo.caption,
             scan=scan if scan is not None else current.scan,
         )
         self._settle(current, moved, actor)

@@ -250,7 +250,7 @@ class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPriva
     ) -> bool:
         """In one transaction: approve, publish `photo`, owe `email` and queue `outbox`."""
         at = self._clock()
-        changes: mapping.Values = {"published_at": photo.approved_at}
+        changes: mapping.Values = {"published_at": photo.approved_at, "caption": photo.caption}
         if scan is not None:
             changes["scan"] = mapping.scan_json(scan)
         allowed = frozenset(allowed_from)

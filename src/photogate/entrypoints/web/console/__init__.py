@@ -15,11 +15,12 @@ from photogate.entrypoints.web.console import (
     signin,
     takedown,
 )
+from photogate.entrypoints.web.console.auth import current_staff
 from photogate.entrypoints.web.console.errors import install_console_errors
 
 
 def install_console(app: FastAPI) -> None:
     """Add the console's routes and the handlers of its refusals to `app`."""
-    install_console_errors(app)
+    install_console_errors(app, current_staff)
     for module in (signin, review, takedown, audit, preview, erasure, pipeline):
         app.include_router(module.router)

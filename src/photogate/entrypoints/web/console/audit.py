@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from photogate.domain.moderation import REASON_LABELS
+from photogate.domain.moderation import REASON_LABELS, TAKEDOWN_LABELS
 from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.auth import AdminResource, ModeratorPage
 from photogate.entrypoints.web.console.errors import Refused
-from photogate.entrypoints.web.console.rendering import render
+from photogate.entrypoints.web.console.rendering import page_notice, render
 from photogate.entrypoints.web.console.screening_view import screening_view
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.moderation.audit_export import audit_csv
@@ -35,11 +35,13 @@ async def submission_page(
         "trail": await catalog.audit_trail(submission_id),
         "photo": await catalog.get_photo(submission_id),
         "reasons": REASON_LABELS,
+        "takedown_reasons": TAKEDOWN_LABELS,
         "in_review": submission.status is Status.NEEDS_REVIEW,
         "published": submission.status is Status.APPROVED,
         "screening": await screening_view(submission, catalog, services.scan_policy.screener),
     }
-    return render(request, "submission.html", context, staff=staff)
+    notice = await page_notice(request, catalog, submission_id)
+    return render(request, "submission.html", context, staff=staff, notice=notice)
 
 
 @router.get("/audit.csv")

@@ -12,8 +12,9 @@ from starlette.datastructures import FormData
 from photogate.domain.moderation import Role
 from photogate.entrypoints.web.console.app_service import app_service_principal
 from photogate.entrypoints.web.console.csrf import check_csrf
-from photogate.entrypoints.web.console.errors import Refused, SignInRequired
+from photogate.entrypoints.web.console.errors import FORM_BACK, Refused, SignInRequired
 from photogate.entrypoints.web.console.forms import read_form
+from photogate.entrypoints.web.console.rendering import safe_back
 from photogate.entrypoints.web.console.session import COOKIE, Session, SessionCodec
 from photogate.entrypoints.web.deps import services_of
 from photogate.secret_key import console_secret
@@ -121,11 +122,18 @@ async def _admin_page(request: Request) -> Staff:
     return _allowed(staff, Role.ADMIN)
 
 
-async def _admin_action(request: Request) -> Action:
-    staff = _signed_in(request, Role.ADMIN)
+async def _checked_action(request: Request, needed: Role) -> Action:
+    """The signed-in staff's form, its CSRF token checked; its refusals lead back to `back`."""
+    staff = _signed_in(request, needed)
     form = await read_form(request)
     check_csrf(form, staff.csrf)
-    return Action(staff, form)
+    action = Action(staff, form)
+    setattr(request.state, FORM_BACK, safe_back(action.field("back"), "/console"))
+    return action
+
+
+async def _admin_action(request: Request) -> Action:
+    return await _checked_action(request, Role.ADMIN)
 
 
 async def _moderator_resource(request: Request) -> Staff:
@@ -137,10 +145,7 @@ async def _admin_resource(request: Request) -> Staff:
 
 
 async def _moderator_action(request: Request) -> Action:
-    staff = _signed_in(request, Role.MODERATOR)
-    form = await read_form(request)
-    check_csrf(form, staff.csrf)
-    return Action(staff, form)
+    return await _checked_action(request, Role.MODERATOR)
 
 
 ModeratorPage = Annotated[Staff, Depends(_moderator_page)]

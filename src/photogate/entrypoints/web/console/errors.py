@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -13,10 +13,19 @@ from fastapi.responses import RedirectResponse, Response
 from photogate.entrypoints.web.templating import templates
 from photogate.errors import InputError
 
+if TYPE_CHECKING:  # auth raises these refusals, so it cannot be imported here at run time
+    from photogate.entrypoints.web.console.auth import Staff
+
+CONSOLE: Final = "/console"
+# Where a checked console form asked to return to (its safe `back`), kept for its refusal page.
+FORM_BACK: Final = "console_form_back"
+
 HEADINGS: Final = {
     401: "Please sign in",
     403: "Not allowed",
     404: "Not found",
+    409: "Changed since you looked",
+    410: "Expired",
     413: "Form too large",
     415: "Not a console form",
     429: "Too many attempts",
@@ -39,16 +48,24 @@ class SignInRequired(Exception):
         self.location = f"/console/sign-in?next={quote(back_to, safe='/')}"
 
 
-def install_console_errors(app: FastAPI) -> None:
-    """Answer the console's refusals; the app's own handlers answer everything else."""
-    app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
+def install_console_errors(app: FastAPI, staff_of: Callable[[Request], Staff | None]) -> None:
+    """Answer the console's refusals, on a page whose menu is that of `staff_of` the request
+    (who is signed in); the app's own handlers answer everything else.
+    """
+
+    async def refused(request: Request, exc: Refused) -> Response:
+        return _refused(request, exc, staff_of(request))
+
+    app.add_exception_handler(Refused, refused)  # type: ignore[arg-type]
     app.add_exception_handler(SignInRequired, _sign_in)  # type: ignore[arg-type]
 
 
-async def _refused(request: Request, exc: Refused) -> Response:
+def _refused(request: Request, exc: Refused, staff: Staff | None) -> Response:
     heading = HEADINGS.get(exc.status, "Please check the form")
     context = {"status": exc.status, "heading": heading, "message": exc.message}
-    context |= {"staff": None, "notice": None}
+    # A refused form leads back to the page it came from, where it can be put right.
+    back = getattr(request.state, FORM_BACK, CONSOLE)
+    context |= {"staff": staff, "notice": None, "back": back, "from_form": back != CONSOLE}
     response = templates().TemplateResponse(
         request, "console/refused.html", context, status_code=exc.status
     )

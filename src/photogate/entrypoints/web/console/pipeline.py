@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.auth import ModeratorPage
 from photogate.entrypoints.web.console.rendering import render
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.recovery.overview import overview
+
+# The console's lists of the photos in a state, which the page's counts link to.
+LISTS: Final = {Status.NEEDS_REVIEW: "/console/review", Status.APPROVED: "/console/photos"}
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -19,4 +25,4 @@ async def pipeline_page(
 ) -> HTMLResponse:
     """How many photos wait where, and for how long the oldest of each has waited."""
     seen = await overview(services.ports)
-    return render(request, "pipeline.html", {"seen": seen}, staff=staff)
+    return render(request, "pipeline.html", {"seen": seen, "lists": LISTS}, staff=staff)

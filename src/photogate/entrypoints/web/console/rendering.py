@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from photogate.entrypoints.web.console.auth import Staff
+from photogate.clock import utcnow
+from photogate.entrypoints.web.console.decided import settled_notice
 from photogate.entrypoints.web.templating import templates
+
+if TYPE_CHECKING:  # auth's refusals are shown by errors, which uses safe_back from here
+    from photogate.entrypoints.web.console.auth import Staff
+    from photogate.ports.catalog import Catalog
 
 HOME: Final = "/console/review"
 # What a redirect after a form may announce; only these fixed sentences, never request text.
@@ -17,7 +23,6 @@ NOTICES: Final = {
     "rejected": "Rejected. The photo will not be shown.",
     "taken_down": "Taken down. The photo is no longer on the shop.",
     "settled": "Someone else decided on this photo first; nothing was changed.",
-    "not_published": "That photo was not published, so there was nothing to take down.",
 }
 
 
@@ -28,9 +33,12 @@ def render(
     *,
     staff: Staff | None,
     status: int = 200,
+    notice: str | None = None,
 ) -> HTMLResponse:
-    """The console template `name`, with who is signed in and the notice the URL asks for."""
-    notice = NOTICES.get(request.query_params.get("notice", ""))
+    """The console template `name`, with who is signed in and `notice` (by default the one
+    the URL asks for).
+    """
+    notice = notice or NOTICES.get(request.query_params.get("notice", ""))
     full = {"staff": staff, "notice": notice, **context}
     response = templates().TemplateResponse(request, f"console/{name}", full, status_code=status)
     response.headers["Cache-Control"] = "no-store"
@@ -47,5 +55,28 @@ def safe_back(value: str, default: str = HOME) -> str:
 def see_other(location: str, notice: str | None = None) -> RedirectResponse:
     """Redirect after a form, optionally with one of the NOTICES."""
     if notice is not None:
-        location += ("&" if "?" in location else "?") + f"notice={notice}"
+        location = _with_param(location, f"notice={notice}")
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def decided_first(location: str, submission_id: str) -> RedirectResponse:
+    """Redirect after a form that found the photo already decided; `page_notice` then names
+    who decided and how (the URL carries only the id, never the words shown).
+    """
+    return see_other(_with_param(location, f"decided={quote(submission_id)}"), "settled")
+
+
+async def page_notice(
+    request: Request, catalog: Catalog, submission_id: str | None = None
+) -> str | None:
+    """The notice the URL asks for; "settled" names the last decision on the photo (the page's
+    own `submission_id`, else the URL's `decided`).
+    """
+    asked = request.query_params.get("notice", "")
+    subject = submission_id or request.query_params.get("decided", "")
+    trail = await catalog.audit_trail(subject) if asked == "settled" and subject else []
+    return settled_notice(trail[-1], utcnow()) if trail else NOTICES.get(asked)
+
+
+def _with_param(location: str, param: str) -> str:
+    return location + ("&" if "?" in location else "?") + param

@@ -8,15 +8,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from photogate.domain.moderation import REASON_LABELS, ReasonCode
+from photogate.domain.submission import Submission
 from photogate.entrypoints.web.console.auth import ModeratorAction, ModeratorPage
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
-from photogate.entrypoints.web.console.rendering import HOME, render, safe_back, see_other
+from photogate.entrypoints.web.console.rendering import (
+    HOME,
+    decided_first,
+    page_notice,
+    render,
+    safe_back,
+    see_other,
+)
 from photogate.entrypoints.web.console.screening_view import screening_views
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.paging import Offset
 from photogate.moderation.review import approve_submission, reject_submission, review_queue
+from photogate.ports import Catalog
 
 PAGE: Final = 20
+# The value of the "Approve without the caption" button.
+DROP_CAPTION: Final = "yes"
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -34,30 +45,57 @@ async def review_page(
     services: ServicesDep,
     offset: Offset = 0,
 ) -> HTMLResponse:
-    """Everything waiting for people, oldest first, with the photo, scores and caption."""
+    """Everything waiting for people, oldest first, with the photo, scores, caption and the
+    product it was sent for; an offset past the end shows the last page.
+    """
     catalog = services.ports.catalog
-    waiting, total = await review_queue(catalog, limit=PAGE, offset=offset)
-    products = {p.sku: p.name for p in await catalog.list_products()}
+    waiting, total, offset = await _queue_page(catalog, offset)
+    products = {p.sku: p for p in await catalog.list_products()}
     context = {
         "submissions": waiting,
         "total": total,
         "offset": offset,
+        "previous_offset": max(offset - PAGE, 0) if offset else None,
         "next_offset": offset + PAGE if offset + PAGE < total else None,
+        "here": queue_address(offset),
         "products": products,
         "reasons": REASON_LABELS,
         "screening": await screening_views(waiting, catalog, services.scan_policy.screener),
     }
-    return render(request, "review.html", context, staff=staff)
+    notice = await page_notice(request, catalog)
+    return render(request, "review.html", context, staff=staff, notice=notice)
+
+
+def queue_address(offset: int) -> str:
+    """The review queue's page at `offset`: where a decision taken on it returns to."""
+    return f"{HOME}?offset={offset}" if offset else HOME
+
+
+async def _queue_page(catalog: Catalog, offset: int) -> tuple[list[Submission], int, int]:
+    """The page at `offset`, its total and offset; the last page if `offset` is past the end
+    (the queue shrank while a moderator worked through it).
+    """
+    waiting, total = await review_queue(catalog, limit=PAGE, offset=offset)
+    if waiting or not total:
+        return waiting, total, offset
+    last = (total - 1) // PAGE * PAGE
+    waiting, total = await review_queue(catalog, limit=PAGE, offset=last)
+    return waiting, total, last
 
 
 @router.post("/submissions/{submission_id}/approve")
 async def approve(submission_id: str, action: ModeratorAction, services: ServicesDep) -> Response:
-    """Publish the photo through the same path as an automatic approval."""
+    """Publish the photo through the same path as an automatic approval, with its caption or,
+    if the moderator chose so, without it.
+    """
     with as_refusal():
         done = await approve_submission(
-            submission_id, moderator=action.staff.username, ports=services.ports
+            submission_id,
+            moderator=action.staff.username,
+            ports=services.ports,
+            drop_caption=action.field("drop_caption") == DROP_CAPTION,
         )
-    return see_other(safe_back(action.field("back")), "approved" if done else "settled")
+    return _decided(action, submission_id, "approved" if done else None)
 
 
 @router.post("/submissions/{submission_id}/reject")
@@ -72,7 +110,13 @@ async def reject(submission_id: str, action: ModeratorAction, services: Services
             notify=services.settings.console.notify_rejections,
             ports=services.ports,
         )
-    return see_other(safe_back(action.field("back")), "rejected" if done else "settled")
+    return _decided(action, submission_id, "rejected" if done else None)
+
+
+def _decided(action: ModeratorAction, submission_id: str, notice: str | None) -> Response:
+    """Back to the page the form came from, saying what was done, or (None) who decided first."""
+    back = safe_back(action.field("back"))
+    return see_other(back, notice) if notice else decided_first(back, submission_id)
 
 
 def _reason_code(value: str) -> ReasonCode:

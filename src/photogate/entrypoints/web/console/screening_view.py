@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from photogate.domain.fingerprint import ImageMatch
 from photogate.domain.submission import Submission
+from photogate.entrypoints.web.console.near_copies import NearCopy, near_copies
 from photogate.ports import Catalog
 from photogate.screening.findings import CaptionHit
 from photogate.screening.screen import Screener, stored_phash
@@ -21,7 +21,7 @@ class ScreeningView:
     """One submission's caption as markup, and the known images its picture nearly copies."""
 
     caption: Markup
-    matches: tuple[ImageMatch, ...] = ()
+    matches: tuple[NearCopy, ...] = ()
 
 
 def highlighted(caption: str, hits: Iterable[CaptionHit]) -> Markup:
@@ -47,11 +47,13 @@ async def screening_views(
     if screener is None:
         return {s.id: ScreeningView(escape(s.caption)) for s in submissions}
     known = await catalog.known_images() if screener.compares_pictures else []
+    products = {p.sku: p for p in await catalog.list_products()} if known else {}
     views = {}
     for submission in submissions:
         phash = await stored_phash(submission, catalog)
         caption = highlighted(submission.caption, screener.caption_hits(submission.caption))
-        views[submission.id] = ScreeningView(caption, screener.matches(submission, phash, known))
+        matches = near_copies(screener.matches(submission, phash, known), submission.sku, products)
+        views[submission.id] = ScreeningView(caption, matches)
     return views
 
 

@@ -1,0 +1,42 @@
+"""Who decided on a photo first: a notice naming the last audit entry's actor and outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from photogate.domain.submission import AuditEntry, Status
+
+# What each outcome reads as after a name: "mia approved it".
+OUTCOMES: Final = {
+    Status.APPROVED: "approved it",
+    Status.REJECTED: "rejected it",
+    Status.NEEDS_REVIEW: "sent it to review",
+    Status.TAKEN_DOWN: "took it down",
+    Status.ERASED: "erased it",
+}
+# Actors other than staff, by the prefix they sign the audit with.
+OTHER_ACTORS: Final = {"scanner": "the scanner", "customer": "the customer"}
+
+
+def settled_notice(last: AuditEntry, now: datetime) -> str:
+    """The notice for a form that found the photo already decided: who did what, and when."""
+    did = OUTCOMES.get(last.to_status, f"moved it to {last.to_status}")
+    return (
+        f"Someone else decided on this photo first: {actor_name(last.actor)} {did} "
+        f"at {when(last.at, now)}. Nothing was changed."
+    )
+
+
+def actor_name(actor: str) -> str:
+    """A person's name for an audit actor: "moderator:mia" is "mia", "scanner:v2" the scanner."""
+    kind, _, name = actor.partition(":")
+    if kind in OTHER_ACTORS:
+        return OTHER_ACTORS[kind]
+    return name or actor
+
+
+def when(at: datetime, now: datetime) -> str:
+    """ "10:42 UTC" today, with the date on any other day."""
+    time = f"{at:%H:%M} UTC"
+    return time if at.date() == now.date() else f"{time} on {at:%d %b %Y}"
