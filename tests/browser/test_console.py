@@ -17,7 +17,7 @@ from photogate.domain.catalog import Product
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.settings import ScannerSettings, Settings
 from photogate.testing import samples
-from tests.support.chromium import launched_chromium, watched_tab
+from tests.support.chromium import watched_tab
 from tests.support.console import PASSWORD, staff_users
 from tests.support.web_stack import BackgroundWebStack, prepare
 
@@ -29,13 +29,6 @@ PIPELINE_TIMEOUT_S = 30
 SCRIPT_CAPTION = "<script>alert('caption')</script><img src=x onerror=\"alert('caption img')\">"
 SCRIPT_NAME = "<img src=x onerror=alert('name')>"
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright."""
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from photogate.domain.submission import Submission
 from photogate.entrypoints.web.console.review import PAGE
 from photogate.ports import Container
 from photogate.settings import Settings
-from tests.browser.test_console import browser, page, sign_in  # noqa: F401
+from tests.browser.test_console import page, sign_in  # noqa: F401
 from tests.support.console import in_review, staff_users
 from tests.support.web_stack import BackgroundWebStack, prepare
 

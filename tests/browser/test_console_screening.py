@@ -26,7 +26,7 @@ from photogate.ports import Container
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.screening.marketing import record_marketing_photos
 from photogate.settings import ScannerSettings, Settings
-from tests.browser.test_console import browser, eventually, page, sign_in  # noqa: F401
+from tests.browser.test_console import eventually, page, sign_in  # noqa: F401
 from tests.support.console import staff_users
 from tests.support.web_stack import BackgroundWebStack, prepare
 

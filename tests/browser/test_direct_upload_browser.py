@@ -14,20 +14,13 @@ from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.settings import ConsoleSettings, QueueSettings, ScannerSettings, Settings
 from photogate.testing import samples
 from tests.support import azurite
-from tests.support.chromium import launched_chromium, watched_tab
+from tests.support.chromium import watched_tab
 from tests.support.web_stack import BackgroundWebStack, prepare
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PRODUCT = Product("TT-LANTERN", "Camp Lantern", "A lantern for long evenings.", 3400)
 PIPELINE_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright."""
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from photogate.ports import Container
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.settings import ScannerSettings, Settings
 from photogate.testing import samples
-from tests.support.chromium import launched_chromium, watched_tab
+from tests.support.chromium import watched_tab
 from tests.support.web_stack import BackgroundWebStack, prepare
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -35,13 +35,6 @@ document.addEventListener("DOMContentLoaded", () => {
     .observe(bar, { attributes: true, attributeFilter: ["value"] });
 });
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright."""
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="module")

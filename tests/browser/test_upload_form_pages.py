@@ -16,20 +16,13 @@ from photogate.adapters.sql.catalog import open_sql_catalog
 from photogate.domain.catalog import Product
 from photogate.settings import Settings
 from photogate.testing import samples
-from tests.support.chromium import launched_chromium, watched_tab
+from tests.support.chromium import watched_tab
 from tests.support.web_stack import BackgroundWebStack, prepare
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PRODUCT = Product("TT-LAMP-01", "Trail Lantern", "A folding lantern for the tent.", 3400)
 TOO_SMALL = "The image is 60x40; both sides must be at least 64 px."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright."""
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="module")

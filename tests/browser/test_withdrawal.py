@@ -19,7 +19,7 @@ from photogate.domain.catalog import Product
 from photogate.refscanner import BackgroundRefScanner, RefScannerConfig
 from photogate.settings import ScannerSettings, Settings
 from photogate.testing import samples
-from tests.browser.test_console import browser, eventually, page  # noqa: F401 - fixtures
+from tests.browser.test_console import eventually, page  # noqa: F401 - page is a fixture
 from tests.support.web_stack import BackgroundWebStack, prepare
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,3 +90,12 @@ def photo_file(tmp_path: Path, data: bytes | None = None) -> tuple[Path, int]:
 def another_photo_file(tmp_path: Path) -> tuple[Path, int]:
     """A photo file unlike any other this run made, for tests that upload several photos."""
     return photo_file(tmp_path, samples.clean_jpeg(480, 360, seed=next(_SEEDS)))
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run each test in an empty directory with no PHOTOGATE_ variables."""
+    for name in list(os.environ):
+        if name.startswith("PHOTOGATE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)

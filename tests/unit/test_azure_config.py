@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,12 @@ from photogate.bootstrap import bootstrap
 from photogate.errors import ConfigError
 from photogate.settings import AzureSettings, load_settings
 
+# Each test starts in an empty directory with no PHOTOGATE_ variables.
+pytestmark = pytest.mark.usefixtures("clean_env")
+
 ACCOUNT = "https://shopphotos.blob.core.windows.net"
 QUEUES = "https://shopphotos.queue.core.windows.net"
 SHARED_KEY = "k" * 32
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Run each test in an empty directory with no PHOTOGATE_ variables."""
-    for name in list(os.environ):
-        if name.startswith("PHOTOGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def test_azure_backend_without_an_account_names_the_variables_to_set(

@@ -7,16 +7,7 @@ from __future__ import annotations
 import pytest
 
 from photogate.scanning.circuit_breaker import BreakerTuning, CircuitBreaker
-
-
-class Clock:
-    """Seconds that move only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.test_concurrency_limit import Clock
 
 
 @pytest.fixture

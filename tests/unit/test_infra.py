@@ -81,15 +81,6 @@ def bicep() -> dict[str, dict[str, Any]]:
     return _parse_all()
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No PHOTOGATE_ variables and no .env: settings are the model's defaults."""
-    for name in list(os.environ):
-        if name.startswith("PHOTOGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-
-
 def env_names(model: type[BaseModel], prefix: str = "PHOTOGATE_") -> set[str]:
     """Every environment variable the settings model reads: fields, and nested groups with __."""
     names: set[str] = set()

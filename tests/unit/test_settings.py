@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,8 @@ import pytest
 from photogate.errors import ConfigError
 from photogate.settings import load_settings
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Run each test in an empty directory with no PHOTOGATE_ variables."""
-    for name in list(os.environ):
-        if name.startswith("PHOTOGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+# Each test starts in an empty directory with no PHOTOGATE_ variables.
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_embedded_default_needs_no_setting(tmp_path: Path) -> None:

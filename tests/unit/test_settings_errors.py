@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -12,20 +11,14 @@ from photogate.errors import ConfigError
 from photogate.settings import load_settings
 from photogate.settings.database import DATABASE_SCHEMES
 
+# Each test starts in an empty directory with no PHOTOGATE_ variables.
+pytestmark = pytest.mark.usefixtures("clean_env")
+
 KEY = "k" * 32
 AZURE = {
     "PHOTOGATE_BACKEND": "azure",
     "PHOTOGATE_AZURE__CONNECTION_STRING": "UseDevelopmentStorage=true",
 }
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Run each test in an empty directory with no PHOTOGATE_ variables."""
-    for name in list(os.environ):
-        if name.startswith("PHOTOGATE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def refusal(monkeypatch: pytest.MonkeyPatch, **variables: str) -> str:

@@ -66,11 +66,6 @@ TAKEDOWN_LABELS: Final[dict[TakedownCode, str]] = {
 }
 
 
-def rejection_reason(code: ReasonCode, note: str = "") -> str:
-    """The status reason recorded for a moderator's rejection: "code" or "code: note"."""
-    return coded_reason(code, note)
-
-
 def coded_reason(code: StrEnum, note: str = "") -> str:
     """A reason as the audit records it: "code", or "code: note" with the note on one line."""
     note = " ".join(note.split())
@@ -79,18 +74,22 @@ def coded_reason(code: StrEnum, note: str = "") -> str:
 
 def recorded_code(reason: str | None) -> str:
     """The rejection or takedown code a recorded reason starts with; "" for any other text."""
-    head = (reason or "").partition(":")[0].strip()
+    head = _head(reason)
     known = {str(code) for code in (*ReasonCode, *TakedownCode)}
     return head if head in known else ""
 
 
 def reason_code(status_reason: str | None) -> ReasonCode | None:
-    """The reason code a `rejection_reason` text starts with, if it is one."""
-    head = (status_reason or "").partition(":")[0].strip()
+    """The rejection code a `coded_reason` text starts with, if it is one."""
     try:
-        return ReasonCode(head)
+        return ReasonCode(_head(status_reason))
     except ValueError:
         return None
+
+
+def _head(reason: str | None) -> str:
+    """What a `coded_reason` text holds before its note: the code, if it has one."""
+    return (reason or "").partition(":")[0].strip()
 
 
 def moderator_actor(username: str) -> str:

@@ -66,7 +66,7 @@ async def email_slot(
     try:
         yield
     except InputError:
-        await give_back(ledger, limits.per_email_product, key, now)
+        await give_back_email_slot(ledger, limits, email, sku, now)
         raise
 
 

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import EmailRecord, OutboxMessage
-from photogate.domain.moderation import MAX_NOTE, ReasonCode, moderator_actor, rejection_reason
+from photogate.domain.moderation import ReasonCode, moderator_actor
 from photogate.domain.submission import Status, Submission, new_id
 from photogate.errors import BlobNotFound, InputError, NotFound
 from photogate.messages import NOTIFY_QUEUE, thank_request
+from photogate.moderation.coded_reasons import checked_coded_reason
 from photogate.notifying.compose import REJECTION
 from photogate.outbox import relay_soon
 from photogate.ports import Catalog, Container, Ports
@@ -86,7 +87,7 @@ async def reject_submission(
 
     A note is required for "other". Returns False if it was no longer in review.
     """
-    reason = _reason(code, note)
+    reason = checked_coded_reason(code, note, done="refused")
     submission = await _in_review(ports.catalog, submission_id)
     if submission is None:
         return False
@@ -114,16 +115,6 @@ async def _reject_and_tell(ports: Ports, submission: Submission, actor: str, rea
     if moved:
         await relay_soon(ports.catalog, ports.queue, outbox)
     return moved
-
-
-def _reason(code: ReasonCode, note: str) -> str:
-    note = note.strip()
-    if code is ReasonCode.OTHER and not note:
-        detail = "Please say in the note why the photo is refused when the reason is 'other'."
-        raise InputError("note_required", detail, status=422)
-    if len(note) > MAX_NOTE:
-        raise InputError("note_too_long", f"Keep the note under {MAX_NOTE} characters.", status=422)
-    return rejection_reason(code, note)
 
 
 async def _in_review(catalog: Catalog, submission_id: str) -> Submission | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from photogate.domain.moderation import MAX_NOTE, TakedownCode, coded_reason
+from photogate.domain.moderation import TakedownCode
 from photogate.domain.submission import Status
 from photogate.errors import InputError, NotFound
+from photogate.moderation.coded_reasons import checked_coded_reason
 from photogate.ports import Container, Ports
 from photogate.publishing.publish import public_blob_names
 
@@ -33,17 +34,10 @@ async def take_down(submission_id: str, *, actor: str, reason: str, ports: Ports
 
 
 def takedown_reason(code: TakedownCode, note: str = "") -> str:
-    """The audit reason of a takedown for `code`: "code" or "code: note".
-
-    A note is required for "other", since the code alone then says nothing.
+    """The audit reason of a takedown for `code`: "code" or "code: note" (see
+    checked_coded_reason for what is refused).
     """
-    note = note.strip()
-    if code is TakedownCode.OTHER and not note:
-        detail = "Please say in the note why the photo is taken down when the reason is 'other'."
-        raise InputError("note_required", detail, status=422)
-    if len(note) > MAX_NOTE:
-        raise InputError("note_too_long", f"Keep the note under {MAX_NOTE} characters.", status=422)
-    return coded_reason(code, note)
+    return checked_coded_reason(code, note, done="taken down")
 
 
 def _reason(reason: str) -> str:
