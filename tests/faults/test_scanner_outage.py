@@ -57,3 +57,43 @@ async def test_a_short_run_of_500s_poisons_none_of_the_backlog() -> None:
             await task
     assert script.poisoned == []
     assert 3 <= faults["injected"]["error_500"] < 30
+
+
+async def test_a_long_run_of_500s_poisons_none_of_a_small_backlog() -> None:
+    """Three messages with two attempts each and the scanner answering 500 through twenty
+    failed calls: the breaker's probes give their messages back without an attempt, so none
+    is poisoned, and all three are scanned once the scanner answers again.
+    """
+    image = samples.clean_jpeg(64, 48, seed=3)
+    config = RefScannerConfig(latency_s=0.0, faults=ALL_500)
+    with BackgroundRefScanner(config) as ref:
+        settings = ScannerSettings(url=ref.url, breaker_pause_s=0.01, breaker_max_pause_s=0.04)
+        queue = InMemoryMessageQueue()
+        for n in range(3):
+            await queue.send("scans", f"long-outage-{n}")
+        script, scanned, failed = Script(), set[str](), [0]
+        async with HttpScanner(settings) as http:
+            scanner = AdaptiveScanner(http, limiter_for(settings))
+
+            async def handle(body: str) -> object:
+                try:
+                    scanned.add((await scanner.scan(body, image, "image/jpeg")).request_id)
+                except Exception:
+                    failed[0] += 1
+                    raise
+                return None
+
+            route = Route("scans", handle, script.on_poison, 64, admission=scanner.limiter)
+            fast = QueueSettings(
+                max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.05, poll_interval_s=0.01
+            )
+            stop = asyncio.Event()
+            task = asyncio.create_task(QueueConsumer(queue, route, fast).run(stop))
+            await until(lambda: failed[0] >= 20 or bool(script.poisoned), seconds=30)
+            async with httpx.AsyncClient() as admin:
+                await admin.post(f"{ref.url}/v1/admin/faults", json={"share": 0.0})
+            await until(lambda: len(scanned) + len(script.poisoned) == 3, seconds=30)
+            stop.set()
+            await task
+    assert script.poisoned == []
+    assert len(scanned) == 3

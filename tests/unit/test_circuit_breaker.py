@@ -87,3 +87,40 @@ def test_trip_opens_it_at_once_and_only_once_per_epoch(clock: Clock) -> None:
     assert gate.paused_for == pytest.approx(1.0)
     clock.now += 1.0
     assert gate.half_open
+
+
+def test_failures_of_several_requests_are_an_outage_until_the_grace_runs_out(
+    clock: Clock,
+) -> None:
+    """Three different requests failing make an outage; an hour after the first it is not."""
+    gate = breaker(clock)
+    gate.failed(gate.epoch, "a")
+    gate.failed(gate.epoch, "b")
+    assert not gate.outage
+    gate.failed(gate.epoch, "c")
+    assert gate.outage
+    clock.now += 3599
+    gate.failed(gate.epoch, "d")
+    assert gate.outage
+    clock.now += 1
+    assert not gate.outage
+
+
+def test_one_request_failing_again_and_again_is_not_an_outage(clock: Clock) -> None:
+    """The same photo failing every time says nothing about the scanner: no outage."""
+    gate = breaker(clock)
+    for _ in range(10):
+        gate.failed(gate.epoch, "always-fails")
+        clock.now += gate.paused_for
+    assert gate.half_open
+    assert not gate.outage
+
+
+def test_a_success_ends_the_outage(clock: Clock) -> None:
+    """After the scanner answers once, earlier failures no longer make an outage."""
+    gate = breaker(clock)
+    for request in "abc":
+        gate.failed(gate.epoch, request)
+    gate.succeeded()
+    gate.failed(gate.epoch, "d")
+    assert not gate.outage

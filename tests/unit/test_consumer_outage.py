@@ -123,3 +123,55 @@ async def test_a_short_outage_poisons_none_of_the_backlog(outage: type[Exception
     await task
     assert script.poisoned == []
     assert inner.failures < 30  # about 4 at first, then one probe per pause
+
+
+async def outage_rig(messages: int, attempts: int) -> tuple[FlakyScanner, Script, QueueConsumer]:
+    """A consumer of `messages` queued messages scanning through a limiter whose breaker
+    pauses 5 to 20 ms, with `attempts` attempts and 10 to 50 ms backoffs.
+    """
+    queue = InMemoryMessageQueue()
+    for n in range(messages):
+        await queue.send("q", f"m{n}")
+    settings = ScannerSettings(breaker_pause_s=0.005, breaker_max_pause_s=0.02)
+    inner, script = FlakyScanner(ScannerUnavailable), Script()
+    scanner = AdaptiveScanner(inner, limiter_for(settings))
+
+    async def handle(body: str) -> object:
+        return await scanner.scan(body, b"img", "image/jpeg")
+
+    route = Route("q", handle, script.on_poison, max_in_flight=64, admission=scanner.limiter)
+    fast = QueueSettings(
+        max_attempts=attempts, backoff_base_s=0.01, backoff_max_s=0.05, poll_interval_s=0.01
+    )
+    return inner, script, QueueConsumer(queue, route, fast)
+
+
+async def test_a_long_outage_poisons_none_of_a_small_backlog() -> None:
+    """Three messages, two attempts each, and a scanner down through 30 failed calls (dozens
+    of breaker probes): each probe's message goes back without an attempt, so none is
+    poisoned, and all are scanned once the scanner is back.
+    """
+    inner, script, worker = await outage_rig(messages=3, attempts=2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await until(lambda: inner.failures >= 30 or bool(script.poisoned), seconds=20)
+    inner.down = False
+    await until(lambda: len(inner.scanned) + len(script.poisoned) == 3, seconds=20)
+    stop.set()
+    await task
+    assert script.poisoned == []
+    assert inner.scanned == {"m0", "m1", "m2"}
+
+
+async def test_a_photo_that_always_fails_alone_is_poisoned_after_max_attempts() -> None:
+    """Alone in the queue, a message whose every call fails is no outage: the breaker's
+    probes count, and it is poisoned after exactly max_attempts (3) calls.
+    """
+    inner, script, worker = await outage_rig(messages=1, attempts=3)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await until(lambda: bool(script.poisoned), seconds=20)
+    stop.set()
+    await task
+    assert [body for body, _ in script.poisoned] == ["m0"]
+    assert inner.failures == 3

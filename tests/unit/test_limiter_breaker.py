@@ -151,3 +151,47 @@ def test_a_slow_rate_takes_a_message_once_its_token_is_within_patience() -> None
         now[0] += 1.0
         rooms.append(bucket.starts_within(2.0))
     assert rooms == [0, 0, 0, 1, 1]
+
+
+async def probe(limiter: AdaptiveLimiter, request: str, error: Exception) -> Exception:
+    """Wait out the breaker's pause, then one call for `request` ending in `error`; what the
+    caller got.
+    """
+    async with asyncio.timeout(5):
+        while limiter.room() == 0:
+            await limiter.wait_for_room(0.05)
+    try:
+        async with limiter.call(request):
+            raise error
+    except Exception as exc:
+        return exc
+    raise AssertionError("the call did not fail")
+
+
+async def test_a_failed_probe_in_an_outage_is_throttled_with_the_new_pause() -> None:
+    """Three photos failing open the breaker; the probe after the pause fails too: its caller
+    is Throttled (no attempt) until the doubled pause ends, not failed.
+    """
+    limiter = gate(pause_s=0.05)
+    for request in ("a", "b", "c"):
+        with contextlib.suppress(ScannerUnavailable):
+            async with limiter.call(request):
+                raise ScannerUnavailable("500")
+    caught = await probe(limiter, "d", ScannerUnavailable("500"))
+    assert isinstance(caught, Throttled)
+    assert not isinstance(caught, ScannerUnavailable)
+    assert caught.retry_after == pytest.approx(0.1, abs=0.05)
+    assert "still down" in str(caught)
+
+
+async def test_a_failed_probe_of_the_one_photo_that_keeps_failing_still_fails() -> None:
+    """One photo alone failing every call is not an outage: its probes fail as errors, so it
+    reaches the poison queue after max_attempts as any failing message does.
+    """
+    limiter = gate(pause_s=0.01)
+    for _ in range(3):
+        with contextlib.suppress(ScannerUnavailable):
+            async with limiter.call("alone"):
+                raise ScannerUnavailable("500")
+    caught = await probe(limiter, "alone", ScannerUnavailable("500"))
+    assert isinstance(caught, ScannerUnavailable)

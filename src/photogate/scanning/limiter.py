@@ -144,16 +144,17 @@ class AdaptiveLimiter:
         self._paused_until = max(self._paused_until, until)
 
     @asynccontextmanager
-    async def call(self) -> AsyncIterator[None]:
-        """Hold a slot for one scanner call and learn from how it ends.
+    async def call(self, request: str | None = None) -> AsyncIterator[None]:
+        """Hold a slot for one scanner call (for `request`, if known) and learn from how it ends.
 
         Waits for the pause to lift, a slot and a token; raises Throttled instead when that
         would take longer than its patience. A 429 or 503 with Retry-After pauses every caller,
         except a 429 to a probe above the known ceiling; so does a run of failures, or one
-        refusal of our API key or URL (the circuit breaker).
+        refusal of our API key or URL (the circuit breaker). The breaker's probe failing in an
+        outage raises Throttled too: the scanner is down, not the photo at fault.
         """
         start = await self._acquire()
-        epoch = self._breaker.epoch
+        epoch, breaker_probe = self._breaker.epoch, self._breaker.half_open
         try:
             yield
         except ScannerMisconfigured as exc:
@@ -173,7 +174,9 @@ class AdaptiveLimiter:
             self._limit.failed(start)
             self._failed += 1
             self._pause_for(exc.retry_after)
-            self._count_failure(epoch, exc)
+            self._count_failure(epoch, exc, request)
+            if breaker_probe and self._breaker.outage:
+                raise self._still_down(exc) from exc
             raise
         else:
             self._limit.succeeded(start)
@@ -251,8 +254,12 @@ class AdaptiveLimiter:
         if retry_after is not None:
             self.pause(retry_after)
 
-    def _count_failure(self, epoch: int, exc: ScannerUnavailable) -> None:
-        if self._breaker.failed(epoch):
+    def _still_down(self, exc: ScannerUnavailable) -> Throttled:
+        paused = self._pause_left()
+        return Throttled(f"the scanner is still down: {exc}", retry_after=paused or None)
+
+    def _count_failure(self, epoch: int, exc: ScannerUnavailable, request: str | None) -> None:
+        if self._breaker.failed(epoch, request):
             paused = self._breaker.paused_for
             log.warning(
                 "scanner calls failed in a row; pausing them all for %.1f s: %s", paused, exc
@@ -286,7 +293,7 @@ class AdaptiveScanner:
 
     async def scan(self, request_id: str, image: bytes, content_type: str) -> ScanResult:
         """Scan through the wrapped scanner once the limiter lets the call start."""
-        async with self.limiter.call():
+        async with self.limiter.call(request_id):
             return await self._inner.scan(request_id, image, content_type)
 
 
@@ -302,6 +309,7 @@ def limiter_for(settings: ScannerSettings, *, tuning: LimitTuning | None = None)
         failures=settings.breaker_failures,
         first_pause_s=settings.breaker_pause_s,
         max_pause_s=settings.breaker_max_pause_s,
+        grace_s=settings.breaker_grace_s,
     )
     rate = settings.max_per_second
     bucket = TokenBucket(rate) if rate is not None else None
