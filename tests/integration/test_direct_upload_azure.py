@@ -27,6 +27,7 @@ from photogate.domain.scan import Thresholds
 from photogate.domain.submission import Status
 from photogate.intake.direct_upload import complete_direct_upload, start_direct_upload
 from photogate.intake.form import UploadForm
+from photogate.intake.repeats import answering_repeat
 from photogate.messages import SCAN_QUEUE
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import Container, Ports, UploadGrant
@@ -163,3 +164,24 @@ async def test_the_use_case_deletes_a_refused_file_from_azure(
     failed = await complete_direct_upload(services, submission_id)
     assert failed.status is Status.FAILED
     assert not await store.exists(Q, failed.original_blob)
+
+
+async def test_a_repeat_on_azure_is_deleted_and_answered_by_the_first_upload(
+    store: AzureBlobStore, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The customer's second PUT of the same photo is deleted from Azure storage; the first
+    upload answers for it, and only the first is queued.
+    """
+    services = services_on(store, tmp_path)
+    photo = samples.clean_jpeg(640, 480, seed=61)
+    first_id, _ = await started_and_put(services, http, photo)
+    first = await complete_direct_upload(services, first_id)
+    repeat_id, put = await started_and_put(services, http, photo)
+    assert put.status_code == 201
+    repeat = await complete_direct_upload(services, repeat_id)
+    assert repeat.status is Status.FAILED
+    assert not await store.exists(Q, repeat.original_blob)
+    assert await store.exists(Q, first.original_blob)
+    earlier = await answering_repeat(services.ports.catalog, repeat)
+    assert earlier is not None and earlier.id == first_id
+    assert await services.ports.queue.count(SCAN_QUEUE) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from photogate.intake.direct_upload import (
     start_direct_upload,
     submission_id_from_blob_name,
 )
+from photogate.intake.repeats import answering_repeat
 from photogate.messages import SCAN_QUEUE, field_of
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import Container, Ports
@@ -284,16 +286,94 @@ async def test_a_file_over_the_size_limit_is_refused_without_downloading_it(
     assert store.names(Q) == []
 
 
-async def test_the_same_file_again_for_the_same_product_is_refused(
-    services: Services, store: CountingStore, clock: FakeClock
+async def test_the_same_file_again_is_answered_by_the_earlier_submission(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
 ) -> None:
-    """A repeat of a file still standing fails as already_sent, as multipart answers it."""
+    """The customer's repeat of a file still standing is deleted and fails naming the first
+    upload, which answers for it (as multipart answers a repeat), however often it completes.
+    """
     data = samples.clean_jpeg(640, 480, seed=7)
     first = await uploaded(services, store, clock, data)
     second = await uploaded(services, store, clock, data)
     assert first.status is Status.QUEUED
+    assert second.status is Status.FAILED
     assert (second.status_reason or "").startswith("already_sent: ")
     assert store.names(Q) == [first.original_blob]
+    assert await fakes.queue.count(SCAN_QUEUE) == 1
+    again = await complete_direct_upload(services, second.id, clock=clock)
+    for repeat in (second, again):
+        earlier = await answering_repeat(fakes.catalog, repeat)
+        assert earlier is not None
+        assert (earlier.id, earlier.status) == (first.id, Status.QUEUED)
+
+
+async def test_a_repeat_gives_its_days_share_back(
+    fakes: Fakes, tmp_path: Path, store: CountingStore, clock: FakeClock
+) -> None:
+    """With a limit of 2 photos a day, a repeat costs none of it: one more upload is granted,
+    and only the one after that is RateLimited.
+    """
+    services = services_for(fakes, tmp_path, store, per_email_per_product_per_day=2)
+    data = samples.clean_jpeg(640, 480, seed=17)
+    await uploaded(services, store, clock, data)
+    repeat = await uploaded(services, store, clock, data)
+    assert await answering_repeat(fakes.catalog, repeat) is not None
+    await start(services, clock)
+    with pytest.raises(RateLimited):
+        await start(services, clock)
+
+
+async def test_the_same_file_from_another_email_is_refused_naming_no_one(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
+) -> None:
+    """Someone else's copy fails as already_sent_by_someone_else (409), deleted; the first
+    customer's upload answers for nothing.
+    """
+    data = samples.clean_jpeg(640, 480, seed=27)
+    first = await uploaded(services, store, clock, data)
+    started = await start(services, clock, email="other@example.com")
+    store.upload(started.grant.url, data, "image/jpeg")
+    copy = await complete_direct_upload(services, started.submission.id, clock=clock)
+    assert await answering_repeat(fakes.catalog, copy) is None
+    refusal = refusal_of(copy)
+    assert refusal is not None
+    assert (refusal.code, refusal.status) == ("already_sent_by_someone_else", 409)
+    assert first.id not in (copy.status_reason or "")
+    assert store.names(Q) == [first.original_blob]
+
+
+async def test_a_repeat_whose_earlier_submission_is_gone_is_not_found(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
+) -> None:
+    """If the earlier submission is no longer there to answer, the answer is NotFound."""
+    first = await uploaded(services, store, clock, samples.clean_jpeg(640, 480, seed=37))
+    repeat = await uploaded(services, store, clock, samples.clean_jpeg(640, 480, seed=37))
+    del fakes.catalog._submissions[first.id]  # no port deletes a submission; the fake can
+    with pytest.raises(NotFound) as caught:
+        await answering_repeat(fakes.catalog, repeat)
+    assert caught.value.code == "unknown_submission"
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (Status.FAILED, "already_sent: You already sent this photo."),  # recorded before ids
+        (Status.FAILED, f"unsupported_type: odd (earlier submission {'a' * 32})"),
+        (Status.QUEUED, f"already_sent: x (earlier submission {'a' * 32})"),
+    ],
+)
+async def test_only_a_failed_repeat_naming_its_earlier_submission_is_answered_by_it(
+    services: Services, fakes: Fakes, clock: FakeClock, status: Status, reason: str
+) -> None:
+    """Another failure, another state, or an old reason without the id answers for nothing."""
+    earlier = await start(services, clock)
+    started = await start(services, clock, email="b@x.io")
+    submission = replace(
+        started.submission,
+        status=status,
+        status_reason=reason.replace("a" * 32, earlier.submission.id),
+    )
+    assert await answering_repeat(fakes.catalog, submission) is None
 
 
 async def test_abandoned_uploads_are_settled_once_their_grant_ran_out(

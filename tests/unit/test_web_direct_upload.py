@@ -139,3 +139,62 @@ async def test_complete_of_an_unknown_submission_is_404(client: httpx.AsyncClien
     """An id that was never granted is not found."""
     response = await client.post(f"/api/submissions/{'a' * 32}/complete")
     assert (response.status_code, response.json()["error"]) == (404, "unknown_submission")
+
+
+async def put_and_complete(
+    client: httpx.AsyncClient, store: InMemoryDirectBlobStore, photo: bytes, **changes: object
+) -> tuple[dict[str, object], httpx.Response]:
+    """Start a direct upload, PUT `photo` with its grant and complete it: the grant, the answer."""
+    grant = await started(client, **changes)
+    store.upload(str(grant["upload_url"]), photo, "image/jpeg")
+    return grant, await client.post(str(grant["complete_url"]))
+
+
+async def test_the_same_photo_again_is_a_200_naming_the_first_upload(
+    client: httpx.AsyncClient, store: InMemoryDirectBlobStore
+) -> None:
+    """As on the multipart path, a customer's repeat answers 200 with the first upload's id,
+    status and links and duplicate true, every time it is completed; its file is deleted.
+    """
+    photo = samples.clean_jpeg(640, 480, seed=41)
+    first, _ = await put_and_complete(client, store, photo)
+    repeat, answer = await put_and_complete(client, store, photo, email="KIM@example.com")
+    again = await client.post(str(repeat["complete_url"]))
+    for response in (answer, again):
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "id": first["id"],
+            "status": "queued",
+            "status_url": f"/api/submissions/{first['id']}",
+            "page_url": f"/submissions/{first['id']}",
+            "duplicate": True,
+            "message": "You already sent this photo for this product; here is where it stands.",
+        }
+        assert response.headers["location"] == f"/api/submissions/{first['id']}"
+    assert store.names(Container.QUARANTINE) == [f"{first['id']}/upload"]
+    status = await client.get(str(repeat["status_url"]))
+    assert status.json()["status"] == "failed"
+
+
+async def test_the_same_photo_from_another_email_is_a_409_naming_no_one(
+    client: httpx.AsyncClient, store: InMemoryDirectBlobStore
+) -> None:
+    """Someone else's copy is refused with 409 and deleted; the first upload is not named."""
+    photo = samples.clean_jpeg(640, 480, seed=42)
+    first, _ = await put_and_complete(client, store, photo)
+    _, copy = await put_and_complete(client, store, photo, email="other@example.com")
+    assert (copy.status_code, copy.json()["error"]) == (409, "already_sent_by_someone_else")
+    assert str(first["id"]) not in copy.text
+    assert store.names(Container.QUARANTINE) == [f"{first['id']}/upload"]
+
+
+async def test_a_repeat_of_an_upload_gone_since_is_404(
+    client: httpx.AsyncClient, store: InMemoryDirectBlobStore, fakes: Fakes
+) -> None:
+    """If the first upload is gone when the repeat is completed, there is nothing to show."""
+    photo = samples.clean_jpeg(640, 480, seed=43)
+    first, _ = await put_and_complete(client, store, photo)
+    repeat, _ = await put_and_complete(client, store, photo)
+    del fakes.catalog._submissions[str(first["id"])]  # no port deletes a submission
+    response = await client.post(str(repeat["complete_url"]))
+    assert (response.status_code, response.json()["error"]) == (404, "unknown_submission")

@@ -4,9 +4,11 @@
 awaiting_upload and grants a create-only, single-blob upload URL valid for at most ten
 minutes. `complete_direct_upload` runs when the blob arrived (Event Grid's BlobCreated, or
 the browser's POST .../complete, whichever comes first; both may come): it checks the stored
-file exactly as the multipart path checks a posted one, deletes it if refused, and otherwise
-records and queues it as `accept_upload` does. `settle_abandoned_uploads` completes or fails
-those whose grant expired without either (a lost event, a closed tab). A file that lands for a
+file exactly as the multipart path checks a posted one, deletes it if refused (a repeat of
+the customer's own file too: its failure names the earlier submission, which answers for it,
+see `answering_repeat`), and otherwise records and queues it as `accept_upload` does.
+`settle_abandoned_uploads` completes or fails those whose grant expired without either (a
+lost event, a closed tab). A file that lands for a
 submission no longer awaiting it is deleted unless it is the accepted original: the grant can
 create the blob again whenever it is not there, and only the first file is ever checked.
 """
@@ -32,7 +34,7 @@ from photogate.intake.limits import (
     give_back_email_slot,
     take_client_slot,
 )
-from photogate.intake.repeats import refuse_repeat
+from photogate.intake.repeats import refusal_reason, refuse_repeat
 from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, DirectUploads, UploadGrant
@@ -102,7 +104,8 @@ async def start_direct_upload(
 async def complete_direct_upload(
     services: Services, submission_id: str, *, clock: Clock = utcnow
 ) -> Submission:
-    """Check the uploaded file and queue it, or refuse it (deleted, submission failed).
+    """Check the uploaded file and queue it, or refuse it (deleted, submission failed, the day's
+    slot given back; a repeat of the customer's own file as well, naming the earlier one).
 
     Idempotent: a submission no longer awaiting its upload is returned as it is, so a second
     call or event queues nothing. Raises NotFound for an unknown id, and InputError
@@ -226,9 +229,10 @@ def _holds_accepted_original(submission: Submission) -> bool:
 
 
 async def _refuse(services: Services, submission: Submission, refusal: InputError) -> Submission:
-    # Refused files never stay in quarantine; the reason is the one the multipart path gives.
+    # Refused files never stay in quarantine, the customer's own repeat included (its earlier
+    # submission holds the file); the reason is the one the multipart path gives.
     await services.ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
-    return await _fail(services, submission, f"{refusal.code}: {refusal.detail}")
+    return await _fail(services, submission, refusal_reason(refusal))
 
 
 async def _fail(services: Services, submission: Submission, reason: str) -> Submission:
@@ -276,7 +280,9 @@ def refusal_of(submission: Submission) -> InputError | None:
 
 
 # How the API answers a refused file: as the multipart path would (400 unless listed here:
-# empty_file, image_too_small, corrupt_image...).
+# empty_file, image_too_small, corrupt_image...). The customer's own repeat is no refusal
+# (answering_repeat); "already_sent" is left for reasons recorded before they named the
+# earlier submission.
 _REFUSAL_STATUS: Final = {
     "file_too_large": 413,
     "image_too_large": 413,

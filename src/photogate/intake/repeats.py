@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Status, Submission
-from photogate.errors import DuplicateUpload
-from photogate.ports.catalog import FingerprintLedger
+from photogate.errors import DuplicateUpload, InputError, NotFound
+from photogate.ports.catalog import FingerprintLedger, SubmissionLedger
 
 # An earlier submission in these states answers for a repeat of its file: it is still on its
 # way, or published, or taken down by the shop. A rejected or failed one does not, so the
@@ -22,6 +23,10 @@ ANSWERS_REPEATS: Final = frozenset(
         Status.TAKEN_DOWN,
     }
 )
+ALREADY_SENT: Final = "already_sent"
+# How a direct upload's failure reason names the earlier submission it repeated.
+_EARLIER_NOTE: Final = "(earlier submission {})"
+_EARLIER: Final = re.compile(r"\(earlier submission ([0-9a-f]{32})\)\Z")
 YOURS: Final = "You already sent this photo for this product; here is where it stands."
 NOT_YOURS: Final = (
     "This photo was already sent for this product from another email address. "
@@ -37,8 +42,46 @@ async def refuse_repeat(
     if earlier is None:
         return
     if _same_customer(earlier, email):
-        raise DuplicateUpload("already_sent", YOURS, submission_id=earlier.id)
+        raise DuplicateUpload(ALREADY_SENT, YOURS, submission_id=earlier.id)
     raise DuplicateUpload("already_sent_by_someone_else", NOT_YOURS, submission_id=None)
+
+
+def refusal_reason(refusal: InputError) -> str:
+    """What a failed direct upload records of its refusal: "code: detail", and for the
+    customer's own repeat, which submission it repeats.
+
+    The earlier submission is the answer to every completion of the repeat, and a later one
+    (the browser's, after Event Grid's BlobCreated) has only this record to find it by.
+    """
+    reason = f"{refusal.code}: {refusal.detail}"
+    if isinstance(refusal, DuplicateUpload) and refusal.submission_id:
+        return f"{reason} {_EARLIER_NOTE.format(refusal.submission_id)}"
+    return reason
+
+
+async def answering_repeat(catalog: SubmissionLedger, submission: Submission) -> Submission | None:
+    """The customer's earlier submission of the same file, if `submission` is a direct upload
+    failed as its repeat; None otherwise. Raises NotFound if that one is gone (erased since).
+    """
+    earlier = _repeated(submission)
+    return None if earlier is None else await sent_before(catalog, earlier)
+
+
+async def sent_before(catalog: SubmissionLedger, submission_id: str) -> Submission:
+    """The customer's earlier submission of the same file; NotFound if it is gone."""
+    earlier = await catalog.get_submission(submission_id)
+    if earlier is None:  # erased since intake looked: nothing to point at
+        raise NotFound("unknown_submission", "The earlier submission of this photo is gone.")
+    return earlier
+
+
+def _repeated(submission: Submission) -> str | None:
+    """The id of the submission a failed direct upload repeated, from its reason, or None."""
+    reason = submission.status_reason or ""
+    if submission.status is not Status.FAILED or not reason.startswith(f"{ALREADY_SENT}: "):
+        return None
+    noted = _EARLIER.search(reason)
+    return noted[1] if noted else None
 
 
 def _same_customer(earlier: Submission, email: str) -> bool:

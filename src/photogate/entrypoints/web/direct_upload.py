@@ -26,6 +26,7 @@ from photogate.intake.direct_upload import (
 )
 from photogate.intake.form import UploadForm
 from photogate.intake.image_check import check_size
+from photogate.intake.repeats import YOURS, answering_repeat
 
 router = APIRouter(prefix="/api", tags=["uploads"])
 
@@ -71,16 +72,24 @@ _START_ERRORS: Final = _errors(
         429: "Too many photos from this address or for this product; see Retry-After",
     }
 )
-_COMPLETE_ERRORS: Final = _errors(
-    {
-        400: "The file is empty, corrupt or too small; it was deleted",
-        404: "No such submission",
-        409: "The file has not arrived yet, or was sent before for this product",
-        410: "The upload link expired before the file arrived",
-        413: "The file or image is too large; it was deleted",
-        415: "Not a photo we accept, or animated; it was deleted",
-    }
-)
+_COMPLETE_RESPONSES: Final = {
+    200: {
+        "model": UploadAccepted,
+        "description": "You had sent this file for this product before: the status of that "
+        "upload (this file was deleted)",
+    },
+    **_errors(
+        {
+            400: "The file is empty, corrupt or too small; it was deleted",
+            404: "No such submission (or the earlier one of a repeat is gone)",
+            409: "The file has not arrived yet, or was sent for this product from another "
+            "email address (then it was deleted)",
+            410: "The upload link expired before the file arrived",
+            413: "The file or image is too large; it was deleted",
+            415: "Not a photo we accept, or animated; it was deleted",
+        }
+    ),
+}
 
 
 def uploads_api_url(sku: str) -> str:
@@ -135,7 +144,7 @@ async def start_upload(
     status_code=202,
     response_model_exclude_none=True,
     summary="Finish a direct upload",
-    responses=_COMPLETE_ERRORS,
+    responses=_COMPLETE_RESPONSES,
 )
 async def complete_upload(
     submission_id: str, response: Response, services: ServicesDep
@@ -143,8 +152,16 @@ async def complete_upload(
     """Check the photo sent to the upload URL and queue it for scanning; safe to repeat.
 
     A refused photo is deleted and answered with the same error code as the multipart upload.
+    So is a photo the same customer sent for this product before, as the multipart upload
+    answers it: 200 with that earlier upload's id, status and links and `"duplicate": true`
+    (this upload ends `failed`, its file deleted, its day's slot given back).
     """
     submission = await complete_direct_upload(services, submission_id)
+    earlier = await answering_repeat(services.ports.catalog, submission)
+    if earlier is not None:
+        response.status_code = 200
+        response.headers["Location"] = status_api_url(earlier.id)
+        return upload_accepted(earlier, duplicate=True, message=YOURS)
     refusal = refusal_of(submission)
     if refusal is not None:
         raise refusal

@@ -30,11 +30,11 @@ from photogate.entrypoints.web.schemas import (
     status_api_url,
     upload_accepted,
 )
-from photogate.errors import DuplicateUpload, InputError, NotFound
+from photogate.errors import DuplicateUpload, InputError
 from photogate.intake.accept_upload import accept_upload
 from photogate.intake.form import UploadForm
 from photogate.intake.limits import UploadLimits, email_slot, take_client_slot
-from photogate.ports import Catalog
+from photogate.intake.repeats import sent_before
 from photogate.settings import UploadSettings
 
 YES: Final = frozenset({"true", "on", "1", "yes"})
@@ -167,16 +167,8 @@ async def accept_received(sku: str, received: ReceivedForm, services: Services) 
     except DuplicateUpload as exc:
         if exc.submission_id is None:
             raise
-        return Taken(await _sent_before(exc.submission_id, catalog), exc.detail)
+        return Taken(await sent_before(catalog, exc.submission_id), exc.detail)
     return Taken(submission)
-
-
-async def _sent_before(submission_id: str, catalog: Catalog) -> Submission:
-    """The customer's earlier submission of the same file."""
-    earlier = await catalog.get_submission(submission_id)
-    if earlier is None:  # erased since intake looked: nothing to point at
-        raise NotFound("unknown_submission", "The earlier submission of this photo is gone.")
-    return earlier
 
 
 async def receive_form(request: Request, limits: UploadSettings, tmp_dir: Path) -> ReceivedForm:
