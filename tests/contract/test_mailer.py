@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from photogate.adapters.file_mailer import FileMailer
+from photogate.adapters.file_mailer import SEVERAL, FileMailer
 from photogate.adapters.memory.mailer import InMemoryMailer
 from photogate.adapters.smtp_mailer import SmtpMailer
 from photogate.errors import ConfigError, MailDeferred, MailRejected
@@ -170,6 +170,56 @@ async def test_distinct_messages_arrive_separately(delivery: tuple[Mailer, Inbox
     assert sorted(str(got["To"]) for got in inbox()) == ["ann@example.com", "bob@example.com"]
 
 
+@pytest.fixture(params=["file", "memory"])
+def keeper(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Mailer, Inbox]:
+    """Each Mailer that keeps copies of what it sent, with a way to read them back."""
+    if request.param == "file":
+        outbox = FileMailer(tmp_path / "outbox")
+        return outbox, lambda: [parse(path.read_bytes()) for path in outbox.files()]
+    memory = InMemoryMailer()
+    return memory, lambda: memory.sent
+
+
+async def test_forgetting_a_recipient_deletes_every_copy_sent_to_them(
+    keeper: tuple[Mailer, Inbox],
+) -> None:
+    """Every kept message to the address (any capitals, with a display name, or among several
+    recipients) goes, and is counted; messages to anyone else stay.
+    """
+    mailer, kept = keeper
+    await mailer.send(thank_you(to="Zoë Ávila <Zoe@Example.com>"))
+    await mailer.send(thank_you(to="zoe@example.com"))
+    await mailer.send(thank_you(to="ann@example.com, ZOE@example.com"))
+    await mailer.send(thank_you(to="bob@example.com"))
+    assert await mailer.forget_recipient("zoe@EXAMPLE.com") == 3
+    assert [str(message["To"]) for message in kept()] == ["bob@example.com"]
+
+
+async def test_forgetting_a_recipient_again_or_an_unknown_one_deletes_nothing(
+    keeper: tuple[Mailer, Inbox],
+) -> None:
+    """Forgetting is idempotent: the second time, and for an address never mailed, it is 0."""
+    mailer, kept = keeper
+    await mailer.send(thank_you(to="zoe@example.com"))
+    await mailer.send(thank_you(to="bob@example.com"))
+    assert await mailer.forget_recipient("zoe@example.com") == 1
+    assert await mailer.forget_recipient("zoe@example.com") == 0
+    assert await mailer.forget_recipient("nobody@example.com") == 0
+    assert len(kept()) == 1
+
+
+@pytest.mark.integration
+async def test_smtp_mailer_has_nothing_to_forget(relay: tuple[Relay, int]) -> None:
+    """Mail handed to the relay is out of our hands: forgetting deletes nothing, contacts no
+    server, and says 0.
+    """
+    handler, port = relay
+    mailer = smtp_mailer(port)
+    await mailer.send(thank_you(to="zoe@example.com"))
+    assert await mailer.forget_recipient("zoe@example.com") == 0
+    assert len(handler.received) == 1
+
+
 # --- FileMailer ---------------------------------------------------------------------------
 
 
@@ -182,13 +232,20 @@ async def test_file_mailer_overwrites_a_resent_message_id(tmp_path: Path) -> Non
     assert str(parse(path.read_bytes())["To"]) == "second@example.com"
 
 
-async def test_file_mailer_names_files_by_time_and_message_id(tmp_path: Path) -> None:
-    """A file is named <UTC timestamp>_<sanitized Message-ID>-<hash>.eml, inside the folder."""
+async def test_file_mailer_names_files_by_time_recipient_and_message_id(tmp_path: Path) -> None:
+    """A file is named <UTC timestamp>_to-<address hash>_<sanitized Message-ID>-<hash>.eml,
+    inside the folder; the hash is the same whatever the address's capitals.
+    """
     mailer = FileMailer(tmp_path / "outbox")
     await mailer.send(thank_you(message_id="<../../etc/x y@photogate>"))
-    [path] = mailer.files()
-    assert path.parent == tmp_path / "outbox"
-    assert re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z_etc_x_y@photogate-[0-9a-f]{12}\.eml", path.name)
+    await mailer.send(thank_you(to="ZOE@Example.COM", message_id="<2@photogate>"))
+    first, second = mailer.files()
+    assert first.parent == tmp_path / "outbox"
+    name = r"\d{8}T\d{6}\.\d{6}Z_(to-[0-9a-f]{24})_etc_x_y@photogate-[0-9a-f]{12}\.eml"
+    named = re.fullmatch(name, first.name)
+    assert named is not None
+    assert second.name.split("_")[1] == named[1]
+    assert "zoe" not in first.name.lower()
 
 
 async def test_file_mailer_writes_smtp_wire_format(tmp_path: Path) -> None:
@@ -215,6 +272,89 @@ async def test_file_mailer_leaves_no_temp_files(tmp_path: Path) -> None:
     mailer = FileMailer(tmp_path)
     await mailer.send(thank_you())
     assert [p.suffix for p in tmp_path.iterdir()] == [".eml"]
+
+
+async def test_file_mailer_indexes_a_message_to_several_recipients_as_such(
+    tmp_path: Path,
+) -> None:
+    """A message to several addresses (or none) is named to-several: erasure reads its headers."""
+    mailer = FileMailer(tmp_path)
+    await mailer.send(thank_you(to="ann@example.com, bob@example.com"))
+    without = thank_you()
+    del without["To"]
+    await mailer.send(without)
+    assert [path.name.split("_")[1] for path in mailer.files()] == [SEVERAL, SEVERAL]
+
+
+async def test_file_mailer_renames_a_resent_message_id_for_its_new_recipient(
+    tmp_path: Path,
+) -> None:
+    """Sent again to someone else, a message's one file is named for the new recipient (and
+    keeps its time), so erasing the new recipient finds it and erasing the old one does not.
+    """
+    mailer = FileMailer(tmp_path)
+    await mailer.send(thank_you(to="first@example.com", message_id="<42@photogate>"))
+    [before] = mailer.files()
+    await mailer.send(thank_you(to="second@example.com", message_id="<42@photogate>"))
+    [after] = mailer.files()
+    assert after.name != before.name
+    assert after.name.split("_")[0] == before.name.split("_")[0]
+    assert await mailer.forget_recipient("first@example.com") == 0
+    assert await mailer.forget_recipient("second@example.com") == 1
+    assert mailer.files() == []
+
+
+async def test_file_mailer_forgets_files_written_before_names_had_a_recipient(
+    tmp_path: Path,
+) -> None:
+    """An outbox of older .eml files (<time>_<Message-ID>.eml) is searched by To/Cc/Bcc headers:
+    the recipient's files go, everyone else's stay.
+    """
+    for number, (header, to) in enumerate(
+        [("To", "Zoë <ZOE@example.com>"), ("Bcc", "zoe@example.com"), ("To", "bob@example.com")]
+    ):
+        message = thank_you(to="someone@example.com" if header != "To" else to)
+        if header != "To":
+            message[header] = to
+        name = f"20250101T000000.00000{number}Z_{number}_old@photogate-0123456789ab.eml"
+        (tmp_path / name).write_bytes(message.as_bytes(policy=email.policy.SMTP))
+    mailer = FileMailer(tmp_path)
+    assert await mailer.forget_recipient("zoe@example.com") == 2
+    [kept] = mailer.files()
+    assert str(parse(kept.read_bytes())["To"]) == "bob@example.com"
+
+
+@pytest.mark.parametrize("address", ["*", "*@example.com", "../outside.eml", "", "?*[a-z]*"])
+async def test_file_mailer_forgets_nothing_for_a_tricky_address(
+    tmp_path: Path, address: str
+) -> None:
+    """Glob patterns and paths in the address match no file: it is hashed, never a pattern."""
+    outside = tmp_path / "outside.eml"
+    outside.write_bytes(b"To: zoe@example.com\r\n\r\nkeep me\r\n")
+    mailer = FileMailer(tmp_path / "outbox")
+    await mailer.send(thank_you(to="ann@example.com"))
+    await mailer.send(thank_you(to="bob@example.com, zoe@example.com"))
+    assert await mailer.forget_recipient(address) == 0
+    assert len(mailer.files()) == 2
+    assert outside.exists()
+
+
+async def test_file_mailer_never_follows_or_deletes_through_a_link(tmp_path: Path) -> None:
+    """A symbolic link named like a message is neither read nor deleted, nor is its target."""
+    target = tmp_path / "elsewhere.eml"
+    target.write_bytes(thank_you(to="zoe@example.com").as_bytes(policy=email.policy.SMTP))
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    (outbox / "20250101T000000.000000Z_to-several_x.eml").symlink_to(target)
+    assert await FileMailer(outbox).forget_recipient("zoe@example.com") == 0
+    assert target.exists()
+
+
+async def test_file_mailer_forgets_nothing_in_an_outbox_never_written(tmp_path: Path) -> None:
+    """Erasing before any email was sent finds nothing and creates no folder."""
+    mailer = FileMailer(tmp_path / "outbox")
+    assert await mailer.forget_recipient("zoe@example.com") == 0
+    assert not (tmp_path / "outbox").exists()
 
 
 # --- InMemoryMailer -----------------------------------------------------------------------

@@ -39,11 +39,11 @@ async def test_a_claim_left_by_a_crash_names_the_file_of_the_next_send(tmp_path:
     """
     probe = FileMailer(tmp_path / "probe")
     await probe.send(thank_you(1))  # to learn the message's key: the file name after the time
-    key = probe.files()[0].name.split("_", 1)[1].removesuffix(".eml")
+    recipient, key = probe.files()[0].name.removesuffix(".eml").split("_", 2)[1:]
     outbox = tmp_path / "outbox"
     outbox.mkdir()
     mailer = FileMailer(outbox)
-    claimed = f"20260101T000000.000000Z_{key}.eml"
+    claimed = f"20260101T000000.000000Z_{recipient}_{key}.eml"
     (outbox / f".{key}.claim").write_text(claimed)
     await asyncio.gather(mailer.send(thank_you(1)), mailer.send(thank_you(1)))
     assert [path.name for path in outbox.iterdir()] == [claimed]

@@ -16,7 +16,7 @@ from photogate.domain.catalog import Product
 from photogate.domain.submission import Status
 from photogate.ports import Container
 from photogate.settings import Settings
-from tests.support.privacy import sent_by
+from tests.support.privacy import mail_copies, send_owed_emails, sent_by
 from tests.support.web_stack import prepare
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a second per command run
@@ -74,6 +74,22 @@ async def test_erase_asks_first_then_erases_and_summarises(services: Services) -
     bad = run(services, "erase", "--email", "not-an-address", "--yes")
     assert bad.returncode == 2
     assert "not an email address" in bad.stderr
+
+
+async def test_erase_deletes_the_outboxs_copies_of_the_customers_emails(
+    services: Services,
+) -> None:
+    """The .eml copies of emails sent to the customer go, and the summary counts them."""
+    await sent_by(services.ports, SKU, ANA, Status.APPROVED)
+    await sent_by(services.ports, SKU, "bob@example.com", Status.APPROVED)
+    assert await send_owed_emails(services.ports, services.notify_policy) == 2
+    outbox = services.settings.outbox_dir
+    assert len(mail_copies(outbox, ANA)) == 1
+    erased = run(services, "erase", "--email", ANA, "--yes")
+    assert erased.returncode == 0, erased.stderr
+    assert "deleted 1 kept copy(ies) of emails sent to it" in erased.stdout
+    assert mail_copies(outbox, ANA) == []
+    assert len(mail_copies(outbox, "bob@example.com")) == 1
 
 
 async def test_purge_dry_runs_then_deletes_what_retention_allows(services: Services) -> None:

@@ -27,7 +27,7 @@ from tests.integration.test_console_security import (  # noqa: F401 - the fixtur
     signed_in,
 )
 from tests.support.console import csrf_of
-from tests.support.privacy import sent_by
+from tests.support.privacy import mail_copies, send_owed_emails, sent_by
 from tests.support.web_stack import multipart_body
 
 pytestmark = pytest.mark.integration
@@ -125,6 +125,25 @@ async def test_opening_the_link_only_asks_and_confirming_erases(shop: Console) -
     erased = await shop.services.ports.catalog.get_submission(live.id)
     assert erased is not None
     assert (erased.status, erased.email) == (Status.ERASED, "")
+
+
+async def test_withdrawing_leaves_no_copy_of_the_customers_emails_in_the_outbox(
+    shop: Console,
+) -> None:
+    """The file mailer's .eml copies of the customer's thank-yous (address, name, caption) go
+    with the rest of their data; another customer's stay.
+    """
+    ana = await sent_by(shop.services.ports, SKU, ANA, Status.APPROVED)
+    await sent_by(shop.services.ports, SKU, ANA, Status.APPROVED)
+    await sent_by(shop.services.ports, SKU, BOB, Status.APPROVED)
+    assert await send_owed_emails(shop.services.ports, shop.services.notify_policy) == 3
+    outbox = shop.services.settings.outbox_dir
+    assert len(mail_copies(outbox, ANA)) == 2
+    async with shop.client() as client:
+        done = await client.post(f"/withdraw/{links_of(shop).token(ana.id)}")
+    assert done.status_code == 200
+    assert mail_copies(outbox, ANA) == []
+    assert mail_copies(outbox, "") == mail_copies(outbox, BOB) != []
 
 
 async def test_a_link_cannot_be_forged_or_pointed_at_another_customer(shop: Console) -> None:

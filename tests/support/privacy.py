@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from photogate.clock import utcnow
 from photogate.domain.catalog import OutboxMessage
 from photogate.domain.submission import SCANNABLE, Status, Submission, new_id
-from photogate.messages import SCAN_QUEUE, scan_request
+from photogate.messages import NOTIFY_QUEUE, SCAN_QUEUE, field_of, scan_request
 from photogate.moderation.review import approve_submission
+from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container, Ports
 from photogate.testing import samples
 
@@ -22,6 +25,25 @@ async def sent_by(ports: Ports, sku: str, email: str, status: Status) -> Submiss
     stored = await ports.catalog.get_submission(submission.id)
     assert stored is not None
     return stored
+
+
+async def send_owed_emails(ports: Ports, policy: NotifyPolicy) -> int:
+    """Send the emails whose notifications are on the queue, as the notifier would; returns
+    how many were sent.
+    """
+    sent = 0
+    while notices := await ports.queue.receive(NOTIFY_QUEUE, max_messages=32):
+        for notice in notices:
+            email_id = field_of(notice.body, "email_id")
+            sent += await thank_customer(email_id, ports=ports, policy=policy) is not None
+            await ports.queue.delete(NOTIFY_QUEUE, notice)
+    return sent
+
+
+def mail_copies(outbox: Path, text: str) -> list[Path]:
+    """Every file in the mailer's outbox folder (hidden ones too) whose bytes contain `text`."""
+    files = sorted(p for p in outbox.rglob("*") if p.is_file()) if outbox.exists() else []
+    return [p for p in files if text.encode() in p.read_bytes()]
 
 
 async def _received(ports: Ports, sku: str, email: str) -> Submission:

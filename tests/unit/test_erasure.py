@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from email.message import EmailMessage
 
 import pytest
 
 from photogate.adapters.memory.blobs import InMemoryBlobStore
 from photogate.adapters.memory.catalog import InMemoryCatalog
+from photogate.adapters.memory.mailer import InMemoryMailer
 from photogate.domain.catalog import EmailStatus, Product
 from photogate.domain.submission import Status, Submission
 from photogate.errors import InputError, NotFound, StorageUnavailable
@@ -27,6 +31,7 @@ from photogate.privacy.erase import (
 from photogate.privacy.links import WithdrawalLinks, link_key
 from tests.support.privacy import sent_by
 from tests.unit.conftest import SKU, Fakes
+from tests.unit.test_thank_customer_claims import GatedMailer
 
 ANA, BOB = "ana@example.com", "bob@example.com"
 ACTOR = "operator:test"
@@ -277,3 +282,128 @@ async def test_a_link_whose_erasure_lost_the_catalog_finishes_when_used_again(
     catalog.failing.add(other.id)
     await erased_after_a_retry(fakes.ports, linked, other)
     assert fakes.blobs.names(Container.QUARANTINE) == []
+
+
+# -- copies of the emails sent: the file mailer keeps each one as an .eml ------------------
+
+POLICY = NotifyPolicy(sender="Shop <s@shop.example>", shop_url="http://shop.example")
+
+
+class MailerFailingOnce(InMemoryMailer):
+    """A mailer whose first forget fails, as a folder it may not write to would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = True
+
+    async def forget_recipient(self, address: str) -> int:
+        if self.failing:
+            self.failing = False
+            raise PermissionError("outbox: permission denied")
+        return await super().forget_recipient(address)
+
+
+class CatalogWithHook(InMemoryCatalog):
+    """A catalog that runs `before_erase` just before each erasure of a submission."""
+
+    def __init__(self, before_erase: Callable[[], Awaitable[None]]) -> None:
+        super().__init__()
+        self.before_erase = before_erase
+
+    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
+        await self.before_erase()
+        return await super().erase_submission(submission_id, actor=actor, reason=reason)
+
+
+async def thanked(fakes: Fakes, email: str) -> Submission:
+    """An approved submission of `email` whose thank-you was sent (the mailer keeps a copy)."""
+    live = await sent_by(fakes.ports, SKU, email, Status.APPROVED)
+    sent = await thank_customer(owed_email_id(fakes, live.id), ports=fakes.ports, policy=POLICY)
+    assert sent is EmailStatus.SENT
+    return live
+
+
+def sent_to(mailer: InMemoryMailer) -> list[str]:
+    return [str(message["To"]) for message in mailer.sent]
+
+
+def copy_to(address: str) -> EmailMessage:
+    message = EmailMessage()
+    message["To"] = f"Kim <{address}>"
+    message.set_content("Kept us dry\n")
+    return message
+
+
+async def test_erasing_a_customer_deletes_the_mailers_copies_of_their_emails(
+    fakes: Fakes,
+) -> None:
+    """The thank-you kept for the customer goes (and is counted); other customers' stay."""
+    await thanked(fakes, ANA)
+    await thanked(fakes, BOB)
+    done = await erase_customer("ANA@example.com", actor=ACTOR, ports=fakes.ports)
+    assert done == Erasure(erased=1, unpublished=1, mail_copies=1)
+    assert sent_to(fakes.mailer) == [f"Kim <{BOB}>"]
+
+
+async def test_the_link_deletes_the_mailers_copies_too(fakes: Fakes) -> None:
+    """A withdrawal link erases the copies of every email sent to its customer."""
+    live = await thanked(fakes, ANA)
+    await thanked(fakes, ANA)
+    await thanked(fakes, BOB)
+    done = await erase_by_link(live.id, ports=fakes.ports)
+    assert (done.erased, done.mail_copies) == (2, 2)
+    assert sent_to(fakes.mailer) == [f"Kim <{BOB}>"]
+
+
+async def test_erasing_an_address_again_deletes_copies_left_over(fakes: Fakes) -> None:
+    """With no submission left to erase, an address's erasure still deletes its mail copies."""
+    await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    await fakes.mailer.send(copy_to(ANA))
+    assert await erase_customer(ANA, actor=ACTOR, ports=fakes.ports) == Erasure(mail_copies=1)
+    assert fakes.mailer.sent == []
+
+
+async def test_a_mailer_that_cannot_forget_stops_the_erasure_before_any_row_changes(
+    fakes: Fakes,
+) -> None:
+    """The copies go first: if that fails, the rows still name the customer, so the same link
+    finds them again and finishes.
+    """
+    fakes.mailer = mailer = MailerFailingOnce()
+    live = await thanked(fakes, ANA)
+    with pytest.raises(PermissionError):
+        await erase_by_link(live.id, ports=fakes.ports)
+    standing = await fakes.catalog.get_submission(live.id)
+    assert standing is not None
+    assert (standing.status, standing.email) == (Status.APPROVED, ANA)
+    assert await erase_by_link(live.id, ports=fakes.ports) == Erasure(1, 1, mail_copies=1)
+    assert mailer.sent == []
+
+
+async def test_a_copy_written_while_the_erasure_runs_is_deleted_by_it(fakes: Fakes) -> None:
+    """A send finishing after the first sweep of copies, before the rows are blanked, leaves
+    no copy: the erasure sweeps again at its end.
+    """
+    fakes.catalog = CatalogWithHook(lambda: fakes.mailer.send(copy_to(ANA)))
+    await fakes.catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    done = await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    assert (done.erased, done.mail_copies) == (1, 1)
+    assert fakes.mailer.sent == []
+
+
+async def test_a_send_that_finishes_after_the_erasure_deletes_its_own_copy(
+    fakes: Fakes,
+) -> None:
+    """A thank-you already being sent when its customer is erased lands after the erasure's
+    sweeps: the notifier sees the blanked address and deletes the copy it just wrote.
+    """
+    fakes.mailer = gated = GatedMailer()
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    owed = owed_email_id(fakes, live.id)
+    sending = asyncio.create_task(thank_customer(owed, ports=fakes.ports, policy=POLICY))
+    await gated.waiting.wait()
+    await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    gated.open()
+    await sending
+    assert gated.sent == []

@@ -42,6 +42,12 @@ class SmtpMailer:
             raise _translate(exc) from None
         _log_sent(message, refused, self._settings.smtp_host)
 
+    async def forget_recipient(self, address: str) -> int:
+        """Nothing to delete: we keep no copy, and mail handed to the relay is in its hands and
+        the recipient's, out of ours. An erasure cannot call it back; returns 0.
+        """
+        return 0
+
     async def _deliver(self, message: EmailMessage) -> Mapping[str, object]:
         s = self._settings
         refused, _ = await aiosmtplib.send(

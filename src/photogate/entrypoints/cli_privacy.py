@@ -78,9 +78,14 @@ async def _with_progress(services: Services, policy: RetentionPolicy) -> PurgeRe
 
 
 def _summary(done: Erasure) -> str:
+    copies = f"deleted {done.mail_copies} kept copy(ies) of emails sent to it"
     if done.erased == 0 and done.already_erased == 0:
+        if done.mail_copies:
+            return f"no submissions were sent with that address; {copies}"
         return "no submissions were sent with that address; nothing was erased"
     parts = [f"erased {done.erased} submission(s)", f"unpublished {done.unpublished} photo(s)"]
     if done.already_erased:
         parts.append(f"{done.already_erased} erased before")
+    if done.mail_copies:
+        parts.append(copies)
     return ", ".join(parts)

@@ -79,6 +79,7 @@ async def thank_customer(
         await ports.catalog.mark_email_attempt(email_id, str(exc), final=False)
         raise
     await ports.catalog.mark_email_sent(email_id, policy.clock())
+    await _forget_if_erased(thanks, ports)
     return EmailStatus.SENT
 
 
@@ -112,6 +113,17 @@ async def _claim(email_id: str, ports: Ports, policy: NotifyPolicy) -> None:
         raise EmailInFlight(
             f"email {email_id} is being sent by another delivery", retry_after=retry_after
         )
+
+
+async def _forget_if_erased(thanks: ThankYou, ports: Ports) -> None:
+    """Delete the mailer's copy of this email if its customer was erased during the send.
+
+    The erasure deletes copies before and after blanking the customer's rows; a copy written
+    after that is this send's, and a blank address on its email says the erasure happened.
+    """
+    email = await ports.catalog.get_email(thanks.email.id)
+    if email is not None and not email.to:
+        await ports.mailer.forget_recipient(thanks.email.to)
 
 
 async def _send(thanks: ThankYou, ports: Ports, deadline: timedelta) -> None:

@@ -1,4 +1,4 @@
-"""Mailer: sends one composed email."""
+"""Mailer: sends one composed email, and forgets the copies it keeps when a customer is erased."""
 
 from __future__ import annotations
 
@@ -14,4 +14,13 @@ class Mailer(Protocol):
 
     async def send(self, message: EmailMessage) -> None:
         """Hand the message over for delivery."""
+        ...
+
+    async def forget_recipient(self, address: str) -> int:
+        """Delete every copy this mailer keeps of messages sent to `address` (any capitals),
+        for an erasure; returns how many it deleted. Idempotent.
+
+        Mail that left for another server is out of our hands: a mailer keeping no copies
+        (SMTP) deletes nothing and returns 0.
+        """
         ...

@@ -43,17 +43,21 @@ class ErasurePlan:
 
 @dataclass(frozen=True)
 class Erasure:
-    """What an erasure did: submissions erased now, photos unpublished, and those done before."""
+    """What an erasure did: submissions erased now, photos unpublished, those done before, and
+    copies of emails sent to the customer that the mailer kept (the file mailer's .eml files).
+    """
 
     erased: int = 0
     unpublished: int = 0
     already_erased: int = 0
+    mail_copies: int = 0
 
     def __add__(self, other: Erasure) -> Erasure:
         return Erasure(
             self.erased + other.erased,
             self.unpublished + other.unpublished,
             self.already_erased + other.already_erased,
+            self.mail_copies + other.mail_copies,
         )
 
 
@@ -61,14 +65,17 @@ async def erase_customer(
     email: str, *, actor: str, ports: Ports, reason: str | None = None
 ) -> Erasure:
     """Erase every submission sent with `email`: photos unpublished, originals deleted, address,
-    name and caption blanked, owed emails cancelled, each audited as `actor`. Idempotent.
+    name and caption blanked, owed emails cancelled, each audited as `actor`, and the mailer's
+    copies of emails sent to `email` deleted. Idempotent.
 
     `reason` (which must name no one) is what the audit says of every step; without it, the
-    audit says the customer asked. An address with no submissions erases nothing (Erasure()).
+    audit says the customer asked. An address with no submissions erases none, but any mail
+    copies still kept for it go (say, from a send that was in flight during an erasure).
     """
-    submissions = await ports.catalog.customer_submissions(_checked(email))
+    address = _checked(email)
+    submissions = await ports.catalog.customer_submissions(address)
     why = Why(reason, reason) if reason else Why()
-    return await _erase_all(submissions, actor, why, ports)
+    return await _erase_all(address, submissions, actor, why, ports)
 
 
 async def erasure_plan(email: str, *, ports: Ports) -> ErasurePlan:
@@ -91,14 +98,23 @@ async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
         # Everything of this customer went with the first use of any of their links.
         return Erasure(already_erased=1)
     found = await ports.catalog.customer_submissions(submission.email)
-    return await _erase_all(_linked_last(found, submission), LINK_ACTOR, Why(), ports)
+    linked_last = _linked_last(found, submission)
+    return await _erase_all(submission.email, linked_last, LINK_ACTOR, Why(), ports)
 
 
-async def _erase_all(submissions: list[Submission], actor: str, why: Why, ports: Ports) -> Erasure:
-    done = Erasure()
+async def _erase_all(
+    address: str, submissions: list[Submission], actor: str, why: Why, ports: Ports
+) -> Erasure:
+    """Erase `submissions`, and the mailer's copies of what was sent to `address`.
+
+    The copies go first, so that if this stops half-way the rows still name the customer for
+    a retry; and again last, for a copy written meanwhile by a send already under way (one
+    that finishes after the rows are blanked deletes its own copy: see thank_customer).
+    """
+    done = Erasure(mail_copies=await ports.mailer.forget_recipient(address))
     for submission in submissions:
         done += await _erase_one(submission, actor, why, ports)
-    return done
+    return done + Erasure(mail_copies=await ports.mailer.forget_recipient(address))
 
 
 def _linked_last(found: list[Submission], linked: Submission) -> list[Submission]:

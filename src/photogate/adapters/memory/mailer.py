@@ -1,9 +1,11 @@
-"""In-memory Mailer for unit tests: records what was sent and can fail on demand."""
+"""In-memory Mailer for unit tests: records what was sent, forgets it, can fail on demand."""
 
 from __future__ import annotations
 
 import copy
 from email.message import EmailMessage
+
+from photogate.adapters.mail_recipients import address_key, recipients
 
 
 class InMemoryMailer:
@@ -27,3 +29,10 @@ class InMemoryMailer:
         if self._failures:
             raise self._failures.pop(0)
         self.sent.append(copy.deepcopy(message))
+
+    async def forget_recipient(self, address: str) -> int:
+        """Drop the recorded messages sent to `address` (any capitals); returns how many."""
+        kept = [m for m in self.sent if address_key(address) not in recipients(m)]
+        forgotten = len(self.sent) - len(kept)
+        self.sent = kept
+        return forgotten
