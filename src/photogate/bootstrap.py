@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache, partial
 
+from photogate.clock import Clock, utcnow
 from photogate.domain.scan import Thresholds
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import BlobStore, Catalog, Mailer, MessageQueue, Ports, Scanner
@@ -31,6 +32,8 @@ class Services:
     closers: list[Closer] = field(default_factory=list)
     # The limiter of scanner calls (ports.scanner goes through it); consumers ask it for room.
     scan_limiter: AdaptiveLimiter | None = None
+    # What entry points read the time from (console claims); tests put a clock they move here.
+    clock: Clock = utcnow
 
     async def aclose(self) -> None:
         """Release connections and files, last opened first."""

@@ -105,6 +105,8 @@ def post_routes(sid: str) -> list[tuple[str, dict[str, str]]]:
         (f"/console/submissions/{sid}/reject", {"reason": "spam"}),
         (f"/console/submissions/{sid}/takedown", {"reason": "privacy"}),
         (f"/console/submissions/{sid}/takedown/confirm", {"reason": "privacy"}),
+        (f"/console/submissions/{sid}/take-over", {}),
+        ("/console/review/next", {}),
         ("/console/erase", {"email": "kim@example.com", "reference": "T-1"}),
         ("/console/erase/confirm", {"email": "kim@example.com", "reference": "T-1"}),
         ("/console/sign-out", {}),

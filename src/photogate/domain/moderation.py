@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -100,3 +102,18 @@ def moderator_actor(username: str) -> str:
 def scanner_actor(model_version: str | None) -> str:
     """How the scanner's decisions are signed: with the model version that made them."""
     return f"scanner:{model_version}" if model_version else "scanner"
+
+
+@dataclass(frozen=True)
+class ReviewClaim:
+    """A moderator's soft claim on a photo in review: others are steered elsewhere until
+    `until`, when it lapses by itself. It decides nothing, so the audit trail does not record it.
+    """
+
+    submission_id: str
+    moderator: str
+    until: datetime
+
+    def held_by(self, moderator: str) -> bool:
+        """Whether `moderator` holds this claim."""
+        return self.moderator == moderator

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Product
 from photogate.domain.fingerprint import Fingerprint, KnownImage
+from photogate.domain.moderation import ReviewClaim
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import (
     SCANNABLE,
@@ -264,6 +265,49 @@ class ModerationLedger(Protocol):
         ...
 
 
+class ReviewClaims(Protocol):
+    """Soft claims on submissions in review, so moderators working at once get different ones.
+
+    A claim lapses by itself at its `until` (compared with the caller's `now`, no job sweeps
+    them) and ends when the submission leaves review. It only steers who is shown what:
+    decisions stay compare-and-sets on the status, whoever holds the claim.
+    """
+
+    async def claim_next_review(
+        self, moderator: str, *, now: datetime, until: datetime
+    ) -> Submission | None:
+        """Claim for `moderator` until `until` the oldest submission in review with no claim
+        running at `now` (theirs included: asking again moves on), dropping their other claims.
+
+        One atomic step across every process on the catalog: callers at the same moment get
+        different submissions. None, changing nothing, when every one in review is claimed.
+        """
+        ...
+
+    async def claim_review(
+        self,
+        submission_id: str,
+        moderator: str,
+        *,
+        now: datetime,
+        until: datetime,
+        take_over: bool = False,
+    ) -> ReviewClaim | None:
+        """Claim this submission in review for `moderator` until `until`, dropping their other
+        claims, unless someone else's claim runs at `now` (with `take_over`, even then).
+
+        Returns the claim that holds afterwards: someone else's when it was kept, changing
+        nothing. None, changing nothing, if the submission is not in review (or unknown).
+        """
+        ...
+
+    async def review_claims(
+        self, submission_ids: Collection[str], *, now: datetime
+    ) -> dict[str, ReviewClaim]:
+        """The claims running at `now` on those of these submissions still in review, by id."""
+        ...
+
+
 class RateLedger(Protocol):
     """Recent events counted for rate limits, shared by every process on the catalog."""
 
@@ -372,6 +416,7 @@ class Catalog(
     UploadLedger,
     EmailOutbox,
     ModerationLedger,
+    ReviewClaims,
     RateLedger,
     FingerprintLedger,
     PrivacyLedger,

@@ -33,6 +33,8 @@ class ConsoleSettings(BaseModel):
     signin_max_failures: int = Field(5, ge=1)
     signin_window_s: int = Field(900, ge=1)
     notify_rejections: bool = False
+    # How long opening a photo in review keeps it from other moderators' "next" (a soft claim).
+    claim_minutes: int = Field(5, ge=1, le=60)
     # Only behind App Service / Functions authentication, which sets these headers itself.
     trust_app_service_auth: bool = False
     app_service_roles: dict[str, Role] = Field(

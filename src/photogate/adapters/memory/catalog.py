@@ -10,6 +10,7 @@ from photogate.adapters.memory.emails import InMemoryEmails, require_aware
 from photogate.adapters.memory.fingerprints import InMemoryFingerprints
 from photogate.adapters.memory.moderation import InMemoryModeration, RateEvent
 from photogate.adapters.memory.privacy import InMemoryPrivacy
+from photogate.adapters.memory.review_claims import InMemoryReviewClaims
 from photogate.adapters.memory.uploads import InMemoryUploads
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import (
@@ -20,6 +21,7 @@ from photogate.domain.catalog import (
     Product,
 )
 from photogate.domain.fingerprint import Fingerprint
+from photogate.domain.moderation import ReviewClaim
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
 from photogate.errors import CatalogConflict
@@ -36,7 +38,12 @@ class _OutboxRow:
 
 
 class InMemoryCatalog(
-    InMemoryEmails, InMemoryModeration, InMemoryFingerprints, InMemoryUploads, InMemoryPrivacy
+    InMemoryEmails,
+    InMemoryModeration,
+    InMemoryReviewClaims,
+    InMemoryFingerprints,
+    InMemoryUploads,
+    InMemoryPrivacy,
 ):
     """The whole catalog in dicts; no method awaits, so each one is atomic on the event loop.
 
@@ -51,6 +58,7 @@ class InMemoryCatalog(
         self._photos: dict[str, CustomerPhoto] = {}
         self._emails: dict[str, EmailRecord] = {}
         self._email_claims: dict[str, datetime] = {}
+        self._review_claims: dict[str, ReviewClaim] = {}
         self._outbox: dict[str, _OutboxRow] = {}
         self._audit: list[AuditEntry] = []
         self._rate_events: list[RateEvent] = []
@@ -242,6 +250,8 @@ class InMemoryCatalog(
 
     def _settle(self, current: Submission, moved: Submission, actor: str) -> Submission:
         self._submissions[moved.id] = moved
+        # As the SQL catalog's moves clear claimed_by: a moved submission's claim is over.
+        self._review_claims.pop(moved.id, None)
         at = moved.updated_at or self._clock()
         entry = AuditEntry(moved.id, current.status, moved.status, actor, moved.status_reason, at)
         self._audit.append(entry)

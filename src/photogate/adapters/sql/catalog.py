@@ -39,6 +39,7 @@ from photogate.adapters.sql.moves import Move, Since, apply_move
 from photogate.adapters.sql.outbox import SqlOutbox
 from photogate.adapters.sql.privacy import SqlPrivacy
 from photogate.adapters.sql.rate_slots import SlotClaim, give_back_rate_slot, take_rate_slots
+from photogate.adapters.sql.review_claims import SqlReviewClaims
 from photogate.adapters.sql.stale import stale_query
 from photogate.adapters.sql.uploads import SqlUploads
 from photogate.clock import Clock, utcnow
@@ -93,7 +94,9 @@ def _sql_catalog(url: str, clock: Clock, pools: DatabaseSettings | None) -> SqlC
         ) from exc
 
 
-class SqlCatalog(SqlModeration, SqlOutbox, SqlFingerprints, SqlUploads, SqlPrivacy):
+class SqlCatalog(
+    SqlModeration, SqlReviewClaims, SqlOutbox, SqlFingerprints, SqlUploads, SqlPrivacy
+):
     """The catalog database; every multi-row change happens in one transaction."""
 
     def __init__(

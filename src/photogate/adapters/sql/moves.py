@@ -71,6 +71,9 @@ async def _compare_and_set(conn: AsyncConnection, move: Move, seen: Status) -> b
         "status": move.to.value,
         "status_reason": move.reason,
         "updated_at": move.at,
+        # A claim is on a submission in review; whatever moves it, the claim has done its work.
+        "claimed_by": None,
+        "claimed_until": None,
     }
     changed = await conn.execute(update(db.submissions).where(still_seen).values(values))
     if changed.rowcount == 0:

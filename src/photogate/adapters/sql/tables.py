@@ -98,6 +98,10 @@ submissions = Table(
     # erasure finds a customer's submissions by it. The default only lets migration 0007 add
     # the column in place on SQLite; it backfills the rows written before.
     Column("email_key", String, nullable=False, server_default=""),
+    # A moderator's soft claim on a submission in review (migration 0008): free when NULL or
+    # past. Every change of status clears it; "next" finds free ones by the status index.
+    Column("claimed_by", String),
+    Column("claimed_until", UtcDateTime),
     Index(None, "email_key"),
     # queue_position counts waiting submissions received before a given one.
     Index(None, "status", "created_at"),

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from photogate.entrypoints.web.console import (
     audit,
+    claims,
     erasure,
     pipeline,
     preview,
@@ -22,5 +23,5 @@ from photogate.entrypoints.web.console.errors import install_console_errors
 def install_console(app: FastAPI) -> None:
     """Add the console's routes and the handlers of its refusals to `app`."""
     install_console_errors(app, current_staff)
-    for module in (signin, review, takedown, audit, preview, erasure, pipeline):
+    for module in (signin, review, claims, takedown, audit, preview, erasure, pipeline):
         app.include_router(module.router)

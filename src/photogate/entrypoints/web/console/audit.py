@@ -7,14 +7,17 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from photogate.bootstrap import Services
 from photogate.domain.moderation import REASON_LABELS, TAKEDOWN_LABELS
-from photogate.domain.submission import Status
-from photogate.entrypoints.web.console.auth import AdminResource, ModeratorPage
+from photogate.domain.submission import Status, Submission
+from photogate.entrypoints.web.console.auth import AdminResource, ModeratorPage, Staff
+from photogate.entrypoints.web.console.claims import ClaimView, claim_terms, claim_view
 from photogate.entrypoints.web.console.errors import Refused
 from photogate.entrypoints.web.console.rendering import page_notice, render
 from photogate.entrypoints.web.console.screening_view import screening_view
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.moderation.audit_export import audit_csv
+from photogate.moderation.claims import open_for_review
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -23,11 +26,16 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 async def submission_page(
     request: Request, submission_id: str, staff: ModeratorPage, services: ServicesDep
 ) -> HTMLResponse:
-    """Everything about one submission, every state change it went through, and its actions."""
+    """Everything about one submission, every state change it went through, and its actions.
+
+    Opening a photo in review claims it for the viewer, unless someone else is reviewing it:
+    then the page says who, and offers to take it over instead of the decisions.
+    """
     catalog = services.ports.catalog
     submission = await catalog.get_submission(submission_id)
     if submission is None:
         raise Refused(404, "There is no submission with this id.")
+    claim = await _claimed_on_opening(submission, staff, services)
     product = await catalog.get_product(submission.sku)
     context = {
         "s": submission,
@@ -37,11 +45,24 @@ async def submission_page(
         "reasons": REASON_LABELS,
         "takedown_reasons": TAKEDOWN_LABELS,
         "in_review": submission.status is Status.NEEDS_REVIEW,
+        "claim": claim,
         "published": submission.status is Status.APPROVED,
         "screening": await screening_view(submission, catalog, services.scan_policy.screener),
     }
     notice = await page_notice(request, catalog, submission_id)
     return render(request, "submission.html", context, staff=staff, notice=notice)
+
+
+async def _claimed_on_opening(
+    submission: Submission, staff: Staff, services: Services
+) -> ClaimView | None:
+    """The claim on a photo in review once `staff` opened it: theirs, or someone else's."""
+    if submission.status is not Status.NEEDS_REVIEW:
+        return None
+    terms = claim_terms(services)
+    catalog = services.ports.catalog
+    claim = await open_for_review(catalog, submission.id, staff.username, terms)
+    return None if claim is None else claim_view(claim, staff, terms.clock())
 
 
 @router.get("/audit.csv")

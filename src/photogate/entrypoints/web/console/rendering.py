@@ -23,6 +23,8 @@ NOTICES: Final = {
     "rejected": "Rejected. The photo will not be shown.",
     "taken_down": "Taken down. The photo is no longer on the shop.",
     "settled": "Someone else decided on this photo first; nothing was changed.",
+    "none_free": "No photo is free to review: any still waiting are being reviewed by others.",
+    "taken_over": "You have taken this photo over: it is yours to decide.",
 }
 
 

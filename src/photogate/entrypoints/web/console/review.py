@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from photogate.domain.moderation import REASON_LABELS, ReasonCode
 from photogate.domain.submission import Submission
 from photogate.entrypoints.web.console.auth import ModeratorAction, ModeratorPage
+from photogate.entrypoints.web.console.claims import claim_terms, claim_views
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import (
     HOME,
@@ -22,6 +23,7 @@ from photogate.entrypoints.web.console.rendering import (
 from photogate.entrypoints.web.console.screening_view import screening_views
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.paging import Offset
+from photogate.moderation.claims import claims_on
 from photogate.moderation.review import approve_submission, reject_submission, review_queue
 from photogate.ports import Catalog
 
@@ -46,11 +48,13 @@ async def review_page(
     offset: Offset = 0,
 ) -> HTMLResponse:
     """Everything waiting for people, oldest first, with the photo, scores, caption and the
-    product it was sent for; an offset past the end shows the last page.
+    product it was sent for, and who is reviewing it; an offset past the end shows the last page.
     """
     catalog = services.ports.catalog
     waiting, total, offset = await _queue_page(catalog, offset)
     products = {p.sku: p for p in await catalog.list_products()}
+    terms = claim_terms(services)
+    claims = await claims_on(catalog, waiting, terms)
     context = {
         "submissions": waiting,
         "total": total,
@@ -61,6 +65,7 @@ async def review_page(
         "products": products,
         "reasons": REASON_LABELS,
         "screening": await screening_views(waiting, catalog, services.scan_policy.screener),
+        "claims": claim_views(claims, staff, terms.clock()),
     }
     notice = await page_notice(request, catalog)
     return render(request, "review.html", context, staff=staff, notice=notice)

@@ -1,0 +1,61 @@
+"""Use cases: moderators claim photos in review, so people working at once get different ones.
+
+A claim is soft: it steers "next" and warns whoever opens the photo, and lapses by itself after
+a few minutes (PHOTOGATE_CONSOLE__CLAIM_MINUTES). Deciding never needs one; a decision stays a
+compare-and-set on the status, so of two moderators deciding at once only the first counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from photogate.clock import Clock, utcnow
+from photogate.domain.moderation import ReviewClaim
+from photogate.domain.submission import Submission
+from photogate.ports import Catalog
+
+
+@dataclass(frozen=True)
+class ClaimTerms:
+    """How long a claim lasts, and the clock it is measured by."""
+
+    lasting: timedelta
+    clock: Clock = field(default=utcnow)
+
+
+async def claim_next(catalog: Catalog, moderator: str, terms: ClaimTerms) -> Submission | None:
+    """The oldest photo in review that no one is reviewing, claimed for `moderator` (whose
+    claim on another photo ends); None if there is none.
+    """
+    now = terms.clock()
+    return await catalog.claim_next_review(moderator, now=now, until=now + terms.lasting)
+
+
+async def open_for_review(
+    catalog: Catalog,
+    submission_id: str,
+    moderator: str,
+    terms: ClaimTerms,
+    *,
+    take_over: bool = False,
+) -> ReviewClaim | None:
+    """Claim a photo in review for `moderator` as they open it, unless someone else's claim
+    runs (with `take_over`, even then). The claim that holds afterwards; None if not in review.
+    """
+    now = terms.clock()
+    until = now + terms.lasting
+    return await catalog.claim_review(
+        submission_id, moderator, now=now, until=until, take_over=take_over
+    )
+
+
+async def claims_on(
+    catalog: Catalog, submissions: Sequence[Submission], terms: ClaimTerms
+) -> dict[str, ReviewClaim]:
+    """Who is reviewing which of `submissions` now, by submission id."""
+    if not submissions:
+        return {}
+    ids = [submission.id for submission in submissions]
+    return await catalog.review_claims(ids, now=terms.clock())
