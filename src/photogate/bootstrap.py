@@ -17,6 +17,7 @@ from photogate.scanning.scan_submission import ScanPolicy
 from photogate.screening.screen import Screener
 from photogate.secret_key import console_secret
 from photogate.settings import Settings
+from photogate.worker.heartbeat import HeartbeatWriter
 
 Closer = Callable[[], Awaitable[None]]
 
@@ -34,6 +35,8 @@ class Services:
     scan_limiter: AdaptiveLimiter | None = None
     # What entry points read the time from (console claims); tests put a clock they move here.
     clock: Clock = utcnow
+    # Writes the limiter's state to the catalog while this process scans (worker/heartbeat.py).
+    heartbeat: HeartbeatWriter | None = None
 
     async def aclose(self) -> None:
         """Release connections and files, last opened first."""
@@ -65,7 +68,8 @@ async def bootstrap(
         mailer=mailer or _mailer(settings),
     )
     policies = _scan_policy(settings), _notify_policy(settings)
-    return Services(settings, ports, *policies, closers, scan_limiter=limiter)
+    heartbeat = HeartbeatWriter(catalog, limiter)
+    return Services(settings, ports, *policies, closers, scan_limiter=limiter, heartbeat=heartbeat)
 
 
 def _scan_policy(settings: Settings) -> ScanPolicy:

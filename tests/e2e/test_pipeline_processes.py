@@ -5,6 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +40,7 @@ class Stack:
 
     url: str
     data_dir: Path
+    env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +74,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         wait_until(lambda: healthy(f"{url}/healthz"), 60, "the web process")
         # The 5 s promise is for a running pipeline: its clock must not include start-up.
         wait_until(lambda: "worker started" in log.read_text(), 60, "the worker process")
-        yield Stack(url, data_dir)
+        yield Stack(url, data_dir, env)
 
 
 def upload(stack: Stack, data: bytes, name: str, sku: str = SKU) -> str:
@@ -168,3 +173,23 @@ def test_catalog_rows_and_public_files_carry_no_metadata(stack: Stack) -> None:
     original = stack.data_dir / "blobs" / "quarantine"
     assert any(original.rglob("original.*")), "originals stay in quarantine"
     assert httpx.get(f"{stack.url}/media/../quarantine/x", timeout=5).status_code == 404
+
+
+def test_status_lists_the_running_worker_with_its_scanner_answering(stack: Stack) -> None:
+    """The worker process's heartbeat reaches the catalog: `photogate status --json` names one
+    scan worker, heard from within the minute, its scanner answering, and warns of nothing.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHOTOGATE_")} | stack.env
+    shown = subprocess.run(
+        [sys.executable, "-m", "photogate", "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    document = json.loads(shown.stdout)
+    [worker] = document["workers"]
+    assert worker["scanner"] == "answering"
+    assert worker["breaker_open"] is False
+    assert document["warnings"] == []

@@ -12,10 +12,12 @@ import csv
 import io
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from photogate.domain.heartbeat import Heartbeat
 from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.erase_confirmation import Asked, confirmation
 from photogate.moderation.review import approve_submission
@@ -306,3 +308,37 @@ async def test_pipeline_counts_link_to_the_lists_that_exist(shop: Console) -> No
         assert row is not None
         assert f'<a class="pipeline-link" href="{href}">1</a>' in row[0]
     assert page.count('class="pipeline-link"') == 2
+
+
+async def test_the_pipeline_page_lists_scan_workers_and_warns_of_a_failing_scanner(
+    shop: Console,
+) -> None:
+    """A worker's heartbeat is a row of the workers table; its open breaker is an alert that
+    names the last error, escaped as text.
+    """
+    now = datetime.now(UTC)
+    beat = Heartbeat(
+        worker="scan-host:77",
+        started_at=now - timedelta(minutes=10),
+        seen_at=now - timedelta(seconds=3),
+        limit=2,
+        in_flight=1,
+        waiting=0,
+        succeeded=41,
+        throttled=0,
+        failed=6,
+        paused_s=16.0,
+        breaker_open=True,
+        last_error="the scanner answered 500 <html>",
+    )
+    await shop.services.ports.catalog.record_heartbeat(beat)
+    async with signed_in(shop, "sam", "198.51.100.30") as sam:
+        page = (await sam.get("/console/pipeline")).text
+    row = re.search(r'<tr data-worker="scan-host:77">.*?</tr>', page)
+    assert row is not None
+    assert "<td>41</td>" in row[0] and "<td>6</td>" in row[0]
+    assert "down: calls paused" in row[0]
+    alert = re.search(r'<p class="notice worker-warning" role="alert">(.*?)</p>', page)
+    assert alert is not None
+    assert "scan-host:77" in alert[1]
+    assert "500 &lt;html&gt;" in alert[1]

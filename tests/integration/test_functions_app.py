@@ -288,3 +288,16 @@ async def test_blob_created_starts_intake_of_a_direct_upload_once(host: Host) ->
         blob_created(host, "x", event_type="Microsoft.Storage.BlobDeleted")
     )
     assert await services.ports.queue.count(SCAN_QUEUE) == 1
+
+
+async def test_a_scan_delivery_leaves_the_instances_heartbeat_for_operators(host: Host) -> None:
+    """After a scan delivery the instance's heartbeat is in the catalog: one scan done, the
+    scanner answering (what `photogate status` and the Pipeline page show on Azure).
+    """
+    await upload(host)
+    scan = await received(host, SCAN_QUEUE)
+    await host.functions["scans"](trigger_message(scan))
+    services = await host.shared.get()
+    an_hour_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    [beat] = await services.ports.catalog.recent_heartbeats(an_hour_ago)
+    assert (beat.succeeded, beat.failed, beat.breaker_open) == (1, 0, False)

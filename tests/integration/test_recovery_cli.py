@@ -19,6 +19,7 @@ from photogate.adapters.sql.catalog import SqlCatalog, open_sql_catalog
 from photogate.adapters.sql.migrate import upgrade
 from photogate.adapters.sqlite_queue import SqliteMessageQueue
 from photogate.domain.catalog import OutboxMessage, Product
+from photogate.domain.heartbeat import Heartbeat
 from photogate.domain.submission import SCANNABLE, Status, Submission, new_id
 from photogate.messages import SCAN_QUEUE, poison_queue, scan_request
 from photogate.settings import Settings
@@ -227,3 +228,41 @@ async def test_status_shows_queues_poison_and_how_long_the_oldest_has_waited(
     assert table.returncode == 0, table.stderr
     assert re.search(r"queued\s+│\s+2\s+│\s+3 h 0 min", table.stdout), table.stdout
     assert re.search(r"scans\s+│\s+1\s+│\s+1", table.stdout), table.stdout
+    # A scan message waits and no worker has reported: the operator is told to start one.
+    [warning] = document["warnings"]
+    assert "no scan worker has reported" in warning
+    assert "no scan worker has reported" in table.stdout
+
+
+async def test_status_names_each_worker_and_warns_of_a_failing_scanner(data_dir: DataDir) -> None:
+    """A worker's heartbeat (breaker open, last error) is listed by `status` and `--json`,
+    with a warning that names the worker and the error.
+    """
+    now = datetime.now(UTC)
+    beat = Heartbeat(
+        worker="scan-host:4242",
+        started_at=now - timedelta(hours=1),
+        seen_at=now - timedelta(seconds=5),
+        limit=1,
+        in_flight=0,
+        waiting=3,
+        succeeded=812,
+        throttled=4,
+        failed=9,
+        paused_s=32.0,
+        breaker_open=True,
+        last_error="could not reach the scanner: connection refused",
+    )
+    await data_dir.catalog.record_heartbeat(beat)
+
+    document = json.loads(data_dir.run("status", "--json").stdout)
+    [worker] = document["workers"]
+    assert (worker["worker"], worker["succeeded"], worker["failed"]) == ("scan-host:4242", 812, 9)
+    assert worker["breaker_open"] is True
+    assert worker["scanner"].startswith("down")
+    [warning] = document["warnings"]
+    assert "scan-host:4242" in warning and "connection refused" in warning
+
+    table = data_dir.run("status").stdout
+    assert re.search(r"scan-host:4242\s+│\s+\d s ago\s+│\s+1\s+│\s+0\s+│\s+812\s+│\s+9", table)
+    assert "connection refused" in table

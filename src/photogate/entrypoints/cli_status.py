@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from photogate.entrypoints.cli_common import run_with_services
-from photogate.recovery.overview import Overview, overview
+from photogate.recovery.overview import Overview, age_text, overview
 
 
 def register(app: typer.Typer) -> None:
@@ -24,8 +25,9 @@ def status_command(
         bool, typer.Option("--json", help="Print JSON (for scripts and monitoring).")
     ] = False,
 ) -> None:
-    """Show the queues (and their poison queues) and the submissions in each state, with how
-    long the oldest waiting one has been in.
+    """Show the queues (and their poison queues), the submissions in each state with how
+    long the oldest waiting one has been in, and the scan workers heard from in the last
+    minute, with what their scanner calls are doing.
     """
     seen = run_with_services(lambda s: overview(s.ports))
     if as_json:
@@ -34,6 +36,9 @@ def status_command(
     console = Console()
     console.print(_queue_table(seen))
     console.print(_status_table(seen))
+    console.print(_worker_table(seen))
+    for warning in seen.warnings:
+        console.print(f"[bold red]{warning}[/]")
 
 
 def as_document(seen: Overview) -> dict[str, Any]:
@@ -51,6 +56,16 @@ def as_document(seen: Overview) -> dict[str, Any]:
             }
             for s in seen.submissions
         },
+        "workers": [
+            {
+                **asdict(beat),
+                "started_at": beat.started_at.isoformat(),
+                "seen_at": beat.seen_at.isoformat(),
+                "scanner": beat.scanner_state(),
+            }
+            for beat in seen.workers
+        ],
+        "warnings": list(seen.warnings),
     }
 
 
@@ -66,6 +81,16 @@ def _status_table(seen: Overview) -> Table:
     table = _table("submissions", "status", "count", "oldest in for")
     for s in seen.submissions:
         table.add_row(s.status.value, str(s.count), s.oldest_age_text(seen.taken_at))
+    return table
+
+
+def _worker_table(seen: Overview) -> Table:
+    table = _table("scan workers", "worker", "seen", "limit", "in flight", "scanned", "failed")
+    table.add_column("scanner")
+    for beat in seen.workers:
+        ago = age_text(seen.taken_at - beat.seen_at) + " ago"
+        figures = (beat.limit, beat.in_flight, beat.succeeded, beat.failed)
+        table.add_row(beat.worker, ago, *map(str, figures), beat.scanner_state())
     return table
 
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Product
 from photogate.domain.fingerprint import Fingerprint, KnownImage
+from photogate.domain.heartbeat import Heartbeat
 from photogate.domain.moderation import ReviewClaim
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import (
@@ -410,6 +411,20 @@ class PrivacyLedger(Protocol):
         ...
 
 
+class HeartbeatLedger(Protocol):
+    """What each scan worker last said about itself, for operators (domain/heartbeat.py)."""
+
+    async def record_heartbeat(self, beat: Heartbeat) -> None:
+        """Store `beat` as its worker's latest (one per worker), and forget workers silent
+        for FORGET_AFTER.
+        """
+        ...
+
+    async def recent_heartbeats(self, since: datetime) -> list[Heartbeat]:
+        """Each worker's latest heartbeat if it came at or after `since`, the newest first."""
+        ...
+
+
 class Catalog(
     ProductCatalog,
     SubmissionLedger,
@@ -420,6 +435,7 @@ class Catalog(
     RateLedger,
     FingerprintLedger,
     PrivacyLedger,
+    HeartbeatLedger,
     Protocol,
 ):
     """The whole catalog database."""

@@ -2,7 +2,8 @@
 
 Queue depths (and their poison queues) say how far behind the workers are; submissions counted
 by status, with the oldest of each waiting state, say whether anything is left behind (a
-backlog that drains shows its oldest moving forward; a stuck one does not).
+backlog that drains shows its oldest moving forward; a stuck one does not). The scan workers'
+heartbeats say which are alive and whether the scanner answers them.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from photogate.clock import Clock, utcnow
+from photogate.domain.heartbeat import ALIVE_WITHIN, Heartbeat
 from photogate.domain.submission import Status
-from photogate.messages import QUEUES, poison_queue
+from photogate.messages import QUEUES, SCAN_QUEUE, poison_queue
 from photogate.ports import Catalog, MessageQueue, Ports
 
 # States that wait on the pipeline or on people; how long the oldest has waited matters.
@@ -62,6 +64,8 @@ class Overview:
     queues: tuple[QueueDepth, ...]
     submissions: tuple[StatusCount, ...]
     taken_at: datetime
+    # The scan workers heard from within ALIVE_WITHIN, the latest first.
+    workers: tuple[Heartbeat, ...] = ()
 
     def count(self, status: Status) -> int:
         """Submissions in `status`."""
@@ -72,12 +76,46 @@ class Overview:
         """Messages in every poison queue together."""
         return sum(q.poison for q in self.queues)
 
+    @property
+    def scans_waiting(self) -> int:
+        """Messages in the scan queue."""
+        return next((q.messages for q in self.queues if q.queue == SCAN_QUEUE), 0)
+
+    @property
+    def unattended(self) -> bool:
+        """Scans wait and no scan worker has been heard from: none is running."""
+        return self.scans_waiting > 0 and not self.workers
+
+    @property
+    def scanner_failing(self) -> Heartbeat | None:
+        """The latest heartbeat of a worker whose calls to the scanner keep failing, if any."""
+        return next((beat for beat in self.workers if beat.breaker_open), None)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What an operator must act on: scans waiting with no worker, a scanner that fails."""
+        found = []
+        if self.unattended:
+            found.append(
+                f"{self.scans_waiting} scan message(s) wait and no scan worker has reported in"
+                f" the last {age_text(ALIVE_WITHIN)}: is `photogate worker` running?"
+            )
+        failing = self.scanner_failing
+        if failing is not None:
+            found.append(
+                f"The scanner keeps failing: worker {failing.worker} has paused its calls"
+                f" (last error: {failing.last_error or 'none recorded'})."
+            )
+        return tuple(found)
+
 
 async def overview(ports: Ports, clock: Clock = utcnow) -> Overview:
     """Read the queue depths and the submission counts (a few cheap reads, nothing written)."""
     queues = tuple([await _depth(ports.queue, queue) for queue in QUEUES])
     submissions = tuple([await _count(ports.catalog, status) for status in Status])
-    return Overview(queues, submissions, clock())
+    now = clock()
+    workers = tuple(await ports.catalog.recent_heartbeats(now - ALIVE_WITHIN))
+    return Overview(queues, submissions, now, workers)
 
 
 async def _depth(queue: MessageQueue, name: str) -> QueueDepth:

@@ -64,6 +64,13 @@ class CircuitBreaker:
         return max(0.0, self._open_until - self._clock())
 
     @property
+    def tripped(self) -> bool:
+        """Whether calls failed until it opened and none has succeeded since (open or
+        half-open).
+        """
+        return self._tripped
+
+    @property
     def half_open(self) -> bool:
         """Whether the pause is over but no call has succeeded since: one call at a time."""
         return self._tripped and self.paused_for == 0.0

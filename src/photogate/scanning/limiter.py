@@ -55,6 +55,10 @@ class LimiterSnapshot:
     failed: int
     retry_after_pause_s: float = 0.0
     breaker_pause_s: float = 0.0
+    # Whether the circuit breaker is open or probing (calls kept failing), and the last
+    # failure's message: what an operator wants to know first when nothing is scanned.
+    breaker_open: bool = False
+    last_error: str | None = None
 
 
 class Reservation:
@@ -110,6 +114,7 @@ class AdaptiveLimiter:
         self._paused_until = -math.inf
         self._in_flight = self._waiting = self._reserved = 0
         self._started = self._succeeded = self._throttled = self._failed = 0
+        self._last_error: str | None = None
         self._changed = asyncio.Event()
 
     def room(self) -> int:
@@ -159,6 +164,7 @@ class AdaptiveLimiter:
             yield
         except ScannerMisconfigured as exc:
             self._failed += 1
+            self._last_error = str(exc)
             self._misconfigured(epoch, exc)
             raise
         except Throttled as exc:
@@ -173,6 +179,7 @@ class AdaptiveLimiter:
         except ScannerUnavailable as exc:
             self._limit.failed(start)
             self._failed += 1
+            self._last_error = str(exc)
             self._pause_for(exc.retry_after)
             self._count_failure(epoch, exc, request)
             if breaker_probe and self._breaker.outage:
@@ -202,6 +209,8 @@ class AdaptiveLimiter:
             failed=self._failed,
             retry_after_pause_s=retry_after,
             breaker_pause_s=breaker,
+            breaker_open=self._breaker.tripped,
+            last_error=self._last_error,
         )
 
     async def _acquire(self) -> CallStart:

@@ -14,6 +14,7 @@ from photogate.recovery.reconcile import ReconcilePolicy, reconcile
 from photogate.retention import RetentionPolicy, purge
 from photogate.scanning.limiter import AdaptiveLimiter
 from photogate.worker.consumer import QueueConsumer
+from photogate.worker.heartbeat import keep_beating
 from photogate.worker.limiter_trace import log_limiter, trace_limiter
 from photogate.worker.routes import notify_route, scan_route
 
@@ -38,6 +39,8 @@ async def run_worker(
             jobs.append(_purge_loop(services, stop))
     if scans and services.scan_limiter is not None:
         jobs.extend(_limiter_jobs(services, services.scan_limiter, stop))
+    if scans and services.heartbeat is not None:
+        jobs.append(keep_beating(services.heartbeat, stop))
     await asyncio.gather(*jobs, _relay_loop(services, stop))
 
 

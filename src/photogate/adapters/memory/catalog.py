@@ -8,6 +8,7 @@ from datetime import datetime
 
 from photogate.adapters.memory.emails import InMemoryEmails, require_aware
 from photogate.adapters.memory.fingerprints import InMemoryFingerprints
+from photogate.adapters.memory.heartbeats import InMemoryHeartbeats
 from photogate.adapters.memory.moderation import InMemoryModeration, RateEvent
 from photogate.adapters.memory.privacy import InMemoryPrivacy
 from photogate.adapters.memory.review_claims import InMemoryReviewClaims
@@ -21,6 +22,7 @@ from photogate.domain.catalog import (
     Product,
 )
 from photogate.domain.fingerprint import Fingerprint
+from photogate.domain.heartbeat import Heartbeat
 from photogate.domain.moderation import ReviewClaim
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
@@ -44,6 +46,7 @@ class InMemoryCatalog(
     InMemoryFingerprints,
     InMemoryUploads,
     InMemoryPrivacy,
+    InMemoryHeartbeats,
 ):
     """The whole catalog in dicts; no method awaits, so each one is atomic on the event loop.
 
@@ -64,6 +67,7 @@ class InMemoryCatalog(
         self._rate_events: list[RateEvent] = []
         self._fingerprints: dict[str, Fingerprint] = {}
         self._marketing: dict[str, dict[str, str]] = {}
+        self._heartbeats: dict[str, Heartbeat] = {}
 
     async def aclose(self) -> None:
         """Nothing to release; here so callers can close any catalog alike."""

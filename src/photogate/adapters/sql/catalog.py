@@ -33,6 +33,7 @@ from photogate.adapters.sql.engine import (
     sqlite_file,
 )
 from photogate.adapters.sql.fingerprints import SqlFingerprints
+from photogate.adapters.sql.heartbeats import SqlHeartbeats
 from photogate.adapters.sql.migrate import require_head, revision_of
 from photogate.adapters.sql.moderation import SqlModeration
 from photogate.adapters.sql.moves import Move, Since, apply_move
@@ -95,7 +96,13 @@ def _sql_catalog(url: str, clock: Clock, pools: DatabaseSettings | None) -> SqlC
 
 
 class SqlCatalog(
-    SqlModeration, SqlReviewClaims, SqlOutbox, SqlFingerprints, SqlUploads, SqlPrivacy
+    SqlModeration,
+    SqlReviewClaims,
+    SqlOutbox,
+    SqlFingerprints,
+    SqlUploads,
+    SqlPrivacy,
+    SqlHeartbeats,
 ):
     """The catalog database; every multi-row change happens in one transaction."""
 

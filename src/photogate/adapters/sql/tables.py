@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -206,4 +208,23 @@ marketing_fingerprints = Table(
     Column("sku", String, ForeignKey("products.sku", ondelete="CASCADE"), primary_key=True),
     Column("url", String, primary_key=True),
     Column("phash", String(16), nullable=False),
+)
+
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    # One row per worker process (host:pid), rewritten every few seconds (migration 0009).
+    Column("worker", String, primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Column("limit", Integer, nullable=False),
+    Column("in_flight", Integer, nullable=False),
+    Column("waiting", Integer, nullable=False),
+    Column("succeeded", Integer, nullable=False),
+    Column("throttled", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("paused_s", Float, nullable=False),
+    Column("breaker_open", Boolean, nullable=False),
+    Column("last_error", Text),
+    Index(None, "seen_at"),
 )

@@ -80,7 +80,11 @@ def _queue_trigger(
     async def on_message(msg: func.QueueMessage) -> None:
         services = await shared.get()
         body = msg.get_body().decode()
-        await deliver(services, route_for(services), body, msg.dequeue_count or 1)
+        try:
+            await deliver(services, route_for(services), body, msg.dequeue_count or 1)
+        finally:
+            if queue == SCAN_QUEUE and services.heartbeat is not None:
+                await services.heartbeat.beat_if_due()
 
 
 def _blob_created(app: func.AsgiFunctionApp, shared: SharedServices) -> None:

@@ -1,4 +1,6 @@
-"""The pipeline at a glance: queues, poison queues and submissions by state, for staff."""
+"""The pipeline at a glance: queues, poison queues, submissions by state and the scan workers'
+heartbeats, for staff.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.auth import ModeratorPage
 from photogate.entrypoints.web.console.rendering import render
 from photogate.entrypoints.web.deps import ServicesDep
-from photogate.recovery.overview import overview
+from photogate.recovery.overview import age_text, overview
 
 # The console's lists of the photos in a state, which the page's counts link to.
 LISTS: Final = {Status.NEEDS_REVIEW: "/console/review", Status.APPROVED: "/console/photos"}
@@ -25,4 +27,5 @@ async def pipeline_page(
 ) -> HTMLResponse:
     """How many photos wait where, and for how long the oldest of each has waited."""
     seen = await overview(services.ports)
-    return render(request, "pipeline.html", {"seen": seen, "lists": LISTS}, staff=staff)
+    context = {"seen": seen, "lists": LISTS, "age_text": age_text}
+    return render(request, "pipeline.html", context, staff=staff)
