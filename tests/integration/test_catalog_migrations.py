@@ -1,16 +1,33 @@
-"""Migrating one SQLite catalog from several processes at the same moment, as web and worker do."""
+"""Migrating a catalog: one SQLite file from several processes at once, as web and worker do,
+and back down revision by revision without losing a row.
+"""
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
 
-from photogate.adapters.sql.migrate import current_revision, head_revision
+from photogate.adapters.sql.engine import sync_url
+from photogate.adapters.sql.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
+from photogate.adapters.sql.tables import metadata
+from tests.contract.test_catalog import IN_CI, POSTGRES, POSTGRES_URL, _schema_differences
 
 # Each process announces it is ready, then waits for the go file, so the upgrades truly overlap.
 _UPGRADER = """
@@ -48,3 +65,224 @@ def test_simultaneous_upgrades_of_a_fresh_file_all_succeed(tmp_path: Path) -> No
     errors = [p.communicate(timeout=60)[1] for p in upgraders]
     assert [p.returncode for p in upgraders] == [0, 0, 0], errors
     assert current_revision(url) == head_revision()
+
+
+# -- downgrades ----------------------------------------------------------------------------
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+SUBMISSION = "sub-1"
+# One row for each table at head, nullable columns filled too, so each column dropped is noticed.
+ROWS: dict[str, dict[str, Any]] = {
+    "products": {
+        "sku": "MUG-1",
+        "name": "Mug",
+        "description": "A mug",
+        "price_cents": 1200,
+        "marketing_photos": ["https://example.com/mug.jpg"],
+    },
+    "submissions": {
+        "id": SUBMISSION,
+        "sku": "MUG-1",
+        "email": " Åsa.Berg@example.se ",
+        "display_name": "Åsa",
+        "caption": "Mit Kaffee ☕",
+        "original_blob": "quarantine/sub-1.jpg",
+        "content_type": "image/jpeg",
+        "size_bytes": 123_456,
+        "width": 4032,
+        "height": 3024,
+        "status": "in_review",
+        "status_reason": "looks fine",
+        "created_at": T0,
+        "updated_at": T0,
+        "consent_at": T0,
+        "scan": {"verdict": "pass"},
+        "published_at": T0,
+        "thanked_at": T0,
+        "extra": {"source": "form"},
+        "licence_version": "2025-01",
+        "original_purged_at": T0,
+        "email_key": "åsa.berg@example.se",
+        "claimed_by": "moderator@example.com",
+        "claimed_until": T0,
+    },
+    "customer_photos": {
+        "submission_id": SUBMISSION,
+        "sku": "MUG-1",
+        "display_name": "Åsa",
+        "caption": "Mit Kaffee ☕",
+        "width": 4032,
+        "height": 3024,
+        "placeholder": "data:image/webp;base64,AAAA",
+        "renditions": [{"width": 640, "url": "https://example.com/640.webp"}],
+        "approved_at": T0,
+    },
+    "emails": {
+        "id": "email-1",
+        "submission_id": SUBMISSION,
+        "kind": "thank_you",
+        "to": "asa.berg@example.se",
+        "status": "pending",
+        "attempts": 1,
+        "last_error": "timed out",
+        "sent_at": T0,
+        "created_at": T0,
+        "claimed_until": T0,
+    },
+    "outbox": {
+        "id": "outbox-1",
+        "queue": "scan",
+        "body": "{}",
+        "submission_id": SUBMISSION,
+        "created_at": T0,
+        "dispatched_at": T0,
+    },
+    "audit_log": {
+        "id": 1,
+        "submission_id": SUBMISSION,
+        "from_status": "received",
+        "to_status": "in_review",
+        "actor": "scanner",
+        "reason": "clean",
+        "at": T0,
+    },
+    "rate_events": {"id": 1, "bucket": "upload", "key": "k" * 64, "at": T0},
+    "fingerprints": {
+        "submission_id": SUBMISSION,
+        "sku": "MUG-1",
+        "sha256": "a" * 64,
+        "phash": "f0f0f0f0f0f0f0f0",
+    },
+    "marketing_fingerprints": {
+        "sku": "MUG-1",
+        "url": "https://example.com/mug.jpg",
+        "phash": "0f0f0f0f0f0f0f0f",
+    },
+    "heartbeats": {
+        "worker": "host:1",
+        "started_at": T0,
+        "seen_at": T0,
+        "limit": 4,
+        "in_flight": 1,
+        "waiting": 2,
+        "succeeded": 3,
+        "throttled": 0,
+        "failed": 1,
+        "paused_s": 0.5,
+        "breaker_open": True,
+        "last_error": "scanner timed out",
+    },
+}
+# A submission with nothing but its fingerprint: a rebuild of submissions that fails on the
+# rows other tables keep would, with none there, cascade to the fingerprint instead.
+FINGERPRINTED = {"products", "submissions", "fingerprints"}
+# The tables each revision creates; a downgrade past it may drop them, and their rows with them.
+CREATED = {
+    "0001": {"products", "submissions", "customer_photos", "emails", "outbox", "audit_log"},
+    "0003": {"rate_events"},
+    "0005": {"fingerprints", "marketing_fingerprints"},
+    "0009": {"heartbeats"},
+}
+
+
+@pytest.fixture(params=["sqlite", POSTGRES])
+def head_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database of its own at head: a SQLite file, or one on the PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'catalog.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    yield from _postgres_database()
+
+
+def _postgres_database() -> Iterator[str]:
+    if not POSTGRES_URL:
+        reason = "PHOTOGATE_TEST_POSTGRES_URL is not set"
+        if IN_CI:
+            pytest.fail(f"{reason}, and CI=true requires the PostgreSQL run")
+        pytest.skip(reason)
+    name = f"photogate_migrations_{secrets.token_hex(4)}"
+    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("filled", [set(ROWS), FINGERPRINTED], ids=["every-table", "fingerprint"])
+def test_each_downgrade_keeps_every_row_and_upgrading_again_restores_the_schema(
+    head_url: str, filled: set[str]
+) -> None:
+    """Downgrading one revision at a time down to 0001 loses no row of any table still there,
+    only the dropped columns, and upgrading again gives exactly the schema of tables.py.
+    """
+    engine = create_engine(sync_url(head_url))
+    try:
+        _fill(engine, filled)
+        at_head = _rows(engine)
+        for revision in _below_head():
+            command.downgrade(alembic_config(head_url), revision)
+            rows = _rows(engine)
+            assert set(rows) == _tables_at(revision), f"tables at {revision}"
+            assert rows == _kept(at_head, _columns(engine)), f"rows at {revision}"
+        at_base, base_columns = _rows(engine), _columns(engine)
+        upgrade(head_url)
+        assert _schema_differences(head_url, metadata) == []
+        assert _kept(_rows(engine), base_columns) == at_base
+    finally:
+        engine.dispose()
+
+
+def _fill(engine: Engine, filled: set[str]) -> None:
+    """Write the row of ROWS for each table in `filled`, parents first."""
+    assert set(metadata.tables) == set(ROWS), "each table of tables.py needs a row in ROWS"
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            if table.name in filled:
+                conn.execute(table.insert(), [ROWS[table.name]])
+
+
+def _below_head() -> list[str]:
+    """Every revision before head, newest first, down to the first (0001)."""
+    newest_first = ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()
+    return [script.revision for script in newest_first][1:]
+
+
+def _tables_at(revision: str) -> set[str]:
+    return {name for since, made in CREATED.items() if since <= revision for name in made}
+
+
+def _rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every catalog table, as the driver returns it, by table name."""
+    with engine.connect() as conn:
+        names = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        return {
+            name: [dict(row._mapping) for row in conn.execute(text(f'SELECT * FROM "{name}"'))]
+            for name in names
+        }
+
+
+def _columns(engine: Engine) -> dict[str, list[str]]:
+    """The column names of every catalog table, by table name."""
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        names = set(inspector.get_table_names()) - {"alembic_version"}
+        return {name: [column["name"] for column in inspector.get_columns(name)] for name in names}
+
+
+def _kept(
+    rows: dict[str, list[dict[str, Any]]], columns: dict[str, list[str]]
+) -> dict[str, list[dict[str, Any]]]:
+    """`rows` of the tables in `columns`, each with only the columns listed there."""
+    return {
+        name: [{column: row[column] for column in names} for row in rows[name]]
+        for name, names in columns.items()
+    }

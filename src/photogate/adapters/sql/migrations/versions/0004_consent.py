@@ -27,7 +27,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop both columns (SQLite rebuilds the table in batch mode)."""
-    with op.batch_alter_table("submissions") as batch:
-        batch.drop_column("original_purged_at")
-        batch.drop_column("licence_version")
+    """Drop both columns."""
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later), not a batch rebuild: with
+    # foreign keys on, dropping the old submissions table fails on the rows that photos, emails,
+    # outbox and audit log keep there.
+    op.drop_column("submissions", "original_purged_at")
+    op.drop_column("submissions", "licence_version")

@@ -44,10 +44,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the index and the column (SQLite rebuilds the table in batch mode)."""
+    """Drop the index and the column."""
+    # The index first: SQLite drops no indexed column. Then a plain ALTER TABLE ... DROP COLUMN
+    # (SQLite 3.35 and later), not a batch rebuild: with foreign keys on, dropping the old
+    # submissions table deletes its rows first, and with them every fingerprint (ON DELETE
+    # CASCADE), or fails on the rows that photos, emails, outbox and audit log keep there.
     op.drop_index(_INDEX, table_name="submissions")
-    with op.batch_alter_table("submissions") as batch:
-        batch.drop_column("email_key")
+    op.drop_column("submissions", "email_key")
 
 
 def _backfill(conn: sa.Connection) -> None:
