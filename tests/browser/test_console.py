@@ -39,7 +39,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundWebStac
             _env_file=None,
             data_dir=tmp_path_factory.mktemp("console"),
             scanner=ScannerSettings(url=scanner.url),
-            console={"users": staff_users(), "notify_rejections": True},
+            # A rejection email waits out the undo window: 2 s here, not the minute by default.
+            console={"users": staff_users(), "notify_rejections": True, "undo_s": 2},
             # Abuse limits have tests of their own; here one address uploads for everyone.
             uploads={"per_ip_per_hour": 0, "per_email_per_product_per_day": 0},
         )

@@ -49,6 +49,7 @@ async def _seed(settings: Settings) -> dict[str, Submission]:
             "pii": await in_review(ports, SKU, display_name="Pia Private", caption=PII_CAPTION),
             "small": await in_review(ports, SKU, display_name="Sam Small", size=(150, 120)),
             "arabic": await in_review(ports, SKU, display_name="سارة!", caption="رائع جدا!"),
+            "slip": await in_review(ports, SKU, display_name="Una Undone"),
         }
         for n in range(QUEUED - len(seeded)):
             await in_review(ports, SKU, display_name=f"Filler {n}")
@@ -166,7 +167,7 @@ def test_deciding_on_page_two_returns_to_page_two_and_past_the_end_shows_the_las
     item = page.locator(".review-item").first
     item.get_by_label("Reason").select_option("spam")
     item.get_by_role("button", name="Reject").click()
-    page.wait_for_url(f"{second}&notice=rejected")
+    page.wait_for_url(re.compile(re.escape(second) + r"&undo=[0-9a-f]{32}&notice=rejected$"))
     expect(page.locator("#notice")).to_contain_text("Rejected")
     expect(page.get_by_role("link", name="Previous page")).to_have_attribute(
         "href", "/console/review?offset=0"
@@ -175,3 +176,25 @@ def test_deciding_on_page_two_returns_to_page_two_and_past_the_end_shows_the_las
     expect(page.locator(".review-item")).not_to_have_count(0)
     expect(page.locator(".empty")).to_have_count(0)
     expect(page.get_by_role("link", name="Previous page")).to_be_visible()
+
+
+def test_a_rejection_is_undone_from_its_notice(
+    queue: tuple[BackgroundWebStack, dict[str, Submission]], page: Page
+) -> None:
+    """The moderator rejects a photo by mistake and presses Undo under the notice: the photo's
+    page says the rejection was undone, and its audit trail ends with that.
+    """
+    shop, seeded = queue
+    slip = seeded["slip"]
+    sign_in(page, shop)
+    item = item_of(page, slip)
+    item.get_by_label("Reason").select_option("low_quality")
+    item.get_by_role("button", name="Reject").click()
+    expect(page.locator("#notice")).to_contain_text("Rejected")
+    expect(item_of(page, slip)).to_have_count(0)
+    page.get_by_role("button", name="Undo the rejection").click()
+    page.wait_for_url(f"{shop.url}/console/submissions/{slip.id}?notice=undone")
+    expect(page.locator("#notice")).to_contain_text("Rejection undone")
+    expect(page.locator("table.audit tbody tr").last).to_contain_text("rejection undone")
+    # In review again: its page offers the decisions once more.
+    expect(page.get_by_role("button", name="Reject")).to_be_visible()

@@ -128,6 +128,7 @@ ROWS: dict[str, dict[str, Any]] = {
         "sent_at": T0,
         "created_at": T0,
         "claimed_until": T0,
+        "held_until": T0,
     },
     "outbox": {
         "id": "outbox-1",

@@ -153,7 +153,9 @@ async def test_a_decision_on_page_two_returns_to_page_two(shop: Console) -> None
         approved = await decide(sam, waiting[PAGE].id, "approve", second)
         rejected = await decide(sam, waiting[PAGE + 1].id, "reject", second, reason="spam")
     assert approved.headers["location"] == f"{second}&notice=approved"
-    assert rejected.headers["location"] == f"{second}&notice=rejected"
+    # A rejection's notice also offers to undo it (see test_console_undo).
+    rejected_id = waiting[PAGE + 1].id
+    assert rejected.headers["location"] == f"{second}&undo={rejected_id}&notice=rejected"
 
 
 async def test_an_offset_past_the_end_shows_the_last_page_with_a_way_back(shop: Console) -> None:

@@ -106,6 +106,7 @@ def post_routes(sid: str) -> list[tuple[str, dict[str, str]]]:
         (f"/console/submissions/{sid}/takedown", {"reason": "privacy"}),
         (f"/console/submissions/{sid}/takedown/confirm", {"reason": "privacy"}),
         (f"/console/submissions/{sid}/take-over", {}),
+        (f"/console/submissions/{sid}/undo-rejection", {}),
         ("/console/review/next", {}),
         ("/console/erase", {"email": "kim@example.com", "reference": "T-1"}),
         ("/console/erase/confirm", {"email": "kim@example.com", "reference": "T-1"}),
@@ -188,7 +189,8 @@ async def test_a_post_with_the_right_token_is_carried_out(shop: Console) -> None
         data = {"reason": "spam", "csrf_token": token, "back": "https://evil.example/"}
         response = await sam.post(f"/console/submissions/{sid}/reject", data=data)
     assert response.status_code == 303
-    assert response.headers["location"] == "/console/review?notice=rejected"
+    # Back to the queue (never the foreign address), offering to undo the rejection.
+    assert response.headers["location"] == f"/console/review?undo={sid}&notice=rejected"
     trail = await shop.services.ports.catalog.audit_trail(sid)
     assert (trail[-1].to_status, trail[-1].actor, trail[-1].reason) == (
         Status.REJECTED,

@@ -71,6 +71,9 @@ class EmailRecord:
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
+    # No sender may claim it before this: a moderator's rejection waits out the window in
+    # which it can be undone (PHOTOGATE_CONSOLE__UNDO_S); None: send at once.
+    held_until: datetime | None = None
 
 
 # The audit trail's name for the relay that moves a submission to queued once its scan request

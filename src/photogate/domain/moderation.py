@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from photogate.domain.submission import AuditEntry, Status
+
 
 class Role(StrEnum):
     """What a member of staff may do: moderators review and take down; admins also export."""
@@ -97,6 +99,18 @@ def _head(reason: str | None) -> str:
 def moderator_actor(username: str) -> str:
     """How a moderator's decisions are signed in the audit trail."""
     return f"moderator:{username}"
+
+
+def undoable_rejection(last: AuditEntry | None, since: datetime) -> bool:
+    """Whether `last`, a submission's latest audit entry, is a moderator's rejection made at or
+    after `since` (the start of the undo window); a scanner's rejection is never undone here.
+    """
+    return (
+        last is not None
+        and last.to_status is Status.REJECTED
+        and last.actor.startswith(moderator_actor(""))
+        and last.at >= since
+    )
 
 
 def scanner_actor(model_version: str | None) -> str:

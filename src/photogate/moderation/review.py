@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import EmailRecord, OutboxMessage
@@ -17,6 +18,26 @@ from photogate.ports import Catalog, Container, Ports
 from photogate.publishing.publish import publish
 
 IN_REVIEW = frozenset({Status.NEEDS_REVIEW})
+# The audit reason of a rejection taken back within the undo window.
+REJECTION_UNDONE = "rejection undone"
+
+
+@dataclass(frozen=True)
+class UndoWindow:
+    """How long after a moderator's rejection it can be undone, by `clock`."""
+
+    length: timedelta
+    clock: Clock = field(default=utcnow)
+
+    def ends(self, rejected_at: datetime) -> datetime:
+        """When the window of a rejection at `rejected_at` closes."""
+        return rejected_at + self.length
+
+    def opened(self, now: datetime) -> datetime:
+        """The earliest rejection still undoable at `now`."""
+        return now - self.length
+
+
 # The audit reason of a moderator's approval (what the scanner said is on the way in).
 APPROVED_IN_REVIEW = "approved in review"
 # ...and of one published without the caption the customer sent (it had personal data, say).
@@ -82,8 +103,10 @@ async def reject_submission(
     note: str = "",
     notify: bool,
     ports: Ports,
+    undo: UndoWindow | None = None,
 ) -> bool:
-    """Reject a photo in review for `code`; with `notify`, owe the customer one kind email.
+    """Reject a photo in review for `code`; with `notify`, owe the customer one kind email,
+    held for the `undo` window (none: sent at once) so that undo_rejection can withdraw it.
 
     A note is required for "other". Returns False if it was no longer in review.
     """
@@ -97,11 +120,14 @@ async def reject_submission(
             submission.id, allowed_from=IN_REVIEW, to=Status.REJECTED, actor=actor, reason=reason
         )
         return moved is not None
-    return await _reject_and_tell(ports, submission, actor, reason)
+    held_until = None if undo is None else undo.ends(undo.clock())
+    return await _reject_and_tell(ports, submission, actor, reason, held_until)
 
 
-async def _reject_and_tell(ports: Ports, submission: Submission, actor: str, reason: str) -> bool:
-    email = EmailRecord(new_id(), submission.id, REJECTION, submission.email)
+async def _reject_and_tell(
+    ports: Ports, submission: Submission, actor: str, reason: str, held_until: datetime | None
+) -> bool:
+    email = EmailRecord(new_id(), submission.id, REJECTION, submission.email, held_until=held_until)
     outbox = OutboxMessage(new_id(), NOTIFY_QUEUE, thank_request(email.id), submission.id)
     moved = await ports.catalog.transition_with_email(
         submission.id,
@@ -115,6 +141,27 @@ async def _reject_and_tell(ports: Ports, submission: Submission, actor: str, rea
     if moved:
         await relay_soon(ports.catalog, ports.queue, outbox)
     return moved
+
+
+async def undo_rejection(
+    submission_id: str, *, moderator: str, ports: Ports, undo: UndoWindow
+) -> bool:
+    """Put a photo a moderator rejected within the undo window back in review, withdrawing the
+    email to the customer that waits out that window; audited as `moderator`'s.
+
+    Returns False if it is too late: the window passed, the photo moved on, or its email is
+    already on its way. Raises NotFound for an unknown id.
+    """
+    if await ports.catalog.get_submission(submission_id) is None:
+        raise NotFound("unknown_submission", "There is no submission with this id.")
+    now = undo.clock()
+    return await ports.catalog.undo_rejection(
+        submission_id,
+        actor=moderator_actor(moderator),
+        reason=REJECTION_UNDONE,
+        since=undo.opened(now),
+        now=now,
+    )
 
 
 async def _in_review(catalog: Catalog, submission_id: str) -> Submission | None:

@@ -67,6 +67,7 @@ async def thank_customer(
     thanks = await _load(email_id, ports, policy)
     if thanks is None:
         return None
+    _wait_out_hold(thanks, policy)
     await _claim(email_id, ports, policy)
     try:
         await _send(thanks, ports, policy.send_deadline)
@@ -103,6 +104,20 @@ async def _load(email_id: str, ports: Ports, policy: NotifyPolicy) -> ThankYou |
     photo = await ports.catalog.get_photo(submission.id)
     withdraw = policy.links.url(submission.id) if policy.links else ""
     return ThankYou(email, submission, product, photo, policy.shop_url, policy.sender, withdraw)
+
+
+def _wait_out_hold(thanks: ThankYou, policy: NotifyPolicy) -> None:
+    """Raise EmailInFlight (no attempt counted) until the email's hold is over: a moderator's
+    rejection may still be undone, and its email withdrawn.
+    """
+    held_until = thanks.email.held_until
+    now = policy.clock()
+    if held_until is not None and now < held_until:
+        raise EmailInFlight(
+            f"email {thanks.email.id} is held until {held_until:%H:%M:%S} UTC, while the"
+            " moderator's decision can still be undone",
+            retry_after=(held_until - now).total_seconds(),
+        )
 
 
 async def _claim(email_id: str, ports: Ports, policy: NotifyPolicy) -> None:

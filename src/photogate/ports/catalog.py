@@ -258,6 +258,18 @@ class ModerationLedger(Protocol):
         """
         ...
 
+    async def undo_rejection(
+        self, submission_id: str, *, actor: str, reason: str, since: datetime, now: datetime
+    ) -> bool:
+        """In one transaction: move a submission a moderator rejected at or after `since` (its
+        latest audit entry) back to needs_review, audited, and withdraw its rejection email,
+        which must still be held at `now` and unclaimed (it is deleted: it was never sent).
+
+        Returns False and changes nothing otherwise: rejected earlier or by the scanner, moved
+        since, or its email no longer held (being sent, or sent).
+        """
+        ...
+
     async def audit_page(self, *, after: int, limit: int) -> list[tuple[int, AuditEntry]]:
         """Audit entries numbered after `after`, in the order they were written, with numbers.
 

@@ -33,6 +33,8 @@ class ConsoleSettings(BaseModel):
     signin_max_failures: int = Field(5, ge=1)
     signin_window_s: int = Field(900, ge=1)
     notify_rejections: bool = False
+    # How long a moderator's rejection can be undone; its email to the customer waits as long.
+    undo_s: int = Field(60, ge=0, le=600)
     # How long opening a photo in review keeps it from other moderators' "next" (a soft claim).
     claim_minutes: int = Field(5, ge=1, le=60)
     # Only behind App Service / Functions authentication, which sets these headers itself.

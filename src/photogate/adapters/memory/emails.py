@@ -27,10 +27,14 @@ class InMemoryEmails:
         return self._emails.get(email_id)
 
     async def claim_email(self: _Stored, email_id: str, *, now: datetime, until: datetime) -> bool:
-        """Claim a pending email until `until` unless a claim still runs; True if we got it."""
+        """Claim a pending email until `until` unless a claim still runs or it is held;
+        True if we got it.
+        """
         require_aware(now, until)
         email = self._emails.get(email_id)
         if email is None or email.status is not EmailStatus.PENDING:
+            return False
+        if email.held_until is not None and email.held_until > now:
             return False
         held = self._email_claims.get(email_id)
         if held is not None and held > now:

@@ -6,8 +6,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from photogate.adapters.memory.emails import require_aware
 from photogate.clock import Clock
-from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage
+from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus, OutboxMessage
+from photogate.domain.moderation import undoable_rejection
 from photogate.domain.submission import AuditEntry, Status, Submission
 from photogate.ports.catalog import require_slots
 
@@ -23,6 +25,7 @@ class _Stored(Protocol):
     _emails: dict[str, EmailRecord]
     _audit: list[AuditEntry]
     _rate_events: list[RateEvent]
+    _email_claims: dict[str, datetime]
 
     def _settle(self, current: Submission, moved: Submission, actor: str) -> Submission: ...
 
@@ -76,6 +79,34 @@ class InMemoryModeration:
         self._settle(current, current.moved(to, reason, self._clock()), actor)
         self._emails[email.id] = email
         self._queue(outbox)
+        return True
+
+    async def undo_rejection(
+        self: _Stored,
+        submission_id: str,
+        *,
+        actor: str,
+        reason: str,
+        since: datetime,
+        now: datetime,
+    ) -> bool:
+        """In one transaction: a moderator's recent rejection back to needs_review, its held
+        email withdrawn; False, nothing changed, if it was not that or its email left the hold.
+        """
+        require_aware(since, now)
+        current = self._movable(submission_id, {Status.REJECTED})
+        trail = [entry for entry in self._audit if entry.submission_id == submission_id]
+        if current is None or not undoable_rejection(trail[-1] if trail else None, since):
+            return False
+        held = [
+            e for e in self._emails.values() if e.submission_id == submission_id and e.held_until
+        ]
+        if any(not _withdrawable(email, self._email_claims, now) for email in held):
+            return False
+        for email in held:
+            del self._emails[email.id]
+        moved = current.moved(Status.NEEDS_REVIEW, reason, self._clock())
+        self._settle(current, moved, actor)
         return True
 
     async def unpublish(
@@ -140,3 +171,9 @@ class InMemoryModeration:
         """Forget one event of `key` in `bucket` at `at`, if there is one."""
         if (bucket, key, at) in self._rate_events:
             self._rate_events.remove((bucket, key, at))
+
+
+def _withdrawable(email: EmailRecord, claims: dict[str, datetime], now: datetime) -> bool:
+    """Whether a held email may be withdrawn: pending, never claimed, its hold still running."""
+    still_held = email.held_until is not None and email.held_until > now
+    return email.status is EmailStatus.PENDING and email.id not in claims and still_held

@@ -135,6 +135,7 @@ def email_from_row(row: RowMapping) -> EmailRecord:
         attempts=row["attempts"],
         last_error=row["last_error"],
         sent_at=row["sent_at"],
+        held_until=row["held_until"],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import delete, func, insert, select
@@ -13,7 +14,8 @@ from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.moves import Move, apply_move
 from photogate.clock import Clock
-from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage
+from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus, OutboxMessage
+from photogate.domain.moderation import undoable_rejection
 from photogate.domain.submission import AuditEntry, Status, Submission
 
 
@@ -96,6 +98,34 @@ class SqlModeration:
             await conn.execute(delete(db.customer_photos).where(its_photo))
         return True
 
+    async def undo_rejection(
+        self: Connected,
+        submission_id: str,
+        *,
+        actor: str,
+        reason: str,
+        since: datetime,
+        now: datetime,
+    ) -> bool:
+        """In one transaction: a moderator's recent rejection back to needs_review, its held
+        email withdrawn; False, nothing changed, if it was not that or its email left the hold.
+        """
+        rejected = frozenset({Status.REJECTED})
+        move = Move(submission_id, rejected, Status.NEEDS_REVIEW, actor, reason, self._clock())
+        try:
+            async with self._write() as conn:
+                # The move first: its compare-and-set takes the write lock (and the row's lock
+                # on PostgreSQL) before the audit trail and the email are read.
+                if not await apply_move(conn, move):
+                    return False
+                if not undoable_rejection(await _before_last_entry(conn, submission_id), since):
+                    raise _Undone
+                if not await _withdraw_held_email(conn, submission_id, now):
+                    raise _Undone
+        except _Undone:
+            return False
+        return True
+
     async def audit_page(
         self: Connected, *, after: int, limit: int
     ) -> list[tuple[int, AuditEntry]]:
@@ -104,3 +134,41 @@ class SqlModeration:
         async with self._read() as conn:
             rows = await conn.execute(query.limit(limit))
             return [(row["id"], mapping.audit_from_row(row)) for row in rows.mappings()]
+
+
+class _Undone(Exception):
+    """Rolls back an undo that turned out not to be allowed."""
+
+
+async def _before_last_entry(conn: AsyncConnection, submission_id: str) -> AuditEntry | None:
+    """The submission's audit entry before its latest one (the move just written)."""
+    trail = db.audit_log.c
+    query = (
+        select(db.audit_log)
+        .where(trail.submission_id == submission_id)
+        .order_by(trail.id.desc())
+        .offset(1)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).mappings().first()
+    return None if row is None else mapping.audit_from_row(row)
+
+
+async def _withdraw_held_email(conn: AsyncConnection, submission_id: str, now: datetime) -> bool:
+    """Delete the submission's held email if no sender has it; True if there was none held.
+
+    One conditional DELETE: a sender's claim is a conditional UPDATE of the same row that
+    needs the hold over, so of the two only one ever matches.
+    """
+    emails = db.emails.c
+    held = (emails.submission_id == submission_id) & emails.held_until.is_not(None)
+    if await conn.scalar(select(func.count()).where(held)) == 0:
+        return True
+    withdrawable = (
+        held
+        & (emails.status == EmailStatus.PENDING.value)
+        & emails.claimed_until.is_(None)
+        & (emails.held_until > now)
+    )
+    withdrawn = await conn.execute(delete(db.emails).where(withdrawable))
+    return bool(withdrawn.rowcount)

@@ -44,9 +44,13 @@ class SqlOutbox:
     async def claim_email(
         self: Connected, email_id: str, *, now: datetime, until: datetime
     ) -> bool:
-        """Claim a pending email until `until` unless a claim still runs; True if we got it."""
-        lapsed = db.emails.c.claimed_until.is_(None) | (db.emails.c.claimed_until <= now)
-        free = (db.emails.c.id == email_id) & (db.emails.c.status == _PENDING) & lapsed
+        """Claim a pending email until `until` unless a claim still runs or it is held;
+        True if we got it.
+        """
+        emails = db.emails.c
+        lapsed = emails.claimed_until.is_(None) | (emails.claimed_until <= now)
+        released = emails.held_until.is_(None) | (emails.held_until <= now)
+        free = (emails.id == email_id) & (emails.status == _PENDING) & lapsed & released
         # One conditional UPDATE: PostgreSQL re-checks the WHERE on the row a concurrent claim
         # committed, SQLite runs writers one at a time, so at most one caller matches the row.
         async with self._write() as conn:

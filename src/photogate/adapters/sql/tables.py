@@ -141,6 +141,8 @@ emails = Table(
     Column("created_at", UtcDateTime, nullable=False),
     # A sender's lease while it talks to the mail server; NULL or past: free (migration 0006).
     Column("claimed_until", UtcDateTime),
+    # No claim before this: the undo window of a moderator's rejection (migration 0010).
+    Column("held_until", UtcDateTime),
     # The database, not the code, guarantees one thank-you per submission.
     UniqueConstraint("submission_id", "kind"),
 )

@@ -15,6 +15,7 @@ from photogate.entrypoints.web.console import (
     review,
     signin,
     takedown,
+    undo,
 )
 from photogate.entrypoints.web.console.auth import current_staff
 from photogate.entrypoints.web.console.errors import install_console_errors
@@ -23,5 +24,15 @@ from photogate.entrypoints.web.console.errors import install_console_errors
 def install_console(app: FastAPI) -> None:
     """Add the console's routes and the handlers of its refusals to `app`."""
     install_console_errors(app, current_staff)
-    for module in (signin, review, claims, takedown, audit, preview, erasure, pipeline):
+    for module in (
+        signin,
+        review,
+        claims,
+        undo,
+        takedown,
+        audit,
+        preview,
+        erasure,
+        pipeline,
+    ):
         app.include_router(module.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
@@ -17,10 +18,16 @@ if TYPE_CHECKING:  # auth's refusals are shown by errors, which uses safe_back f
     from photogate.ports.catalog import Catalog
 
 HOME: Final = "/console/review"
+_SUBMISSION_ID: Final = re.compile(r"[0-9a-f]{32}")
 # What a redirect after a form may announce; only these fixed sentences, never request text.
 NOTICES: Final = {
     "approved": "Approved. The photo is being published and the customer will be thanked.",
     "rejected": "Rejected. The photo will not be shown.",
+    "undone": "Rejection undone: the photo is back in review, and the customer was not emailed.",
+    "too_late": (
+        "Too late to undo: the undo window has passed, or the photo has moved on since. "
+        "The rejection stands."
+    ),
     "taken_down": "Taken down. The photo is no longer on the shop.",
     "settled": "Someone else decided on this photo first; nothing was changed.",
     "none_free": "No photo is free to review: any still waiting are being reviewed by others.",
@@ -41,7 +48,7 @@ def render(
     the URL asks for).
     """
     notice = notice or NOTICES.get(request.query_params.get("notice", ""))
-    full = {"staff": staff, "notice": notice, **context}
+    full = {"staff": staff, "notice": notice, "undo_offer": _undo_offer(request), **context}
     response = templates().TemplateResponse(request, f"console/{name}", full, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -78,6 +85,19 @@ async def page_notice(
     subject = submission_id or request.query_params.get("decided", "")
     trail = await catalog.audit_trail(subject) if asked == "settled" and subject else []
     return settled_notice(trail[-1], utcnow()) if trail else NOTICES.get(asked)
+
+
+def undo_offered(location: str, submission_id: str) -> str:
+    """`location` offering to undo the rejection of `submission_id` under its notice."""
+    return _with_param(location, f"undo={quote(submission_id)}")
+
+
+def _undo_offer(request: Request) -> str | None:
+    """The submission whose rejection the page offers to undo: an id from the URL, shown only
+    as a form's target (the undo itself checks whether it is still allowed).
+    """
+    asked = request.query_params.get("undo", "")
+    return asked if _SUBMISSION_ID.fullmatch(asked) else None
 
 
 def _with_param(location: str, param: str) -> str:

@@ -19,8 +19,10 @@ from photogate.entrypoints.web.console.rendering import (
     render,
     safe_back,
     see_other,
+    undo_offered,
 )
 from photogate.entrypoints.web.console.screening_view import screening_views
+from photogate.entrypoints.web.console.undo import undo_window
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.paging import Offset
 from photogate.moderation.claims import claims_on
@@ -105,7 +107,10 @@ async def approve(submission_id: str, action: ModeratorAction, services: Service
 
 @router.post("/submissions/{submission_id}/reject")
 async def reject(submission_id: str, action: ModeratorAction, services: ServicesDep) -> Response:
-    """Refuse the photo with a reason code (and a note); maybe tell the customer kindly."""
+    """Refuse the photo with a reason code (and a note); maybe tell the customer kindly, after
+    the window in which the rejection's notice offers to undo it.
+    """
+    undo = undo_window(services)
     with as_refusal():
         done = await reject_submission(
             submission_id,
@@ -114,7 +119,10 @@ async def reject(submission_id: str, action: ModeratorAction, services: Services
             note=action.field("note"),
             notify=services.settings.console.notify_rejections,
             ports=services.ports,
+            undo=undo,
         )
+    if done and undo is not None:
+        return see_other(undo_offered(safe_back(action.field("back")), submission_id), "rejected")
     return _decided(action, submission_id, "rejected" if done else None)
 
 
