@@ -59,18 +59,19 @@ async def test_a_short_run_of_500s_poisons_none_of_the_backlog() -> None:
     assert 3 <= faults["injected"]["error_500"] < 30
 
 
-async def test_a_long_run_of_500s_poisons_none_of_a_small_backlog() -> None:
-    """Three messages with two attempts each and the scanner answering 500 through twenty
-    failed calls: the breaker's probes give their messages back without an attempt, so none
-    is poisoned, and all three are scanned once the scanner answers again.
+async def run_small_backlog(
+    config: RefScannerConfig, image: bytes, *, until_failed: int, attempts: int
+) -> tuple[Script, set[str], int, str]:
+    """Three messages, `attempts` attempts each, scanned through the real HTTP scanner with
+    a fast breaker and retries after 0.1-0.4 s; once `until_failed` scans failed (or any was
+    poisoned) the scanner is switched available and its faults off. What was poisoned,
+    scanned and failed, and the scanner URL.
     """
-    image = samples.clean_jpeg(64, 48, seed=3)
-    config = RefScannerConfig(latency_s=0.0, faults=ALL_500)
     with BackgroundRefScanner(config) as ref:
         settings = ScannerSettings(url=ref.url, breaker_pause_s=0.01, breaker_max_pause_s=0.04)
         queue = InMemoryMessageQueue()
         for n in range(3):
-            await queue.send("scans", f"long-outage-{n}")
+            await queue.send("scans", f"small-{n}")
         script, scanned, failed = Script(), set[str](), [0]
         async with HttpScanner(settings) as http:
             scanner = AdaptiveScanner(http, limiter_for(settings))
@@ -84,16 +85,52 @@ async def test_a_long_run_of_500s_poisons_none_of_a_small_backlog() -> None:
                 return None
 
             route = Route("scans", handle, script.on_poison, 64, admission=scanner.limiter)
+            # Retries wait 0.1-0.2 s: long enough for the three first calls to open the
+            # breaker before any comes back (so only probes are left to count or not).
             fast = QueueSettings(
-                max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.05, poll_interval_s=0.01
+                max_attempts=attempts,
+                backoff_base_s=0.2,
+                backoff_max_s=0.4,
+                poll_interval_s=0.01,
             )
             stop = asyncio.Event()
             task = asyncio.create_task(QueueConsumer(queue, route, fast).run(stop))
-            await until(lambda: failed[0] >= 20 or bool(script.poisoned), seconds=30)
+            await until(lambda: failed[0] >= until_failed or bool(script.poisoned), seconds=30)
             async with httpx.AsyncClient() as admin:
+                await admin.post(f"{ref.url}/v1/admin/capacity", json={"unavailable": False})
                 await admin.post(f"{ref.url}/v1/admin/faults", json={"share": 0.0})
             await until(lambda: len(scanned) + len(script.poisoned) == 3, seconds=30)
             stop.set()
             await task
+    return script, scanned, failed[0], ref.url
+
+
+async def test_a_long_outage_poisons_none_of_a_small_backlog() -> None:
+    """The scanner down (scans 503, /v1/health too) through ten failed calls with three
+    messages of three attempts each: the breaker's probes give their messages back without
+    an attempt, so none is poisoned, and all three are scanned once it is back.
+
+    Each message spends one attempt on the calls that open the breaker, and may spend one
+    more on a probe whose scan failed just before the scanner came back and whose health
+    check came just after: three attempts leave room for both, and no more.
+    """
+    image = samples.clean_jpeg(64, 48, seed=3)
+    config = RefScannerConfig(latency_s=0.0, unavailable=True, retry_after_s=0)
+    script, scanned, failed, _ = await run_small_backlog(config, image, until_failed=10, attempts=3)
     assert script.poisoned == []
     assert len(scanned) == 3
+    assert failed >= 10
+
+
+async def test_photos_the_scanner_always_fails_are_poisoned_while_it_is_up() -> None:
+    """The scanner up (its health says so) but answering 500 to these three photos: the
+    probes count, and each is poisoned after exactly its two attempts.
+    """
+    image = samples.clean_jpeg(64, 48, seed=3)
+    config = RefScannerConfig(latency_s=0.0, faults=FaultConfig(fail_sizes=frozenset({(64, 48)})))
+    script, scanned, failed, _ = await run_small_backlog(
+        config, image, until_failed=1000, attempts=2
+    )
+    assert sorted(body for body, _ in script.poisoned) == ["small-0", "small-1", "small-2"]
+    assert scanned == set()
+    assert failed == 6

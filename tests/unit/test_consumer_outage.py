@@ -75,16 +75,24 @@ async def test_a_refused_api_key_costs_no_attempt_and_comes_back_after_a_long_de
 
 
 class FlakyScanner:
-    """A scanner that raises `outage()` while `down`, and counts its answers."""
+    """A scanner that raises `outage()` while `down` (and then says so at /v1/health, unless
+    `healthy_while_failing`: the photos, not the scanner, are at fault), and counts its answers.
+    """
 
-    def __init__(self, outage: type[Exception]) -> None:
+    def __init__(self, outage: type[Exception], *, healthy_while_failing: bool = False) -> None:
         self.outage = outage
         self.down = True
+        self.healthy_while_failing = healthy_while_failing
         self.failures = 0
+        self.calls: dict[str, int] = {}
         self.scanned: set[str] = set()
+
+    async def health(self) -> bool:
+        return self.healthy_while_failing or not self.down
 
     async def scan(self, request_id: str, image: bytes, content_type: str) -> ScanResult:
         await asyncio.sleep(0.002)  # a round trip, so calls overlap as they would
+        self.calls[request_id] = self.calls.get(request_id, 0) + 1
         if self.down:
             self.failures += 1
             raise self.outage(
@@ -125,15 +133,19 @@ async def test_a_short_outage_poisons_none_of_the_backlog(outage: type[Exception
     assert inner.failures < 30  # about 4 at first, then one probe per pause
 
 
-async def outage_rig(messages: int, attempts: int) -> tuple[FlakyScanner, Script, QueueConsumer]:
+async def outage_rig(
+    messages: int, attempts: int, *, bad_photos: bool = False
+) -> tuple[FlakyScanner, Script, QueueConsumer]:
     """A consumer of `messages` queued messages scanning through a limiter whose breaker
-    pauses 5 to 20 ms, with `attempts` attempts and 10 to 50 ms backoffs.
+    pauses 5 to 20 ms, with `attempts` attempts and 10 to 50 ms backoffs; every scan fails,
+    with the scanner down, or (`bad_photos`) up and failing on these photos.
     """
     queue = InMemoryMessageQueue()
     for n in range(messages):
         await queue.send("q", f"m{n}")
     settings = ScannerSettings(breaker_pause_s=0.005, breaker_max_pause_s=0.02)
-    inner, script = FlakyScanner(ScannerUnavailable), Script()
+    inner = FlakyScanner(ScannerUnavailable, healthy_while_failing=bad_photos)
+    script = Script()
     scanner = AdaptiveScanner(inner, limiter_for(settings))
 
     async def handle(body: str) -> object:
@@ -147,9 +159,9 @@ async def outage_rig(messages: int, attempts: int) -> tuple[FlakyScanner, Script
 
 
 async def test_a_long_outage_poisons_none_of_a_small_backlog() -> None:
-    """Three messages, two attempts each, and a scanner down through 30 failed calls (dozens
-    of breaker probes): each probe's message goes back without an attempt, so none is
-    poisoned, and all are scanned once the scanner is back.
+    """Three messages, two attempts each, and a scanner down (its health too) through 30
+    failed calls (dozens of breaker probes): each probe's message goes back without an
+    attempt, so none is poisoned, and all are scanned once the scanner is back.
     """
     inner, script, worker = await outage_rig(messages=3, attempts=2)
     stop = asyncio.Event()
@@ -163,15 +175,19 @@ async def test_a_long_outage_poisons_none_of_a_small_backlog() -> None:
     assert inner.scanned == {"m0", "m1", "m2"}
 
 
-async def test_a_photo_that_always_fails_alone_is_poisoned_after_max_attempts() -> None:
-    """Alone in the queue, a message whose every call fails is no outage: the breaker's
-    probes count, and it is poisoned after exactly max_attempts (3) calls.
+@pytest.mark.parametrize("photos", [1, 3])
+async def test_photos_the_scanner_always_fails_are_poisoned_after_max_attempts(
+    photos: int,
+) -> None:
+    """The scanner is up (its health says so) but fails every call for these photos, one
+    alone or three at once: the breaker's probes count as attempts, and each photo is
+    poisoned after exactly max_attempts (3) calls.
     """
-    inner, script, worker = await outage_rig(messages=1, attempts=3)
+    inner, script, worker = await outage_rig(messages=photos, attempts=3, bad_photos=True)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    await until(lambda: bool(script.poisoned), seconds=20)
+    await until(lambda: len(script.poisoned) == photos, seconds=20)
     stop.set()
     await task
-    assert [body for body, _ in script.poisoned] == ["m0"]
-    assert inner.failures == 3
+    assert sorted(body for body, _ in script.poisoned) == [f"m{n}" for n in range(photos)]
+    assert inner.calls == {f"m{n}": 3 for n in range(photos)}

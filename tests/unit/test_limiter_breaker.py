@@ -10,10 +10,11 @@ import logging
 
 import pytest
 
+from photogate.domain.scan import ScanResult
 from photogate.errors import ScannerMisconfigured, ScannerUnavailable, Throttled
 from photogate.scanning.circuit_breaker import BreakerTuning
 from photogate.scanning.concurrency_limit import ConcurrencyLimit
-from photogate.scanning.limiter import AdaptiveLimiter, limiter_for
+from photogate.scanning.limiter import AdaptiveLimiter, AdaptiveScanner, limiter_for
 from photogate.scanning.token_bucket import TokenBucket
 from photogate.settings import ScannerSettings
 
@@ -153,45 +154,54 @@ def test_a_slow_rate_takes_a_message_once_its_token_is_within_patience() -> None
     assert rooms == [0, 0, 0, 1, 1]
 
 
-async def probe(limiter: AdaptiveLimiter, request: str, error: Exception) -> Exception:
-    """Wait out the breaker's pause, then one call for `request` ending in `error`; what the
-    caller got.
-    """
-    async with asyncio.timeout(5):
-        while limiter.room() == 0:
-            await limiter.wait_for_room(0.05)
-    try:
-        async with limiter.call(request):
-            raise error
-    except Exception as exc:
-        return exc
-    raise AssertionError("the call did not fail")
+class DownOrBadPhoto:
+    """A scanner whose every scan fails with a 500; `up` is what its health endpoint says."""
+
+    def __init__(self, *, up: bool) -> None:
+        self.up = up
+        self.health_checks = 0
+
+    async def scan(self, request_id: str, image: bytes, content_type: str) -> ScanResult:
+        raise ScannerUnavailable("the scanner answered 500")
+
+    async def health(self) -> bool:
+        self.health_checks += 1
+        return self.up
 
 
-async def test_a_failed_probe_in_an_outage_is_throttled_with_the_new_pause() -> None:
-    """Three photos failing open the breaker; the probe after the pause fails too: its caller
-    is Throttled (no attempt) until the doubled pause ends, not failed.
-    """
-    limiter = gate(pause_s=0.05)
+async def probe_after_three_failures(inner: DownOrBadPhoto) -> Exception:
+    """Three failed scans open the breaker (pause 50 ms); what the probe's caller then gets."""
+    scanner = AdaptiveScanner(inner, gate(pause_s=0.05))
     for request in ("a", "b", "c"):
         with contextlib.suppress(ScannerUnavailable):
-            async with limiter.call(request):
-                raise ScannerUnavailable("500")
-    caught = await probe(limiter, "d", ScannerUnavailable("500"))
+            await scanner.scan(request, b"img", "image/jpeg")
+    assert inner.health_checks == 0  # only a probe asks
+    async with asyncio.timeout(5):
+        while scanner.limiter.room() == 0:
+            await scanner.limiter.wait_for_room(0.05)
+    try:
+        await scanner.scan("d", b"img", "image/jpeg")
+    except Exception as exc:
+        return exc
+    raise AssertionError("the probe did not fail")
+
+
+async def test_a_failed_probe_while_the_scanner_is_down_is_throttled_with_the_new_pause() -> None:
+    """Health says down: the probe's caller is Throttled (no attempt) until the doubled pause
+    ends, not failed.
+    """
+    inner = DownOrBadPhoto(up=False)
+    caught = await probe_after_three_failures(inner)
     assert isinstance(caught, Throttled)
     assert not isinstance(caught, ScannerUnavailable)
     assert caught.retry_after == pytest.approx(0.1, abs=0.05)
-    assert "still down" in str(caught)
+    assert "scanner is down" in str(caught)
+    assert inner.health_checks == 1
 
 
-async def test_a_failed_probe_of_the_one_photo_that_keeps_failing_still_fails() -> None:
-    """One photo alone failing every call is not an outage: its probes fail as errors, so it
-    reaches the poison queue after max_attempts as any failing message does.
-    """
-    limiter = gate(pause_s=0.01)
-    for _ in range(3):
-        with contextlib.suppress(ScannerUnavailable):
-            async with limiter.call("alone"):
-                raise ScannerUnavailable("500")
-    caught = await probe(limiter, "alone", ScannerUnavailable("500"))
+async def test_a_failed_probe_while_the_scanner_is_up_fails_as_any_call() -> None:
+    """Health says up: the photos are at fault, so the probe fails as an error (an attempt)."""
+    inner = DownOrBadPhoto(up=True)
+    caught = await probe_after_three_failures(inner)
     assert isinstance(caught, ScannerUnavailable)
+    assert inner.health_checks == 1

@@ -17,3 +17,9 @@ class Scanner(Protocol):
     async def scan(self, request_id: str, image: bytes, content_type: str) -> ScanResult:
         """The scanner's result for `image`; the same `request_id` is never scanned twice."""
         ...
+
+    async def health(self) -> bool:
+        """Whether the scanner says it is up (GET /v1/health); False, never an error, when it
+        cannot be reached. Tells an outage from a photo the scanner fails on.
+        """
+        ...

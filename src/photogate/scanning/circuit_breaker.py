@@ -11,12 +11,9 @@ our settings, not the images, are at fault, so every call would fail alike.
 Calls already in flight when it opens are likely failing too; their outcomes are counted only
 once (`started` hands out the epoch, a count of openings), so they do not double the pause.
 
-A failed probe is a message's attempt like any failure, unless the run of failures is an
-*outage* (`outage`): it has hit at least `failures` different requests, so the scanner, not one
-photo, is at fault, and it began less than `grace_s` ago. Then the probe's message gives its
-work back without an attempt, and a long outage poisons none of the backlog. A photo the
-scanner always fails on, alone in the queue, still reaches the poison queue; so does the
-backlog if the scanner stays down past the grace (to be replayed once it is back).
+Whether a failed probe costs its message an attempt is the scanner decorator's call
+(limiter.AdaptiveScanner asks the scanner's health endpoint); the breaker only says which
+call was the probe.
 """
 
 from __future__ import annotations
@@ -34,7 +31,6 @@ class BreakerTuning:
     failures: int = 3
     first_pause_s: float = 1.0
     max_pause_s: float = 60.0
-    grace_s: float = 3600.0
 
 
 class CircuitBreaker:
@@ -50,8 +46,6 @@ class CircuitBreaker:
         self._tripped = False
         self._open_until = -math.inf
         self._next_pause_s = self._tuning.first_pause_s
-        self._failing: set[str] = set()  # requests failed since the last success (a few)
-        self._failing_since = math.inf
 
     @property
     def epoch(self) -> int:
@@ -75,30 +69,15 @@ class CircuitBreaker:
         """Whether the pause is over but no call has succeeded since: one call at a time."""
         return self._tripped and self.paused_for == 0.0
 
-    @property
-    def outage(self) -> bool:
-        """Whether the failures since the last success hit `failures` different requests and
-        began less than `grace_s` ago: the scanner is down, whatever the photo.
-        """
-        several = len(self._failing) >= self._tuning.failures
-        return several and self._clock() - self._failing_since < self._tuning.grace_s
-
     def succeeded(self) -> None:
         """A call answered: the scanner is back, close the breaker and forget the failures."""
         self._failures = 0
-        self._failing.clear()
-        self._failing_since = math.inf
         self._tripped = False
         self._open_until = -math.inf
         self._next_pause_s = self._tuning.first_pause_s
 
-    def failed(self, epoch: int, request: str | None = None) -> bool:
-        """A call started in `epoch` (for `request`, if known) failed; True if that opened the
-        breaker.
-        """
-        self._failing_since = min(self._failing_since, self._clock())
-        if request is not None and len(self._failing) < self._tuning.failures:
-            self._failing.add(request)
+    def failed(self, epoch: int) -> bool:
+        """A call started in `epoch` failed; True if that opened the breaker."""
         if epoch != self._epoch:
             return False  # it started before the last opening, which counted its kind already
         self._failures += 1

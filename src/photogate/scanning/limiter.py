@@ -61,6 +61,13 @@ class LimiterSnapshot:
     last_error: str | None = None
 
 
+@dataclass(frozen=True)
+class Ticket:
+    """One admitted scanner call: whether it is the circuit breaker's probe."""
+
+    breaker_probe: bool
+
+
 class Reservation:
     """A caller that will come for a slot soon, counted until it does or finishes without one.
 
@@ -149,19 +156,19 @@ class AdaptiveLimiter:
         self._paused_until = max(self._paused_until, until)
 
     @asynccontextmanager
-    async def call(self, request: str | None = None) -> AsyncIterator[None]:
-        """Hold a slot for one scanner call (for `request`, if known) and learn from how it ends.
+    async def call(self) -> AsyncIterator[Ticket]:
+        """Hold a slot for one scanner call and learn from how it ends.
 
         Waits for the pause to lift, a slot and a token; raises Throttled instead when that
         would take longer than its patience. A 429 or 503 with Retry-After pauses every caller,
         except a 429 to a probe above the known ceiling; so does a run of failures, or one
-        refusal of our API key or URL (the circuit breaker). The breaker's probe failing in an
-        outage raises Throttled too: the scanner is down, not the photo at fault.
+        refusal of our API key or URL (the circuit breaker). The ticket says whether the call
+        is the breaker's probe.
         """
         start = await self._acquire()
-        epoch, breaker_probe = self._breaker.epoch, self._breaker.half_open
+        epoch, ticket = self._breaker.epoch, Ticket(breaker_probe=self._breaker.half_open)
         try:
-            yield
+            yield ticket
         except ScannerMisconfigured as exc:
             self._failed += 1
             self._last_error = str(exc)
@@ -181,9 +188,7 @@ class AdaptiveLimiter:
             self._failed += 1
             self._last_error = str(exc)
             self._pause_for(exc.retry_after)
-            self._count_failure(epoch, exc, request)
-            if breaker_probe and self._breaker.outage:
-                raise self._still_down(exc) from exc
+            self._count_failure(epoch, exc)
             raise
         else:
             self._limit.succeeded(start)
@@ -263,12 +268,15 @@ class AdaptiveLimiter:
         if retry_after is not None:
             self.pause(retry_after)
 
-    def _still_down(self, exc: ScannerUnavailable) -> Throttled:
+    def still_down(self, exc: ScannerUnavailable) -> Throttled:
+        """What the caller of a failed probe gets when the scanner is down, not its photo at
+        fault: Throttled (no attempt) until the breaker's new pause is over.
+        """
         paused = self._pause_left()
-        return Throttled(f"the scanner is still down: {exc}", retry_after=paused or None)
+        return Throttled(f"the scanner is down: {exc}", retry_after=paused or None)
 
-    def _count_failure(self, epoch: int, exc: ScannerUnavailable, request: str | None) -> None:
-        if self._breaker.failed(epoch, request):
+    def _count_failure(self, epoch: int, exc: ScannerUnavailable) -> None:
+        if self._breaker.failed(epoch):
             paused = self._breaker.paused_for
             log.warning(
                 "scanner calls failed in a row; pausing them all for %.1f s: %s", paused, exc
@@ -294,7 +302,14 @@ class AdaptiveLimiter:
 
 
 class AdaptiveScanner:
-    """A Scanner decorator: each call waits its turn at the limiter, which learns from it."""
+    """A Scanner decorator: each call waits its turn at the limiter, which learns from it.
+
+    After a run of failures the circuit breaker lets one probe call through at a time. If the
+    probe fails too, is the scanner down, or is it this photo? The scanner's health endpoint
+    says: down, and the probe's message gives its work back without an attempt (Throttled),
+    so an outage of any length poisons none of the backlog; up, and the failure counts as any
+    other, so photos the scanner always fails on reach the poison queue after max_attempts.
+    """
 
     def __init__(self, inner: Scanner, limiter: AdaptiveLimiter) -> None:
         self._inner = inner
@@ -302,8 +317,18 @@ class AdaptiveScanner:
 
     async def scan(self, request_id: str, image: bytes, content_type: str) -> ScanResult:
         """Scan through the wrapped scanner once the limiter lets the call start."""
-        async with self.limiter.call(request_id):
-            return await self._inner.scan(request_id, image, content_type)
+        ticket = Ticket(breaker_probe=False)
+        try:
+            async with self.limiter.call() as ticket:
+                return await self._inner.scan(request_id, image, content_type)
+        except ScannerUnavailable as exc:
+            if ticket.breaker_probe and not await self.health():
+                raise self.limiter.still_down(exc) from exc
+            raise
+
+    async def health(self) -> bool:
+        """Whether the wrapped scanner says it is up (never waits for the limiter)."""
+        return await self._inner.health()
 
 
 def limiter_for(settings: ScannerSettings, *, tuning: LimitTuning | None = None) -> AdaptiveLimiter:
@@ -318,7 +343,6 @@ def limiter_for(settings: ScannerSettings, *, tuning: LimitTuning | None = None)
         failures=settings.breaker_failures,
         first_pause_s=settings.breaker_pause_s,
         max_pause_s=settings.breaker_max_pause_s,
-        grace_s=settings.breaker_grace_s,
     )
     rate = settings.max_per_second
     bucket = TokenBucket(rate) if rate is not None else None

@@ -69,10 +69,6 @@ class ScannerSettings(BaseModel):
     breaker_failures: int = Field(3, ge=1)
     breaker_pause_s: float = Field(1.0, gt=0)
     breaker_max_pause_s: float = Field(60.0, gt=0)
-    # How long an outage (failures hitting breaker_failures different photos) may last with
-    # its probe calls costing no attempt; past it, probes count again and the backlog drains
-    # to the poison queue, to be replayed.
-    breaker_grace_s: float = Field(3600.0, ge=0)
     # The longest one Retry-After pauses every call (a longer one is cut to this).
     max_pause_s: float = Field(300.0, gt=0)
     # When set, the worker appends its limiter's state to this file as JSON lines, every

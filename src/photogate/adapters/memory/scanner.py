@@ -44,6 +44,7 @@ class InMemoryScanner:
     stored for its id; an exception outcome is raised and not stored, so a retry with the
     same id takes the next outcome. Requests the contract refuses (a malformed id, another
     media type, over 4 MiB) raise ScanInputRejected as the service would; images are not decoded.
+    `up` is what health() answers (set it False to play an outage).
     """
 
     def __init__(self, default: ScanResult | None = None) -> None:
@@ -53,6 +54,7 @@ class InMemoryScanner:
         self._results: dict[str, ScanResult] = {}
         self._scripted: defaultdict[str, deque[Outcome]] = defaultdict(deque)
         self._next: deque[Outcome] = deque()
+        self.up = True
 
     def script(self, request_id: str, *outcomes: Outcome) -> None:
         """Queue outcomes (results to return, exceptions to raise) for scans of `request_id`."""
@@ -80,6 +82,10 @@ class InMemoryScanner:
         result = replace(outcome, request_id=request_id)
         self._results[request_id] = result
         return result
+
+    async def health(self) -> bool:
+        """`up`: whether this fake plays a scanner that is up."""
+        return self.up
 
     def _next_outcome(self, request_id: str) -> Outcome:
         scripted = self._scripted.get(request_id)
