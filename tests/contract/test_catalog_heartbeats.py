@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -79,3 +80,16 @@ async def test_a_naive_time_is_refused(catalog: Catalog) -> None:
     naive = beat("host:1", T0).seen_at.astimezone(UTC).replace(tzinfo=None)
     with pytest.raises(ValueError, match="naive"):
         await catalog.record_heartbeat(beat("host:1", naive))
+
+
+async def test_beats_of_one_worker_at_once_leave_one_row(catalog: Catalog) -> None:
+    """Deliveries of one Functions process beating at the same moment never collide, even on
+    the worker's first beat: one row per worker, holding one of its beats (20 workers, three
+    beats each at once, to give a race its chances).
+    """
+    for worker in range(20):
+        beats = [beat(f"fn-{worker}:1", T0, succeeded=n) for n in range(3)]
+        await asyncio.gather(*(catalog.record_heartbeat(b) for b in beats))
+    kept = await catalog.recent_heartbeats(T0 - timedelta(minutes=1))
+    assert sorted(b.worker for b in kept) == sorted(f"fn-{worker}:1" for worker in range(20))
+    assert {b.succeeded for b in kept} <= {0, 1, 2}

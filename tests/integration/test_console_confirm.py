@@ -334,6 +334,9 @@ async def test_the_pipeline_page_lists_scan_workers_and_warns_of_a_failing_scann
     await shop.services.ports.catalog.record_heartbeat(beat)
     async with signed_in(shop, "sam", "198.51.100.30") as sam:
         page = (await sam.get("/console/pipeline")).text
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title is not None and title[1].startswith("Pipeline ·")
+    assert page.count('id="workers"') == 1
     row = re.search(r'<tr data-worker="scan-host:77">.*?</tr>', page)
     assert row is not None
     assert "<td>41</td>" in row[0] and "<td>6</td>" in row[0]

@@ -8,19 +8,20 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.domain.heartbeat import ALIVE_WITHIN, BEAT_EVERY, Heartbeat
 from photogate.errors import ScannerUnavailable, StorageUnavailable
-from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.recovery.overview import overview
 from photogate.scanning.circuit_breaker import BreakerTuning
 from photogate.scanning.concurrency_limit import ConcurrencyLimit
 from photogate.scanning.limiter import AdaptiveLimiter
-from photogate.worker.heartbeat import HeartbeatWriter, keep_beating
+from photogate.worker.heartbeat import HeartbeatWriter, keep_beating, redacted
 from tests.unit.conftest import Fakes
+from tests.unit.test_overview import accepted
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -72,16 +73,54 @@ async def test_a_healthy_limiter_beats_as_answering() -> None:
     assert beat.scanner_state() == "answering"
 
 
+class Ticks:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_beat_if_due_writes_at_most_one_beat_per_interval() -> None:
-    """First call writes; again before BEAT_EVERY does not; at BEAT_EVERY it does."""
-    catalog, now = InMemoryCatalog(), Now()
-    writer = HeartbeatWriter(catalog, limiter(), clock=now, worker="fn:1")
+    """First call writes; again before BEAT_EVERY does not; at BEAT_EVERY it does. Due-ness is
+    on the monotonic clock, so a wall clock stepping back stops nothing.
+    """
+    catalog, now, ticks = InMemoryCatalog(), Now(), Ticks()
+    writer = HeartbeatWriter(catalog, limiter(), clock=now, worker="fn:1", monotonic=ticks)
     seen: list[datetime] = []
-    for step in (timedelta(0), BEAT_EVERY - timedelta(seconds=1), timedelta(seconds=1)):
-        now.at += step
+    for step in (0.0, BEAT_EVERY.total_seconds() - 1, 1.0):
+        ticks.now += step
+        now.at -= timedelta(hours=1)  # the wall clock steps back each time
         await writer.beat_if_due()
-        seen.append((await catalog.recent_heartbeats(T0))[0].seen_at)
-    assert seen == [T0, T0, T0 + BEAT_EVERY]
+        seen.append((await catalog.recent_heartbeats(T0 - timedelta(days=1)))[0].seen_at)
+    assert seen == [T0 - timedelta(hours=1), T0 - timedelta(hours=1), T0 - timedelta(hours=3)]
+
+
+async def test_deliveries_finishing_at_once_write_one_beat() -> None:
+    """Three deliveries of one process ask at the same moment: one beat is written."""
+    writes: list[Heartbeat] = []
+
+    class Slow(InMemoryCatalog):
+        async def record_heartbeat(self, beat: Heartbeat) -> None:
+            writes.append(beat)
+            await asyncio.sleep(0)  # the others ask while this write is under way
+
+    writer = HeartbeatWriter(Slow(), limiter(), clock=Now(), monotonic=Ticks())
+    await asyncio.gather(*(writer.beat_if_due() for _ in range(3)))
+    assert len(writes) == 1
+
+
+def test_urls_in_the_last_error_lose_their_keys() -> None:
+    """User info and query strings (where a key may sit) are cut; host and path stay."""
+    error = (
+        "could not reach the scanner at https://svc:pw@scan.example/api/v1/scan?code=K9 (refused)"
+    )
+    assert (
+        redacted(error)
+        == "could not reach the scanner at https://scan.example/api/v1/scan (refused)"
+    )
 
 
 class DownCatalog(InMemoryCatalog):
@@ -144,30 +183,48 @@ def heartbeat(seen_at: datetime, *, breaker_open: bool = False) -> Heartbeat:
     )
 
 
-async def test_scans_waiting_with_no_worker_heard_from_is_a_warning(fakes: Fakes) -> None:
-    """A scan message waits and the only heartbeat is older than ALIVE_WITHIN: warned."""
-    await fakes.queue.send(SCAN_QUEUE, scan_request("s1"))
+async def waiting_since(fakes: Fakes, tmp_path: Path, minutes: float) -> None:
+    """One photo uploaded `minutes` before T0 and queued for its scan."""
+    await accepted(fakes, tmp_path, T0 - timedelta(minutes=minutes))
+
+
+async def test_a_photo_waiting_five_minutes_with_no_worker_alive_is_a_warning(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """A photo queued 6 minutes ago and the only heartbeat older than ALIVE_WITHIN: warned,
+    naming both ways of running the worker; that worker is still shown.
+    """
+    await waiting_since(fakes, tmp_path, minutes=6)
     await fakes.catalog.record_heartbeat(heartbeat(T0 - ALIVE_WITHIN - timedelta(seconds=1)))
     seen = await overview(fakes.ports, clock=lambda: T0)
-    assert seen.workers == ()
-    [warning] = seen.warnings
-    assert "no scan worker has reported" in warning
-    assert "photogate worker" in warning
-
-
-async def test_a_live_worker_or_an_empty_queue_is_no_warning(fakes: Fakes) -> None:
-    """Nothing waiting with no worker (Functions at rest) and a live worker are both fine."""
-    assert (await overview(fakes.ports, clock=lambda: T0)).warnings == ()
-    await fakes.queue.send(SCAN_QUEUE, scan_request("s1"))
-    await fakes.catalog.record_heartbeat(heartbeat(T0 - timedelta(seconds=20)))
-    seen = await overview(fakes.ports, clock=lambda: T0)
     assert [beat.worker for beat in seen.workers] == ["host:9"]
-    assert seen.warnings == ()
+    [warning] = seen.warnings
+    assert "came in 6 min ago" in warning
+    assert "photogate worker" in warning and "Functions app" in warning
 
 
-async def test_a_worker_whose_scanner_fails_is_a_warning_with_the_error(fakes: Fakes) -> None:
-    """A live worker's breaker open: the warning names it and its last error."""
+async def test_a_fresh_wait_a_live_worker_or_an_empty_queue_is_no_warning(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """Nothing waiting with no worker (Functions at rest), a photo waiting a minute (a delayed
+    copy, a waking app) and a live worker are all fine.
+    """
+    assert (await overview(fakes.ports, clock=lambda: T0)).warnings == ()
+    await waiting_since(fakes, tmp_path, minutes=1)
+    assert (await overview(fakes.ports, clock=lambda: T0)).warnings == ()
+    await waiting_since(fakes, tmp_path, minutes=30)
+    await fakes.catalog.record_heartbeat(heartbeat(T0 - timedelta(seconds=20)))
+    assert (await overview(fakes.ports, clock=lambda: T0)).warnings == ()
+
+
+async def test_a_worker_whose_scanner_fails_is_a_warning_for_ten_minutes(fakes: Fakes) -> None:
+    """A breaker open in a beat 9 minutes old (a Functions instance between delayed copies) is
+    still a warning naming the worker and its last error; at 11 minutes it is gone.
+    """
     await fakes.catalog.record_heartbeat(heartbeat(T0, breaker_open=True))
-    [warning] = (await overview(fakes.ports, clock=lambda: T0)).warnings
+    later = T0 + timedelta(minutes=9)
+    [warning] = (await overview(fakes.ports, clock=lambda: later)).warnings
     assert "host:9" in warning
     assert "connection refused" in warning
+    much_later = T0 + timedelta(minutes=11)
+    assert (await overview(fakes.ports, clock=lambda: much_later)).warnings == ()

@@ -14,6 +14,12 @@ from typing import Final
 # A worker writes every BEAT_EVERY; one not heard from for ALIVE_WITHIN is taken for gone.
 BEAT_EVERY: Final = timedelta(seconds=15)
 ALIVE_WITHIN: Final = timedelta(seconds=60)
+# Operators see the workers heard from this recently: a Functions instance beats only while
+# messages come, and in an outage those are delayed copies, minutes apart.
+SHOWN_WITHIN: Final = timedelta(minutes=10)
+# Scans waiting this long with no worker alive are a warning (shorter waits may be copies put
+# back with a delay, or a Functions app still waking up).
+UNATTENDED_AFTER: Final = timedelta(minutes=5)
 # Heartbeats of workers gone this long are forgotten.
 FORGET_AFTER: Final = timedelta(days=1)
 LAST_ERROR_CHARS: Final = 300

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from photogate.clock import Clock, utcnow
-from photogate.domain.heartbeat import ALIVE_WITHIN, Heartbeat
+from photogate.domain.heartbeat import ALIVE_WITHIN, SHOWN_WITHIN, UNATTENDED_AFTER, Heartbeat
 from photogate.domain.submission import Status
 from photogate.messages import QUEUES, SCAN_QUEUE, poison_queue
 from photogate.ports import Catalog, MessageQueue, Ports
@@ -64,7 +64,7 @@ class Overview:
     queues: tuple[QueueDepth, ...]
     submissions: tuple[StatusCount, ...]
     taken_at: datetime
-    # The scan workers heard from within ALIVE_WITHIN, the latest first.
+    # The scan workers heard from within SHOWN_WITHIN, the latest first.
     workers: tuple[Heartbeat, ...] = ()
 
     def count(self, status: Status) -> int:
@@ -82,23 +82,43 @@ class Overview:
         return next((q.messages for q in self.queues if q.queue == SCAN_QUEUE), 0)
 
     @property
+    def alive(self) -> tuple[Heartbeat, ...]:
+        """The workers heard from within ALIVE_WITHIN."""
+        return tuple(beat for beat in self.workers if self.taken_at - beat.seen_at <= ALIVE_WITHIN)
+
+    @property
+    def oldest_unscanned(self) -> timedelta | None:
+        """How long the oldest photo waiting for its scan (received or queued) has waited."""
+        ages = [
+            age
+            for s in self.submissions
+            if s.status in {Status.RECEIVED, Status.QUEUED}
+            and (age := s.oldest_age(self.taken_at)) is not None
+        ]
+        return max(ages, default=None)
+
+    @property
     def unattended(self) -> bool:
-        """Scans wait and no scan worker has been heard from: none is running."""
-        return self.scans_waiting > 0 and not self.workers
+        """Scans have waited UNATTENDED_AFTER and no worker is alive: none is running."""
+        waited = self.oldest_unscanned
+        stuck = waited is not None and waited >= UNATTENDED_AFTER
+        return self.scans_waiting > 0 and stuck and not self.alive
 
     @property
     def scanner_failing(self) -> Heartbeat | None:
-        """The latest heartbeat of a worker whose calls to the scanner keep failing, if any."""
+        """The latest heartbeat shown whose worker's calls to the scanner keep failing, if any."""
         return next((beat for beat in self.workers if beat.breaker_open), None)
 
     @property
     def warnings(self) -> tuple[str, ...]:
         """What an operator must act on: scans waiting with no worker, a scanner that fails."""
         found = []
-        if self.unattended:
+        waited = self.oldest_unscanned
+        if self.unattended and waited is not None:
             found.append(
-                f"{self.scans_waiting} scan message(s) wait and no scan worker has reported in"
-                f" the last {age_text(ALIVE_WITHIN)}: is `photogate worker` running?"
+                f"The oldest photo waiting for its scan came in {age_text(waited)} ago and no"
+                f" scan worker has reported in the last {age_text(ALIVE_WITHIN)}: is the"
+                " worker running (`photogate worker`, or the Functions app on Azure)?"
             )
         failing = self.scanner_failing
         if failing is not None:
@@ -114,7 +134,7 @@ async def overview(ports: Ports, clock: Clock = utcnow) -> Overview:
     queues = tuple([await _depth(ports.queue, queue) for queue in QUEUES])
     submissions = tuple([await _count(ports.catalog, status) for status in Status])
     now = clock()
-    workers = tuple(await ports.catalog.recent_heartbeats(now - ALIVE_WITHIN))
+    workers = tuple(await ports.catalog.recent_heartbeats(now - SHOWN_WITHIN))
     return Overview(queues, submissions, now, workers)
 
 

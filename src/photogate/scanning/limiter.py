@@ -193,6 +193,7 @@ class AdaptiveLimiter:
         else:
             self._limit.succeeded(start)
             self._breaker.succeeded()
+            self._last_error = None  # the scanner answers: an old error would mislead
             self._succeeded += 1
         finally:
             self._in_flight -= 1

@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
+import re
 import socket
-from datetime import datetime
-from typing import Protocol
+import time
+from collections.abc import Callable
+from typing import Final, Protocol
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.heartbeat import BEAT_EVERY, LAST_ERROR_CHARS, Heartbeat
@@ -23,6 +26,11 @@ from photogate.ports.catalog import HeartbeatLedger
 from photogate.scanning.limiter import LimiterSnapshot
 
 log = logging.getLogger(__name__)
+_URL: Final = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?:[^/\s@]*@)?(?P<host>[^/\s?#]*)(?P<path>[^\s?#]*)"
+    r"(?:\?[^\s#]*)?",
+    re.IGNORECASE,
+)
 
 
 class Snapshots(Protocol):
@@ -46,18 +54,20 @@ class HeartbeatWriter:
         *,
         clock: Clock = utcnow,
         worker: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ledger = ledger
         self._limiter = limiter
         self._clock = clock
+        self._monotonic = monotonic
         self._worker = worker or worker_name()
         self._started_at = clock()
-        self._last: datetime | None = None
+        self._next_due = -math.inf  # on the monotonic clock: a wall clock may step back
 
     def heartbeat(self) -> Heartbeat:
         """This worker now, from its limiter's snapshot."""
         now = self._limiter.snapshot()
-        error = None if now.last_error is None else now.last_error[:LAST_ERROR_CHARS]
+        error = None if now.last_error is None else redacted(now.last_error)[:LAST_ERROR_CHARS]
         return Heartbeat(
             worker=self._worker,
             started_at=self._started_at,
@@ -74,19 +84,26 @@ class HeartbeatWriter:
         )
 
     async def beat(self) -> None:
-        """Write a heartbeat now; a failure is logged, not raised."""
-        beat = self.heartbeat()
+        """Write a heartbeat now; a failure is logged, not raised (the next due beat retries)."""
+        # Due again from now, before the write: deliveries finishing meanwhile do not all beat.
+        self._next_due = self._monotonic() + BEAT_EVERY.total_seconds()
         try:
-            await self._ledger.record_heartbeat(beat)
+            await self._ledger.record_heartbeat(self.heartbeat())
         except Exception:
             log.warning("could not write the worker's heartbeat; trying again later", exc_info=True)
-            return
-        self._last = beat.seen_at
+            self._next_due = -math.inf
 
     async def beat_if_due(self) -> None:
-        """Write a heartbeat unless one was written less than BEAT_EVERY ago."""
-        if self._last is None or self._clock() - self._last >= BEAT_EVERY:
+        """Write a heartbeat unless one was written (or is being) less than BEAT_EVERY ago."""
+        if self._monotonic() >= self._next_due:
             await self.beat()
+
+
+def redacted(error: str) -> str:
+    """`error` with any URL cut to its scheme, host and path: a query string or user info
+    may carry a key, and moderators read heartbeats on the Pipeline page.
+    """
+    return _URL.sub(lambda url: f"{url['scheme']}{url['host']}{url['path']}", error)
 
 
 async def keep_beating(

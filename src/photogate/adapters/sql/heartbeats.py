@@ -7,7 +7,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Insert, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import tables as db
@@ -28,14 +30,9 @@ class SqlHeartbeats:
     async def record_heartbeat(self: Connected, beat: Heartbeat) -> None:
         """Store `beat` as its worker's latest, and forget workers silent for a day."""
         beats = db.heartbeats.c
-        values = asdict(beat)
         async with self._write() as conn:
-            # Only this worker writes its row, so an update that finds none can insert.
-            found = await conn.execute(
-                update(db.heartbeats).where(beats.worker == beat.worker).values(values)
-            )
-            if found.rowcount == 0:
-                await conn.execute(insert(db.heartbeats).values(values))
+            # One statement, so deliveries of one process beating at once never collide.
+            await conn.execute(_upsert(conn.dialect.name, asdict(beat)))
             forgotten = beats.seen_at < beat.seen_at - FORGET_AFTER
             await conn.execute(delete(db.heartbeats).where(forgotten))
 
@@ -46,3 +43,11 @@ class SqlHeartbeats:
         async with self._read() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [Heartbeat(**row) for row in rows]
+
+
+def _upsert(dialect: str, values: dict[str, object]) -> Insert:
+    """INSERT the worker's row, or UPDATE it if there is one (SQLite and PostgreSQL alike)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(db.heartbeats).values(values)
+    changes = {name: statement.excluded[name] for name in values if name != "worker"}
+    return statement.on_conflict_do_update(index_elements=["worker"], set_=changes)
