@@ -8,11 +8,13 @@ and PostgreSQL alike.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from photogate.adapters.sql.catalog import open_sql_catalog
 from photogate.domain.catalog import EmailRecord, EmailStatus
-from photogate.domain.submission import Status, Submission
+from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.ports.catalog import Catalog
 from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by name
     TickingClock,
@@ -23,17 +25,19 @@ from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by 
     clock,
     needing_review,
     postgres_url,
+    received,
 )
 
 WINDOW = timedelta(seconds=60)
 SAM = "moderator:sam"
+UNDONE = "rejection undone"
 
 
 async def rejected(
     catalog: Catalog, clock: TickingClock, *, actor: str = SAM, email: bool = True
 ) -> tuple[Submission, EmailRecord | None, datetime]:
     """A photo in review rejected by `actor` now, its email (if any) held for WINDOW; the
-    moment of the rejection.
+    moment of the rejection, as its audit entry gives it.
     """
     submission = await needing_review(catalog)
     at = clock.now
@@ -52,12 +56,26 @@ async def rejected(
             email=held,
             outbox=an_outbox(submission.id, "notify"),
         )
-    return submission, held, at
+    return submission, held, (await catalog.audit_trail(submission.id))[-1].at
 
 
-async def undo(catalog: Catalog, submission_id: str, at: datetime, since: datetime) -> bool:
+async def undo(
+    catalog: Catalog,
+    submission_id: str,
+    at: datetime,
+    since: datetime,
+    rejected_at: datetime | None = None,
+) -> bool:
+    """Ada's undo at `at` of the rejection at `rejected_at` (by default the latest entry's)."""
+    if rejected_at is None:
+        rejected_at = (await catalog.audit_trail(submission_id))[-1].at
     return await catalog.undo_rejection(
-        submission_id, actor="moderator:ada", reason="rejection undone", since=since, now=at
+        submission_id,
+        actor="moderator:ada",
+        reason=UNDONE,
+        rejected_at=rejected_at,
+        since=since,
+        now=at,
     )
 
 
@@ -160,3 +178,98 @@ async def test_after_an_undo_the_photo_can_be_rejected_again_with_a_new_email(
         outbox=an_outbox(submission.id, "notify"),
     )
     assert await catalog.get_email(again.id) == again
+
+
+async def test_an_undo_names_its_rejection_and_never_takes_back_a_later_one(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """Sam's rejection was undone and the photo rejected again: an undo naming sam's rejection
+    (a stale button) changes nothing; one naming the latest rejection takes that one back.
+    """
+    submission, _, first = await rejected(catalog, clock, email=False)
+    assert await undo(catalog, submission.id, first, first - WINDOW)
+    assert await catalog.transition(
+        submission.id,
+        allowed_from={Status.NEEDS_REVIEW},
+        to=Status.REJECTED,
+        actor="moderator:ada",
+        reason="copyright",
+    )
+    trail = await catalog.audit_trail(submission.id)
+    second = trail[-1].at
+    assert not await undo(catalog, submission.id, second, first - WINDOW, rejected_at=first)
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None and stored.status is Status.REJECTED
+    assert await catalog.audit_trail(submission.id) == trail
+    assert await undo(catalog, submission.id, second, first - WINDOW, rejected_at=second)
+
+
+async def test_an_undo_naming_no_rejection_of_the_photo_changes_nothing(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """A time that is not the latest rejection's (a crafted or garbled form): False."""
+    submission, email, at = await rejected(catalog, clock)
+    assert email is not None
+    elsewhen = at - timedelta(milliseconds=1)
+    assert not await undo(catalog, submission.id, at, at - WINDOW, rejected_at=elsewhen)
+    stored = await catalog.get_submission(submission.id)
+    assert stored is not None and stored.status is Status.REJECTED
+    assert await catalog.get_email(email.id) == email
+
+
+async def test_an_undone_photo_shows_the_reason_it_was_in_review_for(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """Back in review, the photo's status_reason is the scanner's again, even after a second
+    rejection and undo; the audit entries of the undos say "rejection undone".
+    """
+    submission = await received(catalog)
+    assert await catalog.transition(
+        submission.id,
+        allowed_from=SCANNABLE,
+        to=Status.NEEDS_REVIEW,
+        actor="scanner:ref-1.2",
+        reason="unsure: weapons 0.42",
+    )
+    for _ in range(2):
+        assert await catalog.transition(
+            submission.id, allowed_from={Status.NEEDS_REVIEW}, to=Status.REJECTED, actor=SAM
+        )
+        at = (await catalog.audit_trail(submission.id))[-1].at
+        assert await undo(catalog, submission.id, at, at - WINDOW)
+        stored = await catalog.get_submission(submission.id)
+        assert stored is not None
+        assert (stored.status, stored.status_reason) == (
+            Status.NEEDS_REVIEW,
+            "unsure: weapons 0.42",
+        )
+        last = (await catalog.audit_trail(submission.id))[-1]
+        assert (last.to_status, last.reason) == (Status.NEEDS_REVIEW, UNDONE)
+
+
+async def test_an_undo_and_a_sender_racing_for_the_held_email_never_both_win(
+    catalog: Catalog, clock: TickingClock, backend: str | None
+) -> None:
+    """An undo on a clock a second before the hold ends and a sender on one a second after it,
+    at once (through a second catalog on the same database): at most one of them wins, and a
+    sender's win leaves the photo rejected with its email owed.
+    """
+    other = catalog if backend is None else await open_sql_catalog(backend, clock=clock)
+    try:
+        for _ in range(20):
+            submission, email, at = await rejected(catalog, clock)
+            assert email is not None and email.held_until is not None
+            end = email.held_until
+            behind, ahead = end - timedelta(seconds=1), end + timedelta(seconds=1)
+            undone, claimed = await asyncio.gather(
+                undo(catalog, submission.id, behind, behind - WINDOW, rejected_at=at),
+                other.claim_email(email.id, now=ahead, until=ahead + WINDOW),
+            )
+            assert not (undone and claimed)
+            stored = await catalog.get_submission(submission.id)
+            assert stored is not None
+            assert stored.status is (Status.NEEDS_REVIEW if undone else Status.REJECTED)
+            assert (await catalog.get_email(email.id) is None) is undone
+    finally:
+        if other is not catalog:
+            await other.aclose()

@@ -117,6 +117,20 @@ async def test_next_with_every_photo_claimed_says_none_is_free(shop: Console) ->
     assert empty.headers["location"] == f"{REVIEW}?notice=none_free"
 
 
+async def test_skipping_the_only_photo_waiting_says_it_is_yours(shop: Console) -> None:
+    """Sam holds the only photo in review and presses "Skip to the next photo": he stays on it,
+    told it is the only one waiting, not that others are reviewing the rest.
+    """
+    sid = (await in_review(shop.services.ports, SKU)).id
+    async with signed_in(shop, "sam", "198.51.100.64") as sam:
+        skipped = await post_from(sam, page_of(sid), "/console/review/next")
+        assert skipped.headers["location"] == f"{page_of(sid)}?notice=only_yours"
+        shown = (await sam.get(skipped.headers["location"])).text
+    assert NOTICES["only_yours"] in shown
+    assert NOTICES["none_free"] not in shown
+    assert "You are reviewing this photo" in shown
+
+
 async def test_a_photo_someone_is_reviewing_opens_read_only_until_taken_over(
     shop: Console,
 ) -> None:

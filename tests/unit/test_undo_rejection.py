@@ -48,6 +48,14 @@ async def rejected_with_email(fakes: Fakes, undo: UndoWindow | None) -> tuple[st
     return submission.id, field_of(notice.body, "email_id")
 
 
+async def undo(fakes: Fakes, submission_id: str, window: UndoWindow) -> bool:
+    """Ada's undo, by `window`, of the photo's latest rejection."""
+    rejected_at = (await fakes.catalog.audit_trail(submission_id))[-1].at
+    return await undo_rejection(
+        submission_id, moderator="ada", ports=fakes.ports, undo=window, rejected_at=rejected_at
+    )
+
+
 async def test_the_rejection_email_waits_out_the_window_without_costing_an_attempt(
     fakes: Fakes, notify_policy: NotifyPolicy
 ) -> None:
@@ -70,7 +78,7 @@ async def test_an_undo_inside_the_window_returns_the_photo_to_review_and_emails_
     """Undone by ada: in review again, audited as hers, and the held email is gone for good."""
     window = UndoWindow(WINDOW, shifted())
     submission_id, email_id = await rejected_with_email(fakes, window)
-    assert await undo_rejection(submission_id, moderator="ada", ports=fakes.ports, undo=window)
+    assert await undo(fakes, submission_id, window)
     stored = await fakes.catalog.get_submission(submission_id)
     assert stored is not None and stored.status is Status.NEEDS_REVIEW
     last = (await fakes.catalog.audit_trail(submission_id))[-1]
@@ -84,7 +92,7 @@ async def test_after_the_window_the_rejection_stands(fakes: Fakes) -> None:
     """An undo a second past the window changes nothing."""
     submission_id, _ = await rejected_with_email(fakes, UndoWindow(WINDOW, shifted()))
     late = UndoWindow(WINDOW, shifted(WINDOW + timedelta(seconds=1)))
-    assert not await undo_rejection(submission_id, moderator="ada", ports=fakes.ports, undo=late)
+    assert not await undo(fakes, submission_id, late)
     stored = await fakes.catalog.get_submission(submission_id)
     assert stored is not None and stored.status is Status.REJECTED
 
@@ -97,7 +105,7 @@ async def test_once_the_email_went_out_the_rejection_stands(
     submission_id, email_id = await rejected_with_email(fakes, window)
     ahead = replace(notify_policy, clock=shifted(WINDOW + timedelta(seconds=1)))
     await thank_customer(email_id, ports=fakes.ports, policy=ahead)
-    assert not await undo_rejection(submission_id, moderator="ada", ports=fakes.ports, undo=window)
+    assert not await undo(fakes, submission_id, window)
     assert len(fakes.mailer.sent) == 1
 
 
@@ -115,5 +123,9 @@ async def test_without_a_window_the_email_goes_at_once(
 async def test_undoing_an_unknown_photo_is_not_found(fakes: Fakes) -> None:
     with pytest.raises(NotFound):
         await undo_rejection(
-            "0" * 32, moderator="ada", ports=fakes.ports, undo=UndoWindow(WINDOW, shifted())
+            "0" * 32,
+            moderator="ada",
+            ports=fakes.ports,
+            undo=UndoWindow(WINDOW, shifted()),
+            rejected_at=datetime.now(UTC),
         )

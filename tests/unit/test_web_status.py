@@ -49,7 +49,7 @@ async def catalog_with(count: int) -> InMemoryCatalog:
 async def test_waiting_upload_shows_its_place_in_line() -> None:
     """The third upload waiting is number 3 in line, and the message says so."""
     catalog = await catalog_with(3)
-    status = await submission_status(catalog, f"{2:032x}")
+    status = await submission_status(catalog, f"{2:032x}", None)
     assert status.queue_position == 3
     assert "number 3" in status.message
     assert status.photo is None
@@ -68,7 +68,7 @@ async def test_settled_upload_hides_the_internal_reason(to: Status, reason: str)
     internal = "nudity score 0.97 over our fail limit (model refscanner-1.0)"
     sid = f"{0:032x}"
     await catalog.transition(sid, allowed_from=SCANNABLE, to=to, actor="scanner", reason=internal)
-    status = await submission_status(catalog, sid)
+    status = await submission_status(catalog, sid, None)
     assert status.status_reason == reason
     dumped = status.model_dump_json()
     assert "nudity" not in dumped
@@ -79,7 +79,7 @@ async def test_settled_upload_hides_the_internal_reason(to: Status, reason: str)
 async def test_unknown_submission_is_not_found() -> None:
     """An id nobody was given is NotFound."""
     with pytest.raises(NotFound):
-        await submission_status(await catalog_with(0), "f" * 32)
+        await submission_status(await catalog_with(0), "f" * 32, None)
 
 
 def test_next_in_line_reads_naturally() -> None:

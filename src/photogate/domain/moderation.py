@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -111,6 +112,26 @@ def undoable_rejection(last: AuditEntry | None, since: datetime) -> bool:
         and last.actor.startswith(moderator_actor(""))
         and last.at >= since
     )
+
+
+def takes_back(trail: Sequence[AuditEntry], rejected_at: datetime, since: datetime) -> bool:
+    """Whether an undo naming the rejection made at `rejected_at` may take back the latest
+    entry of `trail`: that very rejection, a moderator's, made at or after `since`. A stale
+    undo (its rejection already undone, the photo rejected again since) names another one.
+    """
+    last = trail[-1] if trail else None
+    return last is not None and last.at == rejected_at and undoable_rejection(last, since)
+
+
+def reason_in_review(earlier: Sequence[AuditEntry], undone: str) -> str | None:
+    """Why a photo was in review before a rejection, from the audit entries before it: the
+    reason of the last move into review other than an undo (audited with `undone`), which
+    would name only itself.
+    """
+    for entry in reversed(earlier):
+        if entry.to_status is Status.NEEDS_REVIEW and entry.reason != undone:
+            return entry.reason
+    return None
 
 
 def scanner_actor(model_version: str | None) -> str:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.moderation import ReviewClaim
-from photogate.domain.submission import Submission
+from photogate.domain.submission import Status, Submission
 from photogate.ports import Catalog
 
 
@@ -31,6 +31,17 @@ async def claim_next(catalog: Catalog, moderator: str, terms: ClaimTerms) -> Sub
     """
     now = terms.clock()
     return await catalog.claim_next_review(moderator, now=now, until=now + terms.lasting)
+
+
+async def held_alone(catalog: Catalog, moderator: str, terms: ClaimTerms) -> Submission | None:
+    """The photo `moderator` is reviewing when it is the only one in review; else None (so
+    "next" can say there is no other, rather than that others are reviewing them).
+    """
+    waiting, total = await catalog.list_submissions(Status.NEEDS_REVIEW, limit=1)
+    if total != 1:
+        return None
+    claim = (await catalog.review_claims([waiting[0].id], now=terms.clock())).get(waiting[0].id)
+    return waiting[0] if claim is not None and claim.held_by(moderator) else None
 
 
 async def open_for_review(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import EmailRecord, OutboxMessage
-from photogate.domain.moderation import ReasonCode, moderator_actor
-from photogate.domain.submission import Status, Submission, new_id
+from photogate.domain.moderation import ReasonCode, moderator_actor, undoable_rejection
+from photogate.domain.submission import AuditEntry, Status, Submission, new_id
 from photogate.errors import BlobNotFound, InputError, NotFound
 from photogate.messages import NOTIFY_QUEUE, thank_request
 from photogate.moderation.coded_reasons import checked_coded_reason
@@ -36,6 +37,15 @@ class UndoWindow:
     def opened(self, now: datetime) -> datetime:
         """The earliest rejection still undoable at `now`."""
         return now - self.length
+
+    def undoable_until(self, trail: Sequence[AuditEntry]) -> datetime | None:
+        """Until when the latest decision of `trail`, a moderator's rejection, can be undone;
+        None if it cannot be (any more) by this window's clock.
+        """
+        last = trail[-1] if trail else None
+        if last is None or not undoable_rejection(last, self.opened(self.clock())):
+            return None
+        return self.ends(last.at)
 
 
 # The audit reason of a moderator's approval (what the scanner said is on the way in).
@@ -144,13 +154,20 @@ async def _reject_and_tell(
 
 
 async def undo_rejection(
-    submission_id: str, *, moderator: str, ports: Ports, undo: UndoWindow
+    submission_id: str,
+    *,
+    moderator: str,
+    ports: Ports,
+    undo: UndoWindow,
+    rejected_at: datetime,
 ) -> bool:
-    """Put a photo a moderator rejected within the undo window back in review, withdrawing the
-    email to the customer that waits out that window; audited as `moderator`'s.
+    """Take back the rejection audited at `rejected_at` (the one the moderator saw) if a
+    moderator made it within the undo window and it is still the photo's latest decision: the
+    photo goes back in review, the email to the customer that waits out that window withdrawn;
+    audited as `moderator`'s.
 
-    Returns False if it is too late: the window passed, the photo moved on, or its email is
-    already on its way. Raises NotFound for an unknown id.
+    Returns False if it is too late: the window passed, the photo moved on (an undo of that
+    rejection included), or its email is already on its way. Raises NotFound for an unknown id.
     """
     if await ports.catalog.get_submission(submission_id) is None:
         raise NotFound("unknown_submission", "There is no submission with this id.")
@@ -159,9 +176,19 @@ async def undo_rejection(
         submission_id,
         actor=moderator_actor(moderator),
         reason=REJECTION_UNDONE,
+        rejected_at=rejected_at,
         since=undo.opened(now),
         now=now,
     )
+
+
+def undone_last(trail: Sequence[AuditEntry]) -> AuditEntry | None:
+    """The undo of a rejection that is the latest entry of `trail`, if it ends with one."""
+    if not trail:
+        return None
+    last = trail[-1]
+    undone = last.reason == REJECTION_UNDONE and last.to_status is Status.NEEDS_REVIEW
+    return last if undone else None
 
 
 async def _in_review(catalog: Catalog, submission_id: str) -> Submission | None:

@@ -259,14 +259,26 @@ class ModerationLedger(Protocol):
         ...
 
     async def undo_rejection(
-        self, submission_id: str, *, actor: str, reason: str, since: datetime, now: datetime
+        self,
+        submission_id: str,
+        *,
+        actor: str,
+        reason: str,
+        rejected_at: datetime,
+        since: datetime,
+        now: datetime,
     ) -> bool:
-        """In one transaction: move a submission a moderator rejected at or after `since` (its
-        latest audit entry) back to needs_review, audited, and withdraw its rejection email,
-        which must still be held at `now` and unclaimed (it is deleted: it was never sent).
+        """In one transaction: take back the rejection audited at `rejected_at`, a moderator's
+        made at or after `since`, and withdraw its rejection email, which must still be held at
+        `now` and unclaimed (it is deleted: it was never sent).
 
-        Returns False and changes nothing otherwise: rejected earlier or by the scanner, moved
-        since, or its email no longer held (being sent, or sent).
+        A compare-and-set on the audit trail: that rejection must still be the submission's
+        latest entry, so an undo never takes back a later rejection. The submission goes back
+        to needs_review with the status_reason it had there before the rejection; the audit
+        entry of the move gives `reason`.
+
+        Returns False and changes nothing otherwise: another rejection named, rejected earlier
+        or by the scanner, moved since, or its email no longer held (being sent, or sent).
         """
         ...
 

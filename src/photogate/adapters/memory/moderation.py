@@ -9,7 +9,7 @@ from typing import Protocol
 from photogate.adapters.memory.emails import require_aware
 from photogate.clock import Clock
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus, OutboxMessage
-from photogate.domain.moderation import undoable_rejection
+from photogate.domain.moderation import reason_in_review, takes_back
 from photogate.domain.submission import AuditEntry, Status, Submission
 from photogate.ports.catalog import require_slots
 
@@ -87,16 +87,18 @@ class InMemoryModeration:
         *,
         actor: str,
         reason: str,
+        rejected_at: datetime,
         since: datetime,
         now: datetime,
     ) -> bool:
-        """In one transaction: a moderator's recent rejection back to needs_review, its held
-        email withdrawn; False, nothing changed, if it was not that or its email left the hold.
+        """In one transaction: the moderator's rejection at `rejected_at`, still the latest
+        entry, back to needs_review with its reason there, its held email withdrawn; False,
+        nothing changed, if it was not that or its email left the hold.
         """
-        require_aware(since, now)
+        require_aware(rejected_at, since, now)
         current = self._movable(submission_id, {Status.REJECTED})
         trail = [entry for entry in self._audit if entry.submission_id == submission_id]
-        if current is None or not undoable_rejection(trail[-1] if trail else None, since):
+        if current is None or not takes_back(trail, rejected_at, since):
             return False
         held = [
             e for e in self._emails.values() if e.submission_id == submission_id and e.held_until
@@ -105,8 +107,11 @@ class InMemoryModeration:
             return False
         for email in held:
             del self._emails[email.id]
-        moved = current.moved(Status.NEEDS_REVIEW, reason, self._clock())
-        self._settle(current, moved, actor)
+        at = self._clock()
+        self._settle(current, current.moved(Status.NEEDS_REVIEW, reason, at), actor)
+        # As the SQL catalog's: audited as undone, shown with the reason it was in review for.
+        shown = reason_in_review(trail[:-1], reason)
+        self._submissions[submission_id] = current.moved(Status.NEEDS_REVIEW, shown, at)
         return True
 
     async def unpublish(

@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
-from photogate.adapters.sql.moves import Move, apply_move
+from photogate.adapters.sql.moves import Move, Shown, apply_move
 from photogate.clock import Clock
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus, OutboxMessage
-from photogate.domain.moderation import undoable_rejection
+from photogate.domain.moderation import reason_in_review, takes_back
 from photogate.domain.submission import AuditEntry, Status, Submission
+
+_REJECTED: Final = frozenset({Status.REJECTED})
 
 
 class Connected(Protocol):
@@ -104,22 +106,22 @@ class SqlModeration:
         *,
         actor: str,
         reason: str,
+        rejected_at: datetime,
         since: datetime,
         now: datetime,
     ) -> bool:
-        """In one transaction: a moderator's recent rejection back to needs_review, its held
-        email withdrawn; False, nothing changed, if it was not that or its email left the hold.
+        """In one transaction: the moderator's rejection at `rejected_at`, still the latest
+        entry, back to needs_review with its reason there, its held email withdrawn; False,
+        nothing changed, if it was not that or its email left the hold.
         """
-        rejected = frozenset({Status.REJECTED})
-        move = Move(submission_id, rejected, Status.NEEDS_REVIEW, actor, reason, self._clock())
         try:
             async with self._write() as conn:
-                # The move first: its compare-and-set takes the write lock (and the row's lock
-                # on PostgreSQL) before the audit trail and the email are read.
+                trail = await _locked_trail(conn, submission_id)
+                if not takes_back(trail, rejected_at, since):
+                    return False
+                move = _back_to_review(submission_id, trail, actor, reason, self._clock())
                 if not await apply_move(conn, move):
                     return False
-                if not undoable_rejection(await _before_last_entry(conn, submission_id), since):
-                    raise _Undone
                 if not await _withdraw_held_email(conn, submission_id, now):
                     raise _Undone
         except _Undone:
@@ -140,18 +142,28 @@ class _Undone(Exception):
     """Rolls back an undo that turned out not to be allowed."""
 
 
-async def _before_last_entry(conn: AsyncConnection, submission_id: str) -> AuditEntry | None:
-    """The submission's audit entry before its latest one (the move just written)."""
+def _back_to_review(
+    submission_id: str, trail: list[AuditEntry], actor: str, reason: str, at: datetime
+) -> Move:
+    """The undo of the rejection ending `trail`: audited with `reason`, the submission shown
+    with the reason it was in review for before that rejection.
+    """
+    shown = Shown(reason_in_review(trail[:-1], reason))
+    return Move(submission_id, _REJECTED, Status.NEEDS_REVIEW, actor, reason, at, shown=shown)
+
+
+async def _locked_trail(conn: AsyncConnection, submission_id: str) -> list[AuditEntry]:
+    """The submission's audit trail, oldest first, read once its row is locked.
+
+    The lock first (BEGIN IMMEDIATE already holds SQLite's; FOR UPDATE takes the row's on
+    PostgreSQL, where every move takes it too), so no move can slip in between the trail read
+    here and this transaction's own move.
+    """
+    lock = select(db.submissions.c.id).where(db.submissions.c.id == submission_id)
+    await conn.execute(lock.with_for_update())
     trail = db.audit_log.c
-    query = (
-        select(db.audit_log)
-        .where(trail.submission_id == submission_id)
-        .order_by(trail.id.desc())
-        .offset(1)
-        .limit(1)
-    )
-    row = (await conn.execute(query)).mappings().first()
-    return None if row is None else mapping.audit_from_row(row)
+    query = select(db.audit_log).where(trail.submission_id == submission_id).order_by(trail.id)
+    return [mapping.audit_from_row(row) for row in (await conn.execute(query)).mappings()]
 
 
 async def _withdraw_held_email(conn: AsyncConnection, submission_id: str, now: datetime) -> bool:

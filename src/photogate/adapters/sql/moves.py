@@ -24,6 +24,15 @@ class Since:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """A move's status_reason when it is not the audit's: an undone rejection is audited as
+    undone, yet the photo shows the reason it was in review for.
+    """
+
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class Move:
     """A state change to apply only if the submission is still in `allowed_from`."""
 
@@ -36,6 +45,8 @@ class Move:
     changes: mapping.Values = field(default_factory=dict)
     # The reconciler re-queues only what has not changed since it looked.
     unchanged: Since | None = None
+    # None: the submission's status_reason is the audit's `reason`.
+    shown: Shown | None = None
 
 
 async def apply_move(conn: AsyncConnection, move: Move) -> bool:
@@ -69,7 +80,7 @@ async def _compare_and_set(conn: AsyncConnection, move: Move, seen: Status) -> b
     values = {
         **move.changes,
         "status": move.to.value,
-        "status_reason": move.reason,
+        "status_reason": move.reason if move.shown is None else move.shown.reason,
         "updated_at": move.at,
         # A claim is on a submission in review; whatever moves it, the claim has done its work.
         "claimed_by": None,

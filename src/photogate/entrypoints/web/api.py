@@ -7,6 +7,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Query
 
 from photogate.domain.catalog import Product
+from photogate.entrypoints.web.console.undo import undo_window
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.paging import Offset
 from photogate.entrypoints.web.schemas import (
@@ -74,7 +75,7 @@ async def list_photos(
 @router.get("/submissions/{submission_id}", summary="Where an upload stands", responses=NOT_FOUND)
 async def get_submission(submission_id: str, services: ServicesDep) -> SubmissionOut:
     """The upload's status, its place in the queue while waiting, and its photo once approved."""
-    return await submission_status(services.ports.catalog, submission_id)
+    return await submission_status(services.ports.catalog, submission_id, undo_window(services))
 
 
 @health.get("/healthz", summary="Liveness")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Final
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from photogate.bootstrap import Services
 from photogate.domain.submission import FINAL
 from photogate.entrypoints.web.api import product_or_404
+from photogate.entrypoints.web.console.undo import undo_window
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.direct_upload import uploads_api_url
 from photogate.entrypoints.web.form_errors import (
@@ -20,7 +22,7 @@ from photogate.entrypoints.web.form_errors import (
 )
 from photogate.entrypoints.web.paging import Offset
 from photogate.entrypoints.web.schemas import photo_out, product_out, product_page_url
-from photogate.entrypoints.web.status import submission_status
+from photogate.entrypoints.web.status import customer_view
 from photogate.entrypoints.web.templating import templates
 from photogate.intake.direct_upload import direct_uploads
 from photogate.intake.form import MAX_DISPLAY_NAME
@@ -93,14 +95,19 @@ def photo_form_url(sku: str) -> str:
 async def submission_page(
     request: Request, submission_id: str, services: ServicesDep
 ) -> HTMLResponse:
-    """The upload's status; it polls the API by itself until the photo is settled."""
-    status = await submission_status(services.ports.catalog, submission_id)
+    """The upload's status; it polls the API by itself until the photo is settled (a rejection
+    a moderator may still undo shows as in review, and is not settled).
+    """
+    view = await customer_view(services.ports.catalog, submission_id, undo_window(services))
+    status = view.status
     product = await services.ports.catalog.get_product(status.sku)
     context = {
         "s": status,
         "product_name": product.name if product else status.sku,
-        "final": status.status in FINAL,
+        "final": status.status in FINAL and not view.undecided_for,
         # status.js stops polling at these: the page tells it, so the two cannot drift.
         "final_states": " ".join(sorted(FINAL)),
+        # ...but only once this is over: until then an "in review" may still become "rejected".
+        "final_after_ms": ceil(view.undecided_for.total_seconds() * 1000),
     }
     return templates().TemplateResponse(request, "submission.html", context)

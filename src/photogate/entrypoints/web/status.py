@@ -1,7 +1,11 @@
-"""A submission's status as its customer may see it: plain words, no scanner internals, no email."""
+"""A submission's status as its customer may see it: plain words, no scanner internals, no email,
+and no rejection a moderator may still take back.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Final
 
 from photogate.domain.submission import Status, Submission
@@ -12,6 +16,7 @@ from photogate.entrypoints.web.schemas import (
     product_page_url,
 )
 from photogate.errors import NotFound
+from photogate.moderation.review import UndoWindow
 from photogate.ports import Catalog
 
 WAITING: Final = frozenset({Status.RECEIVED, Status.QUEUED})
@@ -35,11 +40,52 @@ MESSAGES: Final = {
 }
 
 
-async def submission_status(catalog: Catalog, submission_id: str) -> SubmissionOut:
+@dataclass(frozen=True)
+class CustomerView:
+    """A submission as its customer sees it, and how long that may still change by itself: a
+    moderator's rejection shows as in review while it can be undone (zero once settled).
+    """
+
+    status: SubmissionOut
+    undecided_for: timedelta
+
+
+async def submission_status(
+    catalog: Catalog, submission_id: str, undo: UndoWindow | None
+) -> SubmissionOut:
     """The customer's view of one submission; raises NotFound for an unknown id."""
+    return (await customer_view(catalog, submission_id, undo)).status
+
+
+async def customer_view(
+    catalog: Catalog, submission_id: str, undo: UndoWindow | None
+) -> CustomerView:
+    """The customer's view of one submission, a rejection that the `undo` window still lets a
+    moderator take back shown as in review; raises NotFound for an unknown id.
+    """
     submission = await catalog.get_submission(submission_id)
     if submission is None:
         raise NotFound("unknown_submission", "There is no upload with this id.")
+    undoable = await _undoable_until(catalog, submission, undo)
+    if undoable is None or undo is None:
+        return CustomerView(await _status_out(catalog, submission), timedelta(0))
+    shown = replace(submission, status=Status.NEEDS_REVIEW)
+    left = max(undoable - undo.clock(), timedelta(0))
+    return CustomerView(await _status_out(catalog, shown), left)
+
+
+async def _undoable_until(
+    catalog: Catalog, submission: Submission, undo: UndoWindow | None
+) -> datetime | None:
+    """Until when a moderator may still undo the submission's rejection; None if they cannot
+    (or it is not rejected), so the customer may be told.
+    """
+    if undo is None or submission.status is not Status.REJECTED:
+        return None
+    return undo.undoable_until(await catalog.audit_trail(submission.id))
+
+
+async def _status_out(catalog: Catalog, submission: Submission) -> SubmissionOut:
     position = await _queue_position(catalog, submission)
     return SubmissionOut(
         id=submission.id,

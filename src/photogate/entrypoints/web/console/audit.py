@@ -15,7 +15,7 @@ from photogate.entrypoints.web.console.claims import ClaimView, claim_terms, cla
 from photogate.entrypoints.web.console.errors import Refused
 from photogate.entrypoints.web.console.rendering import page_notice, render
 from photogate.entrypoints.web.console.screening_view import screening_view
-from photogate.entrypoints.web.console.undo import undo_until, undo_window
+from photogate.entrypoints.web.console.undo import offer_for
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.moderation.audit_export import audit_csv
 from photogate.moderation.claims import open_for_review
@@ -38,12 +38,13 @@ async def submission_page(
         raise Refused(404, "There is no submission with this id.")
     claim = await _claimed_on_opening(submission, staff, services)
     product = await catalog.get_product(submission.sku)
+    product_name = product.name if product else submission.sku
     trail = await catalog.audit_trail(submission_id)
     context = {
         "s": submission,
-        "product_name": product.name if product else submission.sku,
+        "product_name": product_name,
         "trail": trail,
-        "undo_until": undo_until(trail, undo_window(services)),
+        "undo_offer": offer_for(services, submission, product_name, trail),
         "photo": await catalog.get_photo(submission_id),
         "reasons": REASON_LABELS,
         "takedown_reasons": TAKEDOWN_LABELS,

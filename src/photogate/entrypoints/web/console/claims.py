@@ -19,7 +19,7 @@ from photogate.entrypoints.web.console.auth import ModeratorAction, Staff
 from photogate.entrypoints.web.console.decided import when
 from photogate.entrypoints.web.console.rendering import HOME, decided_first, see_other
 from photogate.entrypoints.web.deps import ServicesDep
-from photogate.moderation.claims import ClaimTerms, claim_next, open_for_review
+from photogate.moderation.claims import ClaimTerms, claim_next, held_alone, open_for_review
 
 SUBMISSION: Final = "/console/submissions/"
 
@@ -60,12 +60,16 @@ def page_of(submission_id: str) -> str:
 
 @router.post("/review/next")
 async def next_photo(action: ModeratorAction, services: ServicesDep) -> Response:
-    """Claim the oldest photo no one is reviewing and open it; the queue says so if none is free."""
+    """Claim the oldest photo no one is reviewing and open it; the queue says so if none is
+    free, and the moderator's own photo if it is the only one waiting.
+    """
     terms = claim_terms(services)
-    claimed = await claim_next(services.ports.catalog, action.staff.username, terms)
-    if claimed is None:
-        return see_other(HOME, "none_free")
-    return see_other(page_of(claimed.id))
+    catalog, username = services.ports.catalog, action.staff.username
+    claimed = await claim_next(catalog, username, terms)
+    if claimed is not None:
+        return see_other(page_of(claimed.id))
+    yours = await held_alone(catalog, username, terms)
+    return see_other(page_of(yours.id), "only_yours") if yours else see_other(HOME, "none_free")
 
 
 @router.post("/submissions/{submission_id}/take-over")

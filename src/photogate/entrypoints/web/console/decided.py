@@ -28,6 +28,16 @@ def settled_notice(last: AuditEntry, now: datetime) -> str:
     )
 
 
+def undone_notice(undo: AuditEntry, now: datetime) -> str:
+    """The notice for an undo pressed again (a double click, or two moderators): who undid the
+    rejection first, and when.
+    """
+    return (
+        f"Already undone by {actor_name(undo.actor)} at {when(undo.at, now)}: the photo is "
+        "back in review. Nothing was changed."
+    )
+
+
 def actor_name(actor: str) -> str:
     """A person's name for an audit actor: "moderator:mia" is "mia", "scanner:v2" the scanner."""
     kind, _, name = actor.partition(":")

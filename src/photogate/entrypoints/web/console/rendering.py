@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
@@ -10,8 +12,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from photogate.clock import utcnow
-from photogate.entrypoints.web.console.decided import settled_notice
+from photogate.domain.submission import AuditEntry
+from photogate.entrypoints.web.console.decided import settled_notice, undone_notice
 from photogate.entrypoints.web.templating import templates
+from photogate.moderation.review import undone_last
 
 if TYPE_CHECKING:  # auth's refusals are shown by errors, which uses safe_back from here
     from photogate.entrypoints.web.console.auth import Staff
@@ -28,9 +32,12 @@ NOTICES: Final = {
         "Too late to undo: the undo window has passed, or the photo has moved on since. "
         "The rejection stands."
     ),
+    # Shown only when the audit trail cannot name who undid it (see page_notice).
+    "already_undone": "That rejection was already undone; nothing was changed.",
     "taken_down": "Taken down. The photo is no longer on the shop.",
     "settled": "Someone else decided on this photo first; nothing was changed.",
     "none_free": "No photo is free to review: any still waiting are being reviewed by others.",
+    "only_yours": "The only photo waiting is the one you are reviewing.",
     "taken_over": "You have taken this photo over: it is yours to decide.",
 }
 
@@ -48,7 +55,7 @@ def render(
     the URL asks for).
     """
     notice = notice or NOTICES.get(request.query_params.get("notice", ""))
-    full = {"staff": staff, "notice": notice, "undo_offer": _undo_offer(request), **context}
+    full = {"staff": staff, "notice": notice, **context}
     response = templates().TemplateResponse(request, f"console/{name}", full, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -79,12 +86,22 @@ async def page_notice(
     request: Request, catalog: Catalog, submission_id: str | None = None
 ) -> str | None:
     """The notice the URL asks for; "settled" names the last decision on the photo (the page's
-    own `submission_id`, else the URL's `decided`).
+    own `submission_id`, else the URL's `decided`), "already_undone" who undid its rejection.
     """
     asked = request.query_params.get("notice", "")
     subject = submission_id or request.query_params.get("decided", "")
-    trail = await catalog.audit_trail(subject) if asked == "settled" and subject else []
-    return settled_notice(trail[-1], utcnow()) if trail else NOTICES.get(asked)
+    if asked not in ("settled", "already_undone") or not subject:
+        return NOTICES.get(asked)
+    trail = await catalog.audit_trail(subject)
+    return _from_trail(asked, trail, utcnow()) or NOTICES.get(asked)
+
+
+def _from_trail(asked: str, trail: Sequence[AuditEntry], now: datetime) -> str | None:
+    """The notice `asked` for, with the names and times of the photo's audit `trail`."""
+    if asked == "settled":
+        return settled_notice(trail[-1], now) if trail else None
+    undone = undone_last(trail)
+    return undone_notice(undone, now) if undone else None
 
 
 def undo_offered(location: str, submission_id: str) -> str:
@@ -92,9 +109,9 @@ def undo_offered(location: str, submission_id: str) -> str:
     return _with_param(location, f"undo={quote(submission_id)}")
 
 
-def _undo_offer(request: Request) -> str | None:
-    """The submission whose rejection the page offers to undo: an id from the URL, shown only
-    as a form's target (the undo itself checks whether it is still allowed).
+def undo_asked(request: Request) -> str | None:
+    """The submission whose rejection the URL asks the page to offer to undo (the page's
+    handler then works out whether it still can be), if it names one.
     """
     asked = request.query_params.get("undo", "")
     return asked if _SUBMISSION_ID.fullmatch(asked) else None

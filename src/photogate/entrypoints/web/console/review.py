@@ -7,6 +7,7 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from photogate.bootstrap import Services
 from photogate.domain.moderation import REASON_LABELS, ReasonCode
 from photogate.domain.submission import Submission
 from photogate.entrypoints.web.console.auth import ModeratorAction, ModeratorPage
@@ -19,10 +20,11 @@ from photogate.entrypoints.web.console.rendering import (
     render,
     safe_back,
     see_other,
+    undo_asked,
     undo_offered,
 )
 from photogate.entrypoints.web.console.screening_view import screening_views
-from photogate.entrypoints.web.console.undo import undo_window
+from photogate.entrypoints.web.console.undo import UndoOffer, undo_offer, undo_window
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.paging import Offset
 from photogate.moderation.claims import claims_on
@@ -68,9 +70,16 @@ async def review_page(
         "reasons": REASON_LABELS,
         "screening": await screening_views(waiting, catalog, services.scan_policy.screener),
         "claims": claim_views(claims, staff, terms.clock()),
+        "undo_offer": await _undo_offer(request, services),
     }
     notice = await page_notice(request, catalog)
     return render(request, "review.html", context, staff=staff, notice=notice)
+
+
+async def _undo_offer(request: Request, services: Services) -> UndoOffer | None:
+    """The Undo under a rejection's notice: for the photo the URL names, while it still can be."""
+    asked = undo_asked(request)
+    return None if asked is None else await undo_offer(services, asked)
 
 
 def queue_address(offset: int) -> str:

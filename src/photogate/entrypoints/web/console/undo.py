@@ -6,21 +6,36 @@ undo withdraws it, so a slip of the hand never reaches the customer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from photogate.bootstrap import Services
-from photogate.domain.moderation import undoable_rejection
-from photogate.domain.submission import AuditEntry
+from photogate.domain.submission import AuditEntry, Submission
 from photogate.entrypoints.web.console.auth import ModeratorAction
-from photogate.entrypoints.web.console.errors import as_refusal
+from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import see_other
 from photogate.entrypoints.web.deps import ServicesDep
-from photogate.moderation.review import UndoWindow, undo_rejection
+from photogate.moderation.review import UndoWindow, undo_rejection, undone_last
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+_NAMES_NO_REJECTION = "This form does not say which rejection to undo. Reload the page."
+
+
+@dataclass(frozen=True)
+class UndoOffer:
+    """An Undo button as a page shows it: for which photo (and its name in words), until when,
+    and the rejection it takes back, by the time of its audit entry.
+    """
+
+    submission_id: str
+    photo: str
+    until: datetime
+    rejected_at: datetime
+    # Whether the customer is emailed about the rejection once the window is over.
+    emails: bool
 
 
 def undo_window(services: Services) -> UndoWindow | None:
@@ -33,18 +48,66 @@ def undo_until(trail: Sequence[AuditEntry], window: UndoWindow | None) -> dateti
     """Until when the photo's latest decision, a moderator's rejection, can be undone; None if
     it cannot be (any more).
     """
-    if window is None or not trail:
+    return None if window is None else window.undoable_until(trail)
+
+
+def offer_for(
+    services: Services, submission: Submission, product_name: str, trail: Sequence[AuditEntry]
+) -> UndoOffer | None:
+    """The Undo to offer for `submission`, whose audit is `trail`; None once it is too late."""
+    until = undo_until(trail, undo_window(services))
+    if until is None:
         return None
-    last, now = trail[-1], window.clock()
-    return window.ends(last.at) if undoable_rejection(last, window.opened(now)) else None
+    photo = f"{product_name}, photo by {submission.display_name}"
+    emails = services.settings.console.notify_rejections
+    return UndoOffer(submission.id, photo, until, trail[-1].at, emails)
+
+
+async def undo_offer(services: Services, submission_id: str) -> UndoOffer | None:
+    """The Undo to offer for the photo `submission_id`, read from the catalog; None if there
+    is no such photo or its latest decision cannot be undone (any more).
+    """
+    catalog = services.ports.catalog
+    submission = await catalog.get_submission(submission_id)
+    if submission is None:
+        return None
+    product = await catalog.get_product(submission.sku)
+    product_name = product.name if product else submission.sku
+    return offer_for(services, submission, product_name, await catalog.audit_trail(submission_id))
 
 
 @router.post("/submissions/{submission_id}/undo-rejection")
 async def undo(submission_id: str, action: ModeratorAction, services: ServicesDep) -> Response:
-    """Put a photo rejected moments ago back in review, its email to the customer withdrawn."""
-    window = undo_window(services)
+    """Put a photo rejected moments ago back in review, its email to the customer withdrawn;
+    the form names the rejection it takes back, so a stale one never undoes a later one.
+    """
+    window, rejected_at = undo_window(services), _rejected_at(action)
     with as_refusal():
         done = window is not None and await undo_rejection(
-            submission_id, moderator=action.staff.username, ports=services.ports, undo=window
+            submission_id,
+            moderator=action.staff.username,
+            ports=services.ports,
+            undo=window,
+            rejected_at=rejected_at,
         )
-    return see_other(f"/console/submissions/{submission_id}", "undone" if done else "too_late")
+    notice = await _outcome(done, submission_id, services)
+    return see_other(f"/console/submissions/{submission_id}", notice)
+
+
+async def _outcome(done: bool, submission_id: str, services: Services) -> str:
+    """The notice after an undo: done, done already (a second press), or too late."""
+    if done:
+        return "undone"
+    trail = await services.ports.catalog.audit_trail(submission_id)
+    return "already_undone" if undone_last(trail) else "too_late"
+
+
+def _rejected_at(action: ModeratorAction) -> datetime:
+    """The time of the rejection the form takes back, as its hidden field gives it."""
+    try:
+        at = datetime.fromisoformat(action.field("rejected_at"))
+    except ValueError:
+        raise Refused(422, _NAMES_NO_REJECTION) from None
+    if at.tzinfo is None:
+        raise Refused(422, _NAMES_NO_REJECTION)
+    return at

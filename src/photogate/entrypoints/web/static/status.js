@@ -11,6 +11,9 @@
   }
   // The states the photo stays in, rendered by the page from the server's own list.
   var FINAL = (panel.getAttribute("data-final-states") || "").split(" ").filter(Boolean);
+  // Until then a photo shown as in review may still turn out rejected (a moderator's rejection
+  // can be undone for a while, and shows as in review meanwhile): keep asking.
+  var finalAfter = Date.now() + Number(panel.getAttribute("data-final-after-ms") || 0);
   var url = panel.getAttribute("data-status-url");
   var failures = 0;
 
@@ -19,7 +22,7 @@
     if (text.textContent !== data.message) {
       text.textContent = data.message;
     }
-    if (FINAL.indexOf(data.status) !== -1) {
+    if (FINAL.indexOf(data.status) !== -1 && Date.now() >= finalAfter) {
       window.location.reload();
       return true;
     }
