@@ -7,8 +7,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Query
 
 from photogate.domain.catalog import Product
-from photogate.entrypoints.web.console.undo import undo_window
-from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.deps import ServicesDep, undo_window
 from photogate.entrypoints.web.paging import Offset
 from photogate.entrypoints.web.schemas import (
     ErrorOut,

@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse
 from photogate.bootstrap import Services
 from photogate.domain.submission import FINAL
 from photogate.entrypoints.web.api import product_or_404
-from photogate.entrypoints.web.console.undo import undo_window
-from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.deps import ServicesDep, undo_window
 from photogate.entrypoints.web.direct_upload import uploads_api_url
 from photogate.entrypoints.web.form_errors import (
     NOTHING_TYPED,

@@ -24,8 +24,8 @@ from photogate.entrypoints.web.console.rendering import (
     undo_offered,
 )
 from photogate.entrypoints.web.console.screening_view import screening_views
-from photogate.entrypoints.web.console.undo import UndoOffer, undo_offer, undo_window
-from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.console.undo import UndoOffer, undo_offer
+from photogate.entrypoints.web.deps import ServicesDep, undo_window
 from photogate.entrypoints.web.paging import Offset
 from photogate.moderation.claims import claims_on
 from photogate.moderation.review import approve_submission, reject_submission, review_queue

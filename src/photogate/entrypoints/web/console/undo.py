@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -17,7 +17,7 @@ from photogate.domain.submission import AuditEntry, Submission
 from photogate.entrypoints.web.console.auth import ModeratorAction
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import see_other
-from photogate.entrypoints.web.deps import ServicesDep
+from photogate.entrypoints.web.deps import ServicesDep, undo_window
 from photogate.moderation.review import UndoWindow, undo_rejection, undone_last
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -36,12 +36,6 @@ class UndoOffer:
     rejected_at: datetime
     # Whether the customer is emailed about the rejection once the window is over.
     emails: bool
-
-
-def undo_window(services: Services) -> UndoWindow | None:
-    """The console's undo window, by its clock; None when PHOTOGATE_CONSOLE__UNDO_S is 0."""
-    seconds = services.settings.console.undo_s
-    return UndoWindow(timedelta(seconds=seconds), services.clock) if seconds else None
 
 
 def undo_until(trail: Sequence[AuditEntry], window: UndoWindow | None) -> datetime | None:
