@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, make_url, text
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, text
 
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.sql.catalog import SqlCatalog, open_sql_catalog
@@ -34,9 +32,8 @@ from photogate.domain.scan import ScanResult, Verdict
 from photogate.domain.submission import SCANNABLE, Status, Submission, new_id
 from photogate.errors import CatalogConflict
 from photogate.ports.catalog import Catalog
+from tests.support.postgres import fresh_database
 
-POSTGRES_URL = os.environ.get("PHOTOGATE_TEST_POSTGRES_URL", "")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SKU = "MUG-1"
 # Every table of the schema, so a table added later is emptied between tests too.
@@ -61,23 +58,7 @@ class TickingClock:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated database on the server under test, dropped after the session."""
-    if not POSTGRES_URL:
-        reason = "PHOTOGATE_TEST_POSTGRES_URL is not set"
-        if IN_CI:
-            pytest.fail(f"{reason}, and CI=true requires the PostgreSQL run")
-        pytest.skip(reason)
-    name = f"photogate_contract_{secrets.token_hex(4)}"
-    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
+    yield from fresh_database("photogate_contract")
 
 
 def _emptied(url: str) -> str:

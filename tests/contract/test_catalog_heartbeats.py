@@ -21,24 +21,12 @@ from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by 
     clock,
     postgres_url,
 )
+from tests.support.heartbeats import a_heartbeat
 
 
 def beat(worker: str, seen_at: datetime, **changes: object) -> Heartbeat:
-    """A heartbeat of `worker` at `seen_at`, started an hour before."""
-    first = Heartbeat(
-        worker=worker,
-        started_at=seen_at - timedelta(hours=1),
-        seen_at=seen_at,
-        limit=8,
-        in_flight=3,
-        waiting=1,
-        succeeded=120,
-        throttled=2,
-        failed=0,
-        paused_s=0.0,
-        breaker_open=False,
-    )
-    return replace(first, **changes)  # type: ignore[arg-type]
+    """A healthy heartbeat of `worker` at `seen_at` (see a_heartbeat), with `changes`."""
+    return replace(a_heartbeat(worker, seen_at), **changes)  # type: ignore[arg-type]
 
 
 async def test_the_latest_heartbeat_of_each_worker_is_kept_and_read_back_whole(

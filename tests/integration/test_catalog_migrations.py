@@ -4,7 +4,6 @@ and back down revision by revision without losing a row.
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, make_url, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from photogate.adapters.sql.engine import sync_url
 from photogate.adapters.sql.migrate import (
@@ -27,7 +26,8 @@ from photogate.adapters.sql.migrate import (
     upgrade,
 )
 from photogate.adapters.sql.tables import metadata
-from tests.contract.test_catalog import IN_CI, POSTGRES, POSTGRES_URL, _schema_differences
+from tests.contract.test_catalog import POSTGRES, _schema_differences
+from tests.support.postgres import fresh_database
 
 # Each process announces it is ready, then waits for the go file, so the upgrades truly overlap.
 _UPGRADER = """
@@ -194,27 +194,7 @@ def head_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
-    yield from _postgres_database()
-
-
-def _postgres_database() -> Iterator[str]:
-    if not POSTGRES_URL:
-        reason = "PHOTOGATE_TEST_POSTGRES_URL is not set"
-        if IN_CI:
-            pytest.fail(f"{reason}, and CI=true requires the PostgreSQL run")
-        pytest.skip(reason)
-    name = f"photogate_migrations_{secrets.token_hex(4)}"
-    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
+    yield from fresh_database("photogate_migrations")
 
 
 @pytest.mark.integration

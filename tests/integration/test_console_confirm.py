@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from photogate.domain.heartbeat import Heartbeat
 from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.erase_confirmation import Asked, confirmation
 from photogate.moderation.review import approve_submission
@@ -29,6 +28,7 @@ from tests.integration.test_console_security import (  # noqa: F401 - the fixtur
     signed_in,
 )
 from tests.support.console import csrf_of, in_review, published
+from tests.support.heartbeats import a_heartbeat
 from tests.support.privacy import sent_by
 
 pytestmark = pytest.mark.integration
@@ -317,19 +317,8 @@ async def test_the_pipeline_page_lists_scan_workers_and_warns_of_a_failing_scann
     names the last error, escaped as text.
     """
     now = datetime.now(UTC)
-    beat = Heartbeat(
-        worker="scan-host:77",
-        started_at=now - timedelta(minutes=10),
-        seen_at=now - timedelta(seconds=3),
-        limit=2,
-        in_flight=1,
-        waiting=0,
-        succeeded=41,
-        throttled=0,
-        failed=6,
-        paused_s=16.0,
-        breaker_open=True,
-        last_error="the scanner answered 500 <html>",
+    beat = a_heartbeat(
+        "scan-host:77", now - timedelta(seconds=3), failing="the scanner answered 500 <html>"
     )
     await shop.services.ports.catalog.record_heartbeat(beat)
     async with signed_in(shop, "sam", "198.51.100.30") as sam:
@@ -339,7 +328,7 @@ async def test_the_pipeline_page_lists_scan_workers_and_warns_of_a_failing_scann
     assert page.count('id="workers"') == 1
     row = re.search(r'<tr data-worker="scan-host:77">.*?</tr>', page)
     assert row is not None
-    assert "<td>41</td>" in row[0] and "<td>6</td>" in row[0]
+    assert "<td>120</td>" in row[0] and "<td>9</td>" in row[0]
     assert "down: calls paused" in row[0]
     alert = re.search(r'<p class="notice worker-warning" role="alert">(.*?)</p>', page)
     assert alert is not None

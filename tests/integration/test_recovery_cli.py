@@ -19,10 +19,10 @@ from photogate.adapters.sql.catalog import SqlCatalog, open_sql_catalog
 from photogate.adapters.sql.migrate import upgrade
 from photogate.adapters.sqlite_queue import SqliteMessageQueue
 from photogate.domain.catalog import OutboxMessage, Product
-from photogate.domain.heartbeat import Heartbeat
 from photogate.domain.submission import SCANNABLE, Status, Submission, new_id
 from photogate.messages import SCAN_QUEUE, poison_queue, scan_request
 from photogate.settings import Settings
+from tests.support.heartbeats import a_heartbeat
 
 pytestmark = pytest.mark.integration
 
@@ -239,30 +239,18 @@ async def test_status_names_each_worker_and_warns_of_a_failing_scanner(data_dir:
     with a warning that names the worker and the error.
     """
     now = datetime.now(UTC)
-    beat = Heartbeat(
-        worker="scan-host:4242",
-        started_at=now - timedelta(hours=1),
-        seen_at=now - timedelta(seconds=5),
-        limit=1,
-        in_flight=0,
-        waiting=3,
-        succeeded=812,
-        throttled=4,
-        failed=9,
-        paused_s=32.0,
-        breaker_open=True,
-        last_error="could not reach the scanner: connection refused",
-    )
+    failing = "could not reach the scanner: connection refused"
+    beat = a_heartbeat("scan-host:4242", now - timedelta(seconds=5), failing=failing)
     await data_dir.catalog.record_heartbeat(beat)
 
     document = json.loads(data_dir.run("status", "--json").stdout)
     [worker] = document["workers"]
-    assert (worker["worker"], worker["succeeded"], worker["failed"]) == ("scan-host:4242", 812, 9)
+    assert (worker["worker"], worker["succeeded"], worker["failed"]) == ("scan-host:4242", 120, 9)
     assert worker["breaker_open"] is True
     assert worker["scanner"].startswith("down")
     [warning] = document["warnings"]
     assert "scan-host:4242" in warning and "connection refused" in warning
 
     table = data_dir.run("status").stdout
-    assert re.search(r"scan-host:4242\s+│\s+\d s ago\s+│\s+1\s+│\s+0\s+│\s+812\s+│\s+9", table)
+    assert re.search(r"scan-host:4242\s+│\s+\d s ago\s+│\s+1\s+│\s+0\s+│\s+120\s+│\s+9", table)
     assert "connection refused" in table

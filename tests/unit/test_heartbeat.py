@@ -20,6 +20,7 @@ from photogate.scanning.circuit_breaker import BreakerTuning
 from photogate.scanning.concurrency_limit import ConcurrencyLimit
 from photogate.scanning.limiter import AdaptiveLimiter
 from photogate.worker.heartbeat import HeartbeatWriter, keep_beating, redacted
+from tests.support.heartbeats import a_heartbeat
 from tests.unit.conftest import Fakes
 from tests.unit.test_overview import accepted
 
@@ -167,20 +168,7 @@ async def test_keep_beating_writes_until_stopped_and_once_more_at_the_end() -> N
 
 
 def heartbeat(seen_at: datetime, *, breaker_open: bool = False) -> Heartbeat:
-    return Heartbeat(
-        worker="host:9",
-        started_at=T0,
-        seen_at=seen_at,
-        limit=4,
-        in_flight=0,
-        waiting=0,
-        succeeded=10,
-        throttled=0,
-        failed=5 if breaker_open else 0,
-        paused_s=8.0 if breaker_open else 0.0,
-        breaker_open=breaker_open,
-        last_error="connection refused" if breaker_open else None,
-    )
+    return a_heartbeat("host:9", seen_at, failing="connection refused" if breaker_open else None)
 
 
 async def waiting_since(fakes: Fakes, tmp_path: Path, minutes: float) -> None:
