@@ -287,3 +287,13 @@ async def _a_fingerprinted_submission(url: str) -> None:
         await catalog.add_submission(submission, an_outbox(submission.id), fingerprint)
     finally:
         await catalog.aclose()
+
+
+async def test_keeping_others_leaves_the_openers_other_claim_running(catalog: Catalog) -> None:
+    """With keep_others (a moderator glancing at another photo), both claims run."""
+    first, second = await in_review(catalog, 2)
+    assert await next_for(catalog, "sam") == first.id
+    kept = await catalog.claim_review(second.id, "sam", now=T0, until=T0 + LEASE, keep_others=True)
+    assert kept == ReviewClaim(second.id, "sam", T0 + LEASE)
+    running = await catalog.review_claims([first.id, second.id], now=T0)
+    assert set(running) == {first.id, second.id}

@@ -261,3 +261,21 @@ async def test_claims_leave_the_audit_export_as_it_was(shop: Console) -> None:
     assert after == before
     rows = list(csv.DictReader(io.StringIO(after)))
     assert [row["to_status"] for row in rows if row["submission_id"] == sid][-1] == "needs_review"
+
+
+async def test_glancing_at_another_photo_keeps_the_one_you_are_deciding(shop: Console) -> None:
+    """Sam takes the oldest photo with "next", then opens another one's page to compare: his
+    first photo stays his, so Ada's "next" passes over both and gets the third.
+    """
+    ports = shop.services.ports
+    first, second, third = [(await in_review(ports, SKU)).id for _ in range(3)]
+    async with (
+        signed_in(shop, "sam", "198.51.100.70") as sam,
+        signed_in(shop, "ada", "198.51.100.71") as ada,
+    ):
+        assert (await press_next(sam)).headers["location"] == page_of(first)
+        await sam.get(page_of(second))
+        assert (await press_next(ada)).headers["location"] == page_of(third)
+        queue = items((await ada.get(REVIEW)).text)
+    for sid in (first, second):
+        assert 'Being reviewed by <bdi class="claimant">sam</bdi>' in queue[sid]

@@ -54,11 +54,20 @@ async def open_for_review(
 ) -> ReviewClaim | None:
     """Claim a photo in review for `moderator` as they open it, unless someone else's claim
     runs (with `take_over`, even then). The claim that holds afterwards; None if not in review.
+
+    Opening a photo to look at it keeps the moderator's other claims (a glance in another tab
+    must not hand the photo they are deciding to the next colleague); taking one over, a
+    choice to work on it, ends them, as "next" does.
     """
     now = terms.clock()
     until = now + terms.lasting
     return await catalog.claim_review(
-        submission_id, moderator, now=now, until=until, take_over=take_over
+        submission_id,
+        moderator,
+        now=now,
+        until=until,
+        take_over=take_over,
+        keep_others=not take_over,
     )
 
 

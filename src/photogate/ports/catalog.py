@@ -317,9 +317,11 @@ class ReviewClaims(Protocol):
         now: datetime,
         until: datetime,
         take_over: bool = False,
+        keep_others: bool = False,
     ) -> ReviewClaim | None:
         """Claim this submission in review for `moderator` until `until`, dropping their other
-        claims, unless someone else's claim runs at `now` (with `take_over`, even then).
+        claims (unless `keep_others`), unless someone else's claim runs at `now` (with
+        `take_over`, even then).
 
         Returns the claim that holds afterwards: someone else's when it was kept, changing
         nothing. None, changing nothing, if the submission is not in review (or unknown).

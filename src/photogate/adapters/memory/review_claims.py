@@ -42,8 +42,11 @@ class InMemoryReviewClaims:
         now: datetime,
         until: datetime,
         take_over: bool = False,
+        keep_others: bool = False,
     ) -> ReviewClaim | None:
-        """Claim this submission in review unless someone else's claim runs (or `take_over`)."""
+        """Claim this submission in review unless someone else's claim runs (or `take_over`);
+        the moderator's other claims end unless `keep_others`.
+        """
         require_aware(now, until)
         submission = self._submissions.get(submission_id)
         if submission is None or submission.status is not Status.NEEDS_REVIEW:
@@ -52,7 +55,7 @@ class InMemoryReviewClaims:
         if running is not None and not running.held_by(moderator) and not take_over:
             return running
         claim = ReviewClaim(submission_id, moderator, until)
-        _hold(self, claim)
+        _hold(self, claim, keep_others=keep_others)
         return claim
 
     async def review_claims(
@@ -74,9 +77,11 @@ def _running(catalog: _Stored, submission_id: str, now: datetime) -> ReviewClaim
     return claim if claim is not None and claim.until > now else None
 
 
-def _hold(catalog: _Stored, claim: ReviewClaim) -> None:
-    """Give `claim` its submission, dropping its moderator's claims on any other."""
+def _hold(catalog: _Stored, claim: ReviewClaim, *, keep_others: bool = False) -> None:
+    """Give `claim` its submission, dropping its moderator's claims on any other (unless
+    `keep_others`).
+    """
     theirs = [sid for sid, held in catalog._review_claims.items() if held.held_by(claim.moderator)]
-    for submission_id in theirs:
+    for submission_id in [] if keep_others else theirs:
         del catalog._review_claims[submission_id]
     catalog._review_claims[claim.submission_id] = claim

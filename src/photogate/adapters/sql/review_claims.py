@@ -65,8 +65,11 @@ class SqlReviewClaims:
         now: datetime,
         until: datetime,
         take_over: bool = False,
+        keep_others: bool = False,
     ) -> ReviewClaim | None:
-        """Claim this submission in review unless someone else's claim runs (or `take_over`)."""
+        """Claim this submission in review unless someone else's claim runs (or `take_over`);
+        the moderator's other claims end unless `keep_others`.
+        """
         allowed = (_row.id == submission_id) & _in_review()
         if not take_over:
             allowed &= _lapsed(now) | (_row.claimed_by == moderator)
@@ -74,7 +77,8 @@ class SqlReviewClaims:
             for _ in range(_ATTEMPTS):
                 claimed = await conn.execute(_claim(moderator, until).where(allowed))
                 if claimed.rowcount == 1:
-                    await _drop_others(conn, moderator, submission_id)
+                    if not keep_others:
+                        await _drop_others(conn, moderator, submission_id)
                     return ReviewClaim(submission_id, moderator, until)
                 kept = await _running_claims(conn, [submission_id], now)
                 if kept or not await _still_in_review(conn, submission_id):
