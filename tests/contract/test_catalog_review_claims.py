@@ -289,11 +289,19 @@ async def _a_fingerprinted_submission(url: str) -> None:
         await catalog.aclose()
 
 
-async def test_keeping_others_leaves_the_openers_other_claim_running(catalog: Catalog) -> None:
-    """With keep_others (a moderator glancing at another photo), both claims run."""
+async def test_a_look_while_holding_another_claims_nothing(catalog: Catalog) -> None:
+    """unless_holding (a moderator opening another photo's page): with a claim running on
+    another photo, nothing is claimed and that claim runs on; with none, it claims.
+    """
     first, second = await in_review(catalog, 2)
     assert await next_for(catalog, "sam") == first.id
-    kept = await catalog.claim_review(second.id, "sam", now=T0, until=T0 + LEASE, keep_others=True)
-    assert kept == ReviewClaim(second.id, "sam", T0 + LEASE)
+    looked = await catalog.claim_review(
+        second.id, "sam", now=T0, until=T0 + LEASE, unless_holding=True
+    )
+    assert looked is None
     running = await catalog.review_claims([first.id, second.id], now=T0)
-    assert set(running) == {first.id, second.id}
+    assert running == {first.id: ReviewClaim(first.id, "sam", T0 + LEASE)}
+    mia = await catalog.claim_review(
+        second.id, "mia", now=T0, until=T0 + LEASE, unless_holding=True
+    )
+    assert mia == ReviewClaim(second.id, "mia", T0 + LEASE)

@@ -55,9 +55,9 @@ async def open_for_review(
     """Claim a photo in review for `moderator` as they open it, unless someone else's claim
     runs (with `take_over`, even then). The claim that holds afterwards; None if not in review.
 
-    Opening a photo to look at it keeps the moderator's other claims (a glance in another tab
-    must not hand the photo they are deciding to the next colleague); taking one over, a
-    choice to work on it, ends them, as "next" does.
+    Opening a photo claims it only if the moderator holds no other claim: a glance in another
+    tab neither hands the photo they are deciding to the next colleague nor takes a second
+    one from them. Taking one over, a choice to work on it, moves them on, as "next" does.
     """
     now = terms.clock()
     until = now + terms.lasting
@@ -67,7 +67,7 @@ async def open_for_review(
         now=now,
         until=until,
         take_over=take_over,
-        keep_others=not take_over,
+        unless_holding=not take_over,
     )
 
 

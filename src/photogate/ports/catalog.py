@@ -317,11 +317,12 @@ class ReviewClaims(Protocol):
         now: datetime,
         until: datetime,
         take_over: bool = False,
-        keep_others: bool = False,
+        unless_holding: bool = False,
     ) -> ReviewClaim | None:
         """Claim this submission in review for `moderator` until `until`, dropping their other
-        claims (unless `keep_others`), unless someone else's claim runs at `now` (with
-        `take_over`, even then).
+        claims, unless someone else's claim runs at `now` (with `take_over`, even then). With
+        `unless_holding`, claim it only if the moderator holds no other running claim (which
+        is then kept): a look at another photo takes nothing.
 
         Returns the claim that holds afterwards: someone else's when it was kept, changing
         nothing. None, changing nothing, if the submission is not in review (or unknown).

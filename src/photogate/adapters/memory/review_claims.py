@@ -42,10 +42,10 @@ class InMemoryReviewClaims:
         now: datetime,
         until: datetime,
         take_over: bool = False,
-        keep_others: bool = False,
+        unless_holding: bool = False,
     ) -> ReviewClaim | None:
-        """Claim this submission in review unless someone else's claim runs (or `take_over`);
-        the moderator's other claims end unless `keep_others`.
+        """Claim this submission in review unless someone else's claim runs (or `take_over`),
+        or (`unless_holding`) the moderator holds another; their other claims end.
         """
         require_aware(now, until)
         submission = self._submissions.get(submission_id)
@@ -54,8 +54,10 @@ class InMemoryReviewClaims:
         running = _running(self, submission_id, now)
         if running is not None and not running.held_by(moderator) and not take_over:
             return running
+        if unless_holding and _holds_another(self, moderator, submission_id, now):
+            return running
         claim = ReviewClaim(submission_id, moderator, until)
-        _hold(self, claim, keep_others=keep_others)
+        _hold(self, claim)
         return claim
 
     async def review_claims(
@@ -77,11 +79,15 @@ def _running(catalog: _Stored, submission_id: str, now: datetime) -> ReviewClaim
     return claim if claim is not None and claim.until > now else None
 
 
-def _hold(catalog: _Stored, claim: ReviewClaim, *, keep_others: bool = False) -> None:
-    """Give `claim` its submission, dropping its moderator's claims on any other (unless
-    `keep_others`).
-    """
+def _holds_another(catalog: _Stored, moderator: str, submission_id: str, now: datetime) -> bool:
+    """Whether `moderator` holds a running claim on a photo in review other than this one."""
+    others = (s.id for s in _in_review(catalog) if s.id != submission_id)
+    return any((c := _running(catalog, sid, now)) and c.held_by(moderator) for sid in others)
+
+
+def _hold(catalog: _Stored, claim: ReviewClaim) -> None:
+    """Give `claim` its submission, dropping its moderator's claims on any other."""
     theirs = [sid for sid, held in catalog._review_claims.items() if held.held_by(claim.moderator)]
-    for submission_id in [] if keep_others else theirs:
+    for submission_id in theirs:
         del catalog._review_claims[submission_id]
     catalog._review_claims[claim.submission_id] = claim

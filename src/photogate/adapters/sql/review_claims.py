@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Update, select, update
+from sqlalchemy import ColumnElement, Update, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
@@ -65,20 +65,21 @@ class SqlReviewClaims:
         now: datetime,
         until: datetime,
         take_over: bool = False,
-        keep_others: bool = False,
+        unless_holding: bool = False,
     ) -> ReviewClaim | None:
-        """Claim this submission in review unless someone else's claim runs (or `take_over`);
-        the moderator's other claims end unless `keep_others`.
+        """Claim this submission in review unless someone else's claim runs (or `take_over`),
+        or (`unless_holding`) the moderator holds another; their other claims end.
         """
         allowed = (_row.id == submission_id) & _in_review()
         if not take_over:
             allowed &= _lapsed(now) | (_row.claimed_by == moderator)
+        if unless_holding:
+            allowed &= ~_holds_another(moderator, submission_id, now)
         async with self._write() as conn:
             for _ in range(_ATTEMPTS):
                 claimed = await conn.execute(_claim(moderator, until).where(allowed))
                 if claimed.rowcount == 1:
-                    if not keep_others:
-                        await _drop_others(conn, moderator, submission_id)
+                    await _drop_others(conn, moderator, submission_id)
                     return ReviewClaim(submission_id, moderator, until)
                 kept = await _running_claims(conn, [submission_id], now)
                 if kept or not await _still_in_review(conn, submission_id):
@@ -96,6 +97,18 @@ class SqlReviewClaims:
 def _in_review() -> ColumnElement[bool]:
     # Statuses are bound as plain values: a driver may adapt an Enum by its name.
     return _row.status == _IN_REVIEW
+
+
+def _holds_another(moderator: str, submission_id: str, now: datetime) -> ColumnElement[bool]:
+    """Whether `moderator` holds a running claim on a photo in review other than this one."""
+    other = db.submissions.alias("other")
+    theirs = (
+        (other.c.status == _IN_REVIEW)
+        & (other.c.claimed_by == moderator)
+        & (other.c.claimed_until > now)
+        & (other.c.id != submission_id)
+    )
+    return exists().where(theirs)
 
 
 def _lapsed(now: datetime) -> ColumnElement[bool]:
