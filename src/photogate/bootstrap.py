@@ -33,7 +33,8 @@ class Services:
     closers: list[Closer] = field(default_factory=list)
     # The limiter of scanner calls (ports.scanner goes through it); consumers ask it for room.
     scan_limiter: AdaptiveLimiter | None = None
-    # What entry points read the time from (console claims); tests put a clock they move here.
+    # What entry points read the time from (claims, the undo window, the customer's view of a
+    # rejection); tests put a clock they move here.
     clock: Clock = utcnow
     # Writes the limiter's state to the catalog while this process scans (worker/heartbeat.py).
     heartbeat: HeartbeatWriter | None = None

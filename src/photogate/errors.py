@@ -116,10 +116,12 @@ class MailRejected(PermanentError):
 
 
 class EmailInFlight(Throttled):
-    """Another delivery of the same notification is sending this email right now.
+    """The email cannot be sent now: another delivery of the same notification is sending it,
+    or it is held while the moderator's rejection it tells of can still be undone.
 
-    Held back, not failed: retry after `retry_after` to find it sent (nothing left to do) or
-    its claim run out (the sender crashed), and then send it.
+    Held back, not failed: retry after `retry_after` to find it sent (nothing left to do), its
+    claim run out (the sender crashed) or its hold over, and then send it; or, if the
+    rejection was undone meanwhile, find it gone.
     """
 
 

@@ -1,5 +1,7 @@
-"""A short outage of the real reference scanner (every answer a 500) poisons none of the
-backlog: the limiter's circuit breaker stops the consumer from taking messages meanwhile.
+"""Outages of the real reference scanner poison none of the backlog: a short run of 500s (the
+limiter's circuit breaker stops the consumer taking messages meanwhile), and a long outage
+(the breaker's probes cost no attempt while /v1/health says down). Photos it answers 500 while
+up are still poisoned after exactly their attempts.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The consumer through a scanner outage: Retry-After bounded by our own delays, a refused API
-key costing no attempt, and a short outage poisoning none of the backlog.
+key costing no attempt, a short or long outage poisoning none of the backlog, and photos the
+scanner always fails on (while its health says up) poisoned after exactly max_attempts.
 """
 
 from __future__ import annotations

@@ -150,21 +150,24 @@ async def test_a_failed_write_is_logged_and_the_next_due_beat_tries_again(
 
 
 async def test_keep_beating_writes_until_stopped_and_once_more_at_the_end() -> None:
-    """Started and stopped at once: one beat at the start, one at the end."""
+    """Every 10 ms until stopped (here after the third beat), then once more."""
     beats: list[Heartbeat] = []
+    third = asyncio.Event()
 
     class Counting(InMemoryCatalog):
         async def record_heartbeat(self, beat: Heartbeat) -> None:
             beats.append(beat)
+            if len(beats) == 3:
+                third.set()
 
     stop = asyncio.Event()
-    task = asyncio.create_task(keep_beating(HeartbeatWriter(Counting(), limiter()), stop))
+    writer = HeartbeatWriter(Counting(), limiter())
+    task = asyncio.create_task(keep_beating(writer, stop, every_s=0.01))
     async with asyncio.timeout(5):
-        while not beats:
-            await asyncio.sleep(0.001)
+        await third.wait()
     stop.set()
     await task
-    assert len(beats) == 2
+    assert len(beats) >= 4  # three, perhaps one more before the stop was seen, then the last
 
 
 def heartbeat(seen_at: datetime, *, breaker_open: bool = False) -> Heartbeat:
@@ -216,3 +219,14 @@ async def test_a_worker_whose_scanner_fails_is_a_warning_for_ten_minutes(fakes: 
     assert "connection refused" in warning
     much_later = T0 + timedelta(minutes=11)
     assert (await overview(fakes.ports, clock=lambda: much_later)).warnings == ()
+
+
+async def test_a_later_healthy_beat_outweighs_an_older_failing_one(fakes: Fakes) -> None:
+    """A worker that failed 8 minutes ago (dead since, or an idle Functions instance) and one
+    answering now: the scanner answers, so no warning.
+    """
+    await fakes.catalog.record_heartbeat(heartbeat(T0 - timedelta(minutes=8), breaker_open=True))
+    await fakes.catalog.record_heartbeat(a_heartbeat("fresh:1", T0 - timedelta(seconds=5)))
+    seen = await overview(fakes.ports, clock=lambda: T0)
+    assert len(seen.workers) == 2
+    assert seen.warnings == ()

@@ -26,8 +26,8 @@ def status_command(
     ] = False,
 ) -> None:
     """Show the queues (and their poison queues), the submissions in each state with how
-    long the oldest waiting one has been in, and the scan workers heard from in the last
-    minute, with what their scanner calls are doing.
+    long the oldest waiting one has been in, and the scan workers heard from in the last 10
+    minutes, with what their scanner calls are doing; then any warnings.
     """
     seen = run_with_services(lambda s: overview(s.ports))
     if as_json:

@@ -106,8 +106,11 @@ class Overview:
 
     @property
     def scanner_failing(self) -> Heartbeat | None:
-        """The latest heartbeat shown whose worker's calls to the scanner keep failing, if any."""
-        return next((beat for beat in self.workers if beat.breaker_open), None)
+        """The latest heartbeat, if its worker's calls to the scanner keep failing (a later
+        beat of a worker that reaches the scanner says it answers again).
+        """
+        latest = self.workers[0] if self.workers else None
+        return latest if latest is not None and latest.breaker_open else None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -130,7 +133,9 @@ class Overview:
 
 
 async def overview(ports: Ports, clock: Clock = utcnow) -> Overview:
-    """Read the queue depths and the submission counts (a few cheap reads, nothing written)."""
+    """Read the queue depths, the submission counts and the recent heartbeats (a few cheap
+    reads, nothing written).
+    """
     queues = tuple([await _depth(ports.queue, queue) for queue in QUEUES])
     submissions = tuple([await _count(ports.catalog, status) for status in Status])
     now = clock()

@@ -18,12 +18,12 @@ import re
 import socket
 import time
 from collections.abc import Callable
-from typing import Final, Protocol
+from typing import Final
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.heartbeat import BEAT_EVERY, LAST_ERROR_CHARS, Heartbeat
 from photogate.ports.catalog import HeartbeatLedger
-from photogate.scanning.limiter import LimiterSnapshot
+from photogate.worker.limiter_trace import Snapshots
 
 log = logging.getLogger(__name__)
 _URL: Final = re.compile(
@@ -31,12 +31,6 @@ _URL: Final = re.compile(
     r"(?:\?[^\s#]*)?",
     re.IGNORECASE,
 )
-
-
-class Snapshots(Protocol):
-    """What a heartbeat needs of the scan limiter."""
-
-    def snapshot(self) -> LimiterSnapshot: ...
 
 
 def worker_name() -> str:

@@ -9,6 +9,7 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from photogate.domain.heartbeat import BEAT_EVERY, SHOWN_WITHIN
 from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.auth import ModeratorPage
 from photogate.entrypoints.web.console.rendering import render
@@ -25,7 +26,15 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 async def pipeline_page(
     request: Request, staff: ModeratorPage, services: ServicesDep
 ) -> HTMLResponse:
-    """How many photos wait where, and for how long the oldest of each has waited."""
+    """How many photos wait where, for how long the oldest of each has waited, and which scan
+    workers have reported lately, with any warnings.
+    """
     seen = await overview(services.ports)
-    context = {"seen": seen, "lists": LISTS, "age_text": age_text}
+    context = {
+        "seen": seen,
+        "lists": LISTS,
+        "age_text": age_text,
+        "shown_within": SHOWN_WITHIN,
+        "beat_every": BEAT_EVERY,
+    }
     return render(request, "pipeline.html", context, staff=staff)

@@ -5,7 +5,7 @@ steers each to a different one. It lapses by itself at claimed_until (compared a
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-12
+Create Date: 2026-11-29
 """
 
 from __future__ import annotations
