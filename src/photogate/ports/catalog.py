@@ -8,8 +8,6 @@ from typing import Protocol
 
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Product
 from photogate.domain.fingerprint import Fingerprint, KnownImage
-from photogate.domain.heartbeat import Heartbeat
-from photogate.domain.moderation import ReviewClaim
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import (
     SCANNABLE,
@@ -18,6 +16,8 @@ from photogate.domain.submission import (
     Submission,
     UploadedFile,
 )
+from photogate.ports.heartbeats import HeartbeatLedger
+from photogate.ports.review_claims import ReviewClaims
 
 
 class ProductCatalog(Protocol):
@@ -290,52 +290,6 @@ class ModerationLedger(Protocol):
         ...
 
 
-class ReviewClaims(Protocol):
-    """Soft claims on submissions in review, so moderators working at once get different ones.
-
-    A claim lapses by itself at its `until` (compared with the caller's `now`, no job sweeps
-    them) and ends when the submission leaves review. It only steers who is shown what:
-    decisions stay compare-and-sets on the status, whoever holds the claim.
-    """
-
-    async def claim_next_review(
-        self, moderator: str, *, now: datetime, until: datetime
-    ) -> Submission | None:
-        """Claim for `moderator` until `until` the oldest submission in review with no claim
-        running at `now` (theirs included: asking again moves on), dropping their other claims.
-
-        One atomic step across every process on the catalog: callers at the same moment get
-        different submissions. None, changing nothing, when every one in review is claimed.
-        """
-        ...
-
-    async def claim_review(
-        self,
-        submission_id: str,
-        moderator: str,
-        *,
-        now: datetime,
-        until: datetime,
-        take_over: bool = False,
-        unless_holding: bool = False,
-    ) -> ReviewClaim | None:
-        """Claim this submission in review for `moderator` until `until`, dropping their other
-        claims, unless someone else's claim runs at `now` (with `take_over`, even then). With
-        `unless_holding`, claim it only if the moderator holds no other running claim (which
-        is then kept): a look at another photo takes nothing.
-
-        Returns the claim that holds afterwards: someone else's when it was kept, changing
-        nothing. None, changing nothing, if the submission is not in review (or unknown).
-        """
-        ...
-
-    async def review_claims(
-        self, submission_ids: Collection[str], *, now: datetime
-    ) -> dict[str, ReviewClaim]:
-        """The claims running at `now` on those of these submissions still in review, by id."""
-        ...
-
-
 class RateLedger(Protocol):
     """Recent events counted for rate limits, shared by every process on the catalog."""
 
@@ -435,20 +389,6 @@ class PrivacyLedger(Protocol):
         """Record that the original was deleted at `at`, if the submission is still in
         `allowed_from` and not marked yet; False (nothing changes) otherwise.
         """
-        ...
-
-
-class HeartbeatLedger(Protocol):
-    """What each scan worker last said about itself, for operators (domain/heartbeat.py)."""
-
-    async def record_heartbeat(self, beat: Heartbeat) -> None:
-        """Store `beat` as its worker's latest (one per worker), and forget workers silent
-        for FORGET_AFTER.
-        """
-        ...
-
-    async def recent_heartbeats(self, since: datetime) -> list[Heartbeat]:
-        """Each worker's latest heartbeat if it came at or after `since`, the newest first."""
         ...
 
 

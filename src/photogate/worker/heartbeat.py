@@ -22,7 +22,7 @@ from typing import Final
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.heartbeat import BEAT_EVERY, LAST_ERROR_CHARS, Heartbeat
-from photogate.ports.catalog import HeartbeatLedger
+from photogate.ports.heartbeats import HeartbeatLedger
 from photogate.worker.limiter_trace import Snapshots
 
 log = logging.getLogger(__name__)
