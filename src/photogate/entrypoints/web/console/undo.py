@@ -18,7 +18,7 @@ from photogate.entrypoints.web.console.auth import ModeratorAction
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import see_other
 from photogate.entrypoints.web.deps import ServicesDep, undo_window
-from photogate.moderation.review import UndoWindow, undo_rejection, undone_last
+from photogate.moderation.review import undo_rejection, undone_last
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 _NAMES_NO_REJECTION = "This form does not say which rejection to undo. Reload the page."
@@ -38,18 +38,12 @@ class UndoOffer:
     emails: bool
 
 
-def undo_until(trail: Sequence[AuditEntry], window: UndoWindow | None) -> datetime | None:
-    """Until when the photo's latest decision, a moderator's rejection, can be undone; None if
-    it cannot be (any more).
-    """
-    return None if window is None else window.undoable_until(trail)
-
-
 def offer_for(
     services: Services, submission: Submission, product_name: str, trail: Sequence[AuditEntry]
 ) -> UndoOffer | None:
     """The Undo to offer for `submission`, whose audit is `trail`; None once it is too late."""
-    until = undo_until(trail, undo_window(services))
+    window = undo_window(services)
+    until = None if window is None else window.undoable_until(trail)
     if until is None:
         return None
     photo = f"{product_name}, photo by {submission.display_name}"
