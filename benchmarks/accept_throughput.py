@@ -3,7 +3,7 @@ least 0.5 x the uploads per second of a bare Starlette route that only parses th
 body and writes the file to disk (benchmarks/_bare_upload.py), both served by uvicorn on
 loopback and sent the same bodies by the same clients, in the same run.
 
-    python -m benchmarks.accept_throughput [--quick] [--json PATH]
+    python -m benchmarks.accept_throughput [--quick] [--json PATH] [--limits-on] [--floors]
 
 The two servers take turns (several rounds) so that noise from other processes on the machine
 falls on both alike. Each server's CPU time per upload (all its threads, from /proc) and the
@@ -12,6 +12,11 @@ clients' are reported too: on a machine with few cores they say where the time g
 The per-IP and per-email upload limits are off for the run (its clients share one address);
 `--limits-on` keeps them at work, set too high to refuse anything, to measure what checking
 and counting them costs.
+
+`--floors` adds two more servers to the rounds (benchmarks/_floor_upload.py): the least work a
+durable intake can do, no framework and no ports, with a header-only check and with photogate's
+full check. Their ratios to the bare route show what any design could reach with each check on
+this machine.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from benchmarks._uploads import Sent, send_uploads
 TARGET = 0.5
 WARM_UP = 10
 SERVERS = ("bare", "photogate")
+FLOORS = ("floor-header", "floor-full")
 # Limits that are checked and counted on every upload but never reached in a run.
 LIMITS_ON = {
     "PHOTOGATE_UPLOADS__PER_IP_PER_HOUR": "100000000",
@@ -54,14 +60,20 @@ LIMITS_ON = {
 
 @dataclass(frozen=True)
 class Plan:
-    """Uploads per server per round, rounds, concurrent clients, and whether photogate's
-    upload limits are at work.
+    """Uploads per server per round, rounds, concurrent clients, whether photogate's upload
+    limits are at work, and whether the floors run too.
     """
 
     uploads: int = 200
     rounds: int = 3
     clients: int = 4
     limits_on: bool = False
+    floors: bool = False
+
+    @property
+    def servers(self) -> tuple[str, ...]:
+        """The servers that take turns: the bare route and photogate, then any floors."""
+        return SERVERS + FLOORS if self.floors else SERVERS
 
 
 @dataclass(frozen=True)
@@ -109,14 +121,15 @@ class Tally:
 
 def run(plan: Plan, console: Console | None = None) -> dict[str, Any]:
     """Serve both apps, send each the same uploads in turns, and return the figures."""
-    tallies = {name: Tally() for name in SERVERS}
-    with workspace() as space, _servers(space, plan.limits_on) as servers:
-        for name in SERVERS:
+    tallies = {name: Tally() for name in plan.servers}
+    with workspace() as space, _servers(space, plan) as servers:
+        for name in plan.servers:
             asyncio.run(send_uploads(servers[name].url, WARM_UP, plan.clients, first=-WARM_UP))
         with Progress(console=console, transient=True, disable=console is None) as progress:
-            task = progress.add_task("uploads", total=plan.uploads * plan.rounds * len(SERVERS))
+            total = plan.uploads * plan.rounds * len(plan.servers)
+            task = progress.add_task("uploads", total=total)
             for round_number in range(plan.rounds):
-                for name in SERVERS:
+                for name in plan.servers:
                     tallies[name].add(_round(servers[name], plan, round_number * plan.uploads))
                     progress.advance(task, plan.uploads)
     return figures(plan, tallies)
@@ -131,7 +144,7 @@ def _round(server: Served, plan: Plan, first: int) -> Round:
 
 def figures(plan: Plan, tallies: dict[str, Tally]) -> dict[str, Any]:
     """Each server's uploads per second and CPU per upload, the ratio photogate / bare, and
-    the verdict.
+    the verdict; with floors, each floor's ratio to bare under "floor_ratios".
     """
     if tallies["bare"].per_s == 0:
         raise RuntimeError("the bare route accepted no upload: see its log in the workspace")
@@ -146,6 +159,7 @@ def figures(plan: Plan, tallies: dict[str, Tally]) -> dict[str, Any]:
         for name, t in tallies.items()
     }
     bare_cpu = tallies["bare"].server_cpu_ms
+    floors = {n: tallies[n].per_s / tallies["bare"].per_s for n in FLOORS if n in tallies}
     return {
         "plan": asdict(plan),
         **servers,
@@ -153,30 +167,37 @@ def figures(plan: Plan, tallies: dict[str, Tally]) -> dict[str, Any]:
         "cpu_ratio": tallies["photogate"].server_cpu_ms / bare_cpu if bare_cpu else None,
         "target": TARGET,
         "passed": ratio >= TARGET,
+        **({"floor_ratios": floors} if floors else {}),
     }
 
 
 @contextmanager
-def _servers(space: Workspace, limits_on: bool) -> Iterator[dict[str, Served]]:
+def _servers(space: Workspace, plan: Plan) -> Iterator[dict[str, Served]]:
     with ExitStack() as stack:
-        servers = {"photogate": stack.enter_context(web(space, LIMITS_ON if limits_on else None))}
-        servers["bare"] = stack.enter_context(_bare(space))
+        limits = LIMITS_ON if plan.limits_on else None
+        servers = {"photogate": stack.enter_context(web(space, limits))}
+        servers["bare"] = stack.enter_context(_plain(space, "bare", "benchmarks._bare_upload"))
+        for name in FLOORS if plan.floors else ():
+            check = ["--check", name.removeprefix("floor-")]
+            floor = _plain(space, name, "benchmarks._floor_upload", check)
+            servers[name] = stack.enter_context(floor)
         yield servers
 
 
 @contextmanager
-def _bare(space: Workspace) -> Iterator[Served]:
+def _plain(space: Workspace, name: str, module: str, extra: Sequence[str] = ()) -> Iterator[Served]:
+    """One of the reference servers, `module`, serving files under the workspace."""
     port = free_port()
-    args = ["--port", str(port), "--dir", str(space.root / "bare-files")]
-    with child("benchmarks._bare_upload", args, {}, space.log("bare")) as process:
+    args = ["--port", str(port), "--dir", str(space.root / f"{name}-files"), *extra]
+    with child(module, args, {}, space.log(name)) as process:
         url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: healthy(f"{url}/healthz"), "the bare app answering /healthz")
+        wait_for(lambda: healthy(f"{url}/healthz"), f"the {name} app answering /healthz")
         yield Served(url, process.pid)
 
 
 def print_figures(result: dict[str, Any], console: Console) -> None:
-    """Both servers' uploads per second and CPU per upload, the ratio and PASS/FAIL."""
-    for name in SERVERS:
+    """Each server's uploads per second and CPU per upload, the ratio and PASS/FAIL."""
+    for name in (n for n in (*SERVERS, *FLOORS) if n in result):
         tally = result[name]
         console.print(
             f"{name:>9}: {tally['accepted']} accepted ({tally['refused']} refused) in "
@@ -190,6 +211,8 @@ def print_figures(result: dict[str, Any], console: Console) -> None:
         f"throughput ratio photogate/bare = {result['ratio']:.2f} (target >= {TARGET}): "
         f"{verdict(result['passed'])}"
     )
+    for name, ratio in result.get("floor_ratios", {}).items():
+        console.print(f"{name}/bare = {ratio:.2f} (the least a durable intake does, this check)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,7 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     default = Plan(uploads=60, rounds=2) if args.quick else Plan()
     plan = Plan(
-        args.uploads or default.uploads, args.rounds or default.rounds, args.clients, args.limits_on
+        args.uploads or default.uploads,
+        args.rounds or default.rounds,
+        args.clients,
+        args.limits_on,
+        args.floors,
     )
     return run_and_report(partial(run, plan), print_figures, args.json)
 
@@ -210,6 +237,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (4)")
     parser.add_argument(
         "--limits-on", action="store_true", help="keep the upload limits at work (never reached)"
+    )
+    parser.add_argument(
+        "--floors", action="store_true", help="add the minimal durable intakes (header, full check)"
     )
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     return parser

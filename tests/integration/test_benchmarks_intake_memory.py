@@ -52,6 +52,18 @@ def test_accept_throughput_compares_photogate_with_the_bare_route(limits_on: boo
     assert bare["server_cpu_ms"] >= 0 and photogate["client_cpu_ms"] > 0
 
 
+def test_accept_throughput_floors_take_turns_and_get_ratios_to_the_bare_route() -> None:
+    """With --floors, both minimal intakes accept every upload too, and each floor's ratio is
+    its rate over the bare route's.
+    """
+    plan = accept_throughput.Plan(uploads=4, rounds=1, clients=2, floors=True)
+    result = accept_throughput.run(plan)
+    for name in accept_throughput.FLOORS:
+        assert result[name]["accepted"] == 4
+        ratio = result[name]["per_s"] / result["bare"]["per_s"]
+        assert result["floor_ratios"][name] == pytest.approx(ratio)
+
+
 def test_worker_memory_samples_rss_with_and_without_a_backlog(tmp_path: Path) -> None:
     """The worker's RSS is sampled in both phases, with the backlog still queued at the end."""
     out = tmp_path / "wm.json"
