@@ -73,7 +73,6 @@ class QueueConsumer:
         self._route = route
         self._settings = settings
         self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish the messages in hand."""
@@ -90,10 +89,6 @@ class QueueConsumer:
                 idle = min(idle * 2, longest)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def nudge(self) -> None:
-        """Look at the queue now rather than after the poll interval."""
-        self._wake.set()
 
     async def process(self, message: QueueMessage) -> None:
         """Handle one message and delete it, put it back, or send it to the poison queue."""
@@ -132,13 +127,12 @@ class QueueConsumer:
         await _first_of(waits, seconds=self._settings.poll_interval_s)
 
     async def _wait_for_messages(self, stop: asyncio.Event, seconds: float) -> None:
-        waits: list[Coroutine[Any, Any, object]] = [stop.wait(), self._wake.wait()]
+        waits: list[Coroutine[Any, Any, object]] = [stop.wait()]
         if isinstance(self._queue, WakeableQueue):
             waits.append(self._queue.wait_for_messages(self._route.queue, seconds))
         await _first_of(waits, seconds=seconds)
 
     async def _receive_some(self, room: int) -> int:
-        self._wake.clear()
         messages = await self._safe_receive(min(room, MAX_BATCH))
         for message in messages:
             admission = self._route.admission
