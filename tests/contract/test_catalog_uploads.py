@@ -112,3 +112,52 @@ async def test_a_failed_or_unknown_upload_cannot_be_completed(catalog: Catalog) 
     assert await complete(catalog, "f" * 32) is None
     assert await catalog.pending_outbox(10) == []
     assert await catalog.get_fingerprint(submission.id) is None
+
+
+async def test_failing_an_upload_records_the_submission_it_repeats(catalog: Catalog) -> None:
+    """fail_upload moves awaiting_upload to failed, audited with its reason, and repeat_of
+    comes back as written, from every read of the submission.
+    """
+    earlier, repeat = await awaiting(catalog), await awaiting(catalog)
+    reason = "already_sent: You already sent this photo."
+    failed = await catalog.fail_upload(
+        repeat.id, reason=reason, actor="intake", repeat_of=earlier.id
+    )
+    assert failed is not None and failed == await catalog.get_submission(repeat.id)
+    assert failed == replace(
+        repeat,
+        status=Status.FAILED,
+        status_reason=reason,
+        updated_at=failed.updated_at,
+        repeat_of=earlier.id,
+    )
+    listed, _ = await catalog.list_submissions(Status.FAILED, limit=10)
+    assert [s.repeat_of for s in listed] == [earlier.id]
+    customers = await catalog.customer_submissions(repeat.email)
+    assert {s.id: s.repeat_of for s in customers} == {earlier.id: None, repeat.id: earlier.id}
+    [*_, entry] = await catalog.audit_trail(repeat.id)
+    assert (entry.from_status, entry.to_status, entry.actor, entry.reason) == (
+        Status.AWAITING_UPLOAD,
+        Status.FAILED,
+        "intake",
+        reason,
+    )
+
+
+async def test_failing_an_upload_that_repeats_nothing_records_none(catalog: Catalog) -> None:
+    """Any other failure (a refused file, one that never arrived) has no repeat_of."""
+    submission = await awaiting(catalog)
+    failed = await catalog.fail_upload(submission.id, reason="upload_missing: x", actor="intake")
+    assert failed is not None and failed.repeat_of is None
+    assert (await catalog.get_submission(submission.id) or submission).repeat_of is None
+
+
+async def test_only_an_upload_still_awaited_can_be_failed(catalog: Catalog) -> None:
+    """fail_upload is a compare-and-set: a completed (or unknown) upload is left as it was."""
+    submission = await awaiting(catalog)
+    completed = await complete(catalog, submission.id)
+    again = await catalog.fail_upload(submission.id, reason="r", actor="intake", repeat_of="a" * 32)
+    assert again is None
+    assert await catalog.get_submission(submission.id) == completed
+    assert await catalog.fail_upload("f" * 32, reason="r", actor="intake") is None
+    assert len(await catalog.audit_trail(submission.id)) == 2

@@ -105,6 +105,7 @@ ROWS: dict[str, dict[str, Any]] = {
         "email_key": "åsa.berg@example.se",
         "claimed_by": "moderator@example.com",
         "claimed_until": T0,
+        "repeat_of": "e" * 32,
     },
     "customer_photos": {
         "submission_id": SUBMISSION,
@@ -220,6 +221,55 @@ def test_each_downgrade_keeps_every_row_and_upgrading_again_restores_the_schema(
         assert _kept(_rows(engine), base_columns) == at_base
     finally:
         engine.dispose()
+
+
+EARLIER = "e" * 32
+# Submissions failed before 0011 by id: their status and reason, and the repeat_of they get.
+BEFORE_0011: dict[str, tuple[str, str | None, str | None]] = {
+    "named": (
+        "failed",
+        f"already_sent: You already sent this. (earlier submission {EARLIER})",
+        EARLIER,
+    ),
+    "unnamed": ("failed", "already_sent: You already sent this photo.", None),
+    "other-code": ("failed", f"unsupported_type: odd (earlier submission {EARLIER})", None),
+    "like-wildcard": ("failed", f"alreadyXsent: x (earlier submission {EARLIER})", None),
+    "not-failed": ("queued", f"already_sent: x (earlier submission {EARLIER})", None),
+    "not-at-end": ("failed", f"already_sent: (earlier submission {EARLIER}) and so", None),
+    "no-reason": ("failed", None, None),
+}
+
+
+@pytest.mark.integration
+def test_upgrading_to_0011_records_the_repeats_failed_before_it(head_url: str) -> None:
+    """A repeat failed before 0011, its reason ending with the earlier submission's id, gets
+    that id as repeat_of; no other row gets one, and every reason stays as it was.
+    """
+    engine = create_engine(sync_url(head_url))
+    try:
+        command.downgrade(alembic_config(head_url), "0010")
+        _fill_failed_before_0011(engine)
+        upgrade(head_url)
+        query = text("SELECT id, status_reason, repeat_of FROM submissions")
+        with engine.connect() as conn:
+            found = {row.id: (row.status_reason, row.repeat_of) for row in conn.execute(query)}
+    finally:
+        engine.dispose()
+    assert found == {
+        key: (reason, repeat_of) for key, (_, reason, repeat_of) in BEFORE_0011.items()
+    }
+
+
+def _fill_failed_before_0011(engine: Engine) -> None:
+    """Write the submissions of BEFORE_0011 (and their product) as revision 0010 kept them."""
+    submission = {k: v for k, v in ROWS["submissions"].items() if k != "repeat_of"}
+    rows = [
+        {**submission, "id": key, "status": status, "status_reason": reason}
+        for key, (status, reason, _) in BEFORE_0011.items()
+    ]
+    with engine.begin() as conn:
+        conn.execute(metadata.tables["products"].insert(), [ROWS["products"]])
+        conn.execute(metadata.tables["submissions"].insert(), rows)
 
 
 def _fill(engine: Engine, filled: set[str]) -> None:

@@ -22,7 +22,7 @@ from photogate.intake.direct_upload import (
     start_direct_upload,
     submission_id_from_blob_name,
 )
-from photogate.intake.repeats import answering_repeat
+from photogate.intake.repeats import YOURS, answering_repeat
 from photogate.messages import SCAN_QUEUE, field_of
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import Container, Ports
@@ -307,6 +307,37 @@ async def test_the_same_file_again_is_answered_by_the_earlier_submission(
         assert (earlier.id, earlier.status) == (first.id, Status.QUEUED)
 
 
+@pytest.mark.parametrize(
+    "reworded",
+    ["already_sent: Du hast dieses Foto schon geschickt.", "You sent this one before.", None],
+)
+async def test_a_repeat_is_answered_by_its_earlier_submission_whatever_its_reason_says(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock, reworded: str | None
+) -> None:
+    """The earlier submission is recorded with the failed repeat, not read from its reason: a
+    reason reworded (or translated, or gone) still answers every completion with it.
+    """
+    data = samples.clean_jpeg(640, 480, seed=47)
+    first = await uploaded(services, store, clock, data)
+    second = await uploaded(services, store, clock, data)
+    # No port rewrites a reason; the fake can, as a later release's wording would read.
+    fakes.catalog._submissions[second.id] = replace(second, status_reason=reworded)
+    again = await complete_direct_upload(services, second.id, clock=clock)
+    earlier = await answering_repeat(fakes.catalog, again)
+    assert earlier is not None and earlier.id == first.id
+
+
+async def test_a_repeat_records_the_earlier_submission_and_still_names_it_for_people(
+    services: Services, store: CountingStore, clock: FakeClock
+) -> None:
+    """The failed repeat's repeat_of is the earlier submission; its reason names it as well."""
+    data = samples.clean_jpeg(640, 480, seed=57)
+    first = await uploaded(services, store, clock, data)
+    second = await uploaded(services, store, clock, data)
+    assert second.repeat_of == first.id
+    assert second.status_reason == f"already_sent: {YOURS} (earlier submission {first.id})"
+
+
 async def test_a_repeat_gives_its_days_share_back(
     fakes: Fakes, tmp_path: Path, store: CountingStore, clock: FakeClock
 ) -> None:
@@ -355,23 +386,31 @@ async def test_a_repeat_whose_earlier_submission_is_gone_is_not_found(
 
 
 @pytest.mark.parametrize(
-    ("status", "reason"),
+    ("status", "reason", "recorded"),
     [
-        (Status.FAILED, "already_sent: You already sent this photo."),  # recorded before ids
-        (Status.FAILED, f"unsupported_type: odd (earlier submission {'a' * 32})"),
-        (Status.QUEUED, f"already_sent: x (earlier submission {'a' * 32})"),
+        (Status.FAILED, "already_sent: You already sent this photo.", False),  # before ids
+        (Status.FAILED, f"already_sent: x (earlier submission {'a' * 32})", False),
+        (Status.QUEUED, f"already_sent: x (earlier submission {'a' * 32})", True),
     ],
 )
-async def test_only_a_failed_repeat_naming_its_earlier_submission_is_answered_by_it(
-    services: Services, fakes: Fakes, clock: FakeClock, status: Status, reason: str
+async def test_only_a_failed_repeat_recording_its_earlier_submission_is_answered_by_it(
+    services: Services,
+    fakes: Fakes,
+    clock: FakeClock,
+    status: Status,
+    reason: str,
+    recorded: bool,
 ) -> None:
-    """Another failure, another state, or an old reason without the id answers for nothing."""
-    earlier = await start(services, clock)
+    """A failure recording no earlier submission (whatever its reason says), or another state,
+    answers for nothing.
+    """
+    earlier = (await start(services, clock)).submission.id
     started = await start(services, clock, email="b@x.io")
     submission = replace(
         started.submission,
         status=status,
-        status_reason=reason.replace("a" * 32, earlier.submission.id),
+        status_reason=reason.replace("a" * 32, earlier),
+        repeat_of=earlier if recorded else None,
     )
     assert await answering_repeat(fakes.catalog, submission) is None
 

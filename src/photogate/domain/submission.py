@@ -82,6 +82,9 @@ class Submission:
     licence_version: str | None = None
     # When retention (or an erasure) deleted the original from quarantine.
     original_purged_at: datetime | None = None
+    # A direct upload failed as the customer's own repeat: the earlier submission answering
+    # for it. Its status_reason names that one too, but only for people to read.
+    repeat_of: str | None = None
 
     def moved(self, to: Status, reason: str | None, at: datetime) -> Submission:
         """This submission in a new state."""

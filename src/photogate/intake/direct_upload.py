@@ -5,8 +5,8 @@ awaiting_upload and grants a create-only, single-blob upload URL valid for at mo
 minutes. `complete_direct_upload` runs when the blob arrived (Event Grid's BlobCreated, or
 the browser's POST .../complete, whichever comes first; both may come): it checks the stored
 file exactly as the multipart path checks a posted one, deletes it if refused (a repeat of
-the customer's own file too: its failure names the earlier submission, which answers for it,
-see `answering_repeat`), and otherwise records and queues it as `accept_upload` does.
+the customer's own file too: its failure records the earlier submission, which answers for
+it, see `answering_repeat`), and otherwise records and queues it as `accept_upload` does.
 `settle_abandoned_uploads` completes or fails those whose grant expired without either (a
 lost event, a closed tab). A file that lands for a
 submission no longer awaiting it is deleted unless it is the accepted original: the grant can
@@ -34,7 +34,7 @@ from photogate.intake.limits import (
     give_back_email_slot,
     take_client_slot,
 )
-from photogate.intake.repeats import refusal_reason, refuse_repeat
+from photogate.intake.repeats import refusal_reason, refuse_repeat, repeated_submission
 from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, DirectUploads, UploadGrant
@@ -232,20 +232,20 @@ async def _refuse(services: Services, submission: Submission, refusal: InputErro
     # Refused files never stay in quarantine, the customer's own repeat included (its earlier
     # submission holds the file); the reason is the one the multipart path gives.
     await services.ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
-    return await _fail(services, submission, refusal_reason(refusal))
+    reason, earlier = refusal_reason(refusal), repeated_submission(refusal)
+    return await _fail(services, submission, reason, repeat_of=earlier)
 
 
-async def _fail(services: Services, submission: Submission, reason: str) -> Submission:
-    """Fail the upload and give its day's slot back: a refused or missing file costs the
-    customer none of their share, as on the multipart path.
+async def _fail(
+    services: Services, submission: Submission, reason: str, *, repeat_of: str | None = None
+) -> Submission:
+    """Fail the upload (recording the earlier submission it repeats, if it does) and give its
+    day's slot back: a refused or missing file costs the customer none of their share, as on
+    the multipart path.
     """
     catalog = services.ports.catalog
-    failed = await catalog.transition(
-        submission.id,
-        allowed_from={Status.AWAITING_UPLOAD},
-        to=Status.FAILED,
-        actor=ACTOR,
-        reason=reason,
+    failed = await catalog.fail_upload(
+        submission.id, reason=reason, actor=ACTOR, repeat_of=repeat_of
     )
     if failed is None:  # settled by a concurrent completion, which gave back or kept the slot
         return await catalog.get_submission(submission.id) or submission

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from photogate.domain.fingerprint import Fingerprint
@@ -24,9 +23,9 @@ ANSWERS_REPEATS: Final = frozenset(
     }
 )
 ALREADY_SENT: Final = "already_sent"
-# How a direct upload's failure reason names the earlier submission it repeated.
+# How a direct upload's failure reason names the earlier submission it repeated, for people to
+# read; nothing parses it (the failed submission's repeat_of records it).
 _EARLIER_NOTE: Final = "(earlier submission {})"
-_EARLIER: Final = re.compile(r"\(earlier submission ([0-9a-f]{32})\)\Z")
 YOURS: Final = "You already sent this photo for this product; here is where it stands."
 NOT_YOURS: Final = (
     "This photo was already sent for this product from another email address. "
@@ -47,16 +46,24 @@ async def refuse_repeat(
 
 
 def refusal_reason(refusal: InputError) -> str:
-    """What a failed direct upload records of its refusal: "code: detail", and for the
-    customer's own repeat, which submission it repeats.
-
-    The earlier submission is the answer to every completion of the repeat, and a later one
-    (the browser's, after Event Grid's BlobCreated) has only this record to find it by.
+    """The reason a failed direct upload shows for its refusal: "code: detail", and for the
+    customer's own repeat, which submission it repeats (for people: see `repeated_submission`).
     """
     reason = f"{refusal.code}: {refusal.detail}"
+    earlier = repeated_submission(refusal)
+    return reason if earlier is None else f"{reason} {_EARLIER_NOTE.format(earlier)}"
+
+
+def repeated_submission(refusal: InputError) -> str | None:
+    """The customer's earlier submission that `refusal` found repeated, or None.
+
+    A failed direct upload records it as its repeat_of: the earlier submission is the answer to
+    every completion of the repeat, and a later one (the browser's, after Event Grid's
+    BlobCreated) has only that record to find it by.
+    """
     if isinstance(refusal, DuplicateUpload) and refusal.submission_id:
-        return f"{reason} {_EARLIER_NOTE.format(refusal.submission_id)}"
-    return reason
+        return refusal.submission_id
+    return None
 
 
 async def answering_repeat(catalog: SubmissionLedger, submission: Submission) -> Submission | None:
@@ -76,12 +83,8 @@ async def sent_before(catalog: SubmissionLedger, submission_id: str) -> Submissi
 
 
 def _repeated(submission: Submission) -> str | None:
-    """The id of the submission a failed direct upload repeated, from its reason, or None."""
-    reason = submission.status_reason or ""
-    if submission.status is not Status.FAILED or not reason.startswith(f"{ALREADY_SENT}: "):
-        return None
-    noted = _EARLIER.search(reason)
-    return noted[1] if noted else None
+    """The id of the submission a failed direct upload repeated, as recorded, or None."""
+    return submission.repeat_of if submission.status is Status.FAILED else None
 
 
 def _same_customer(earlier: Submission, email: str) -> bool:

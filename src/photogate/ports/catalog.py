@@ -136,7 +136,9 @@ class SubmissionLedger(Protocol):
 
 
 class UploadLedger(Protocol):
-    """Direct uploads: a submission recorded before its file, completed once the file arrived."""
+    """Direct uploads: a submission recorded before its file, completed once the file arrived
+    (or failed, refused or never arrived).
+    """
 
     async def add_awaiting_upload(self, submission: Submission) -> None:
         """Record a new submission in awaiting_upload, audited; nothing is queued yet."""
@@ -153,6 +155,16 @@ class UploadLedger(Protocol):
     ) -> Submission | None:
         """In one transaction: record the file's facts and fingerprint, move the submission
         from awaiting_upload to received (audited) and queue `outbox`.
+
+        A compare-and-set: returns None and changes nothing if it is no longer awaiting_upload.
+        """
+        ...
+
+    async def fail_upload(
+        self, submission_id: str, *, reason: str, actor: str, repeat_of: str | None = None
+    ) -> Submission | None:
+        """Move the submission from awaiting_upload to failed with `reason` (audited); for the
+        customer's own repeat, record `repeat_of`, the earlier submission that answers for it.
 
         A compare-and-set: returns None and changes nothing if it is no longer awaiting_upload.
         """

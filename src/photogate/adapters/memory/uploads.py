@@ -68,3 +68,13 @@ class InMemoryUploads:
         self._fingerprints[submission_id] = fingerprint
         self._queue(outbox)
         return moved
+
+    async def fail_upload(
+        self: _Stored, submission_id: str, *, reason: str, actor: str, repeat_of: str | None = None
+    ) -> Submission | None:
+        """Move awaiting_upload to failed with `reason` and `repeat_of`, audited."""
+        current = self._submissions.get(submission_id)
+        if current is None or current.status is not Status.AWAITING_UPLOAD:
+            return None
+        failed = replace(current, repeat_of=repeat_of).moved(Status.FAILED, reason, self._clock())
+        return self._settle(current, failed, actor)

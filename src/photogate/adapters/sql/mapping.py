@@ -42,6 +42,7 @@ _SUBMISSION_COLUMNS = (
     "extra",
     "licence_version",
     "original_purged_at",
+    "repeat_of",
 )
 
 

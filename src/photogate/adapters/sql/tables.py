@@ -104,6 +104,9 @@ submissions = Table(
     # past. Every change of status clears it; "next" finds free ones by the status index.
     Column("claimed_by", String),
     Column("claimed_until", UtcDateTime),
+    # The earlier submission a failed direct upload repeats (migration 0011). No foreign key:
+    # SQLite could not drop the column in place on a downgrade, and nothing deletes a row.
+    Column("repeat_of", String),
     Index(None, "email_key"),
     # queue_position counts waiting submissions received before a given one.
     Index(None, "status", "created_at"),

@@ -1,4 +1,6 @@
-"""SqlCatalog's direct-upload methods: a submission recorded before its file, then completed."""
+"""SqlCatalog's direct-upload methods: a submission recorded before its file, then completed
+or failed.
+"""
 
 from __future__ import annotations
 
@@ -67,3 +69,19 @@ class SqlUploads:
             await insert_fingerprint(conn, submission, fingerprint)
             await self._queue(conn, outbox)
             return submission
+
+    async def fail_upload(
+        self: Connected,
+        submission_id: str,
+        *,
+        reason: str,
+        actor: str,
+        repeat_of: str | None = None,
+    ) -> Submission | None:
+        """Move awaiting_upload to failed with `reason` and `repeat_of`, audited."""
+        changes = {"repeat_of": repeat_of}
+        move = Move(submission_id, _AWAITING, Status.FAILED, actor, reason, self._clock(), changes)
+        async with self._write() as conn:
+            if not await apply_move(conn, move):
+                return None
+            return await self._load(conn, submission_id)
