@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from photogate.ports.catalog import RateLedger
+from photogate.ports.rate_limits import RateLedger
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from photogate.errors import InputError, RateLimited
-from photogate.ports.catalog import RateLedger
+from photogate.ports.rate_limits import RateLedger
 from photogate.settings import UploadSettings
 from photogate.throttling import Limit, give_back, in_words, limit_key, take_slot
 

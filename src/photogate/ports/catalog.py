@@ -1,4 +1,8 @@
-"""Catalog: the shop's database (products, submissions, customer photos, outbox, audit trail)."""
+"""Catalog: the shop's database (products, submissions, customer photos, outbox, audit trail).
+
+`Catalog` is the whole of it: the ledgers defined here, and those with modules of their own
+(moderation, privacy, rate_limits, review_claims, heartbeats).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from photogate.domain.submission import (
     UploadedFile,
 )
 from photogate.ports.heartbeats import HeartbeatLedger
+from photogate.ports.moderation import ModerationLedger
+from photogate.ports.privacy import PrivacyLedger
+from photogate.ports.rate_limits import RateLedger
 from photogate.ports.review_claims import ReviewClaims
 
 
@@ -223,130 +230,6 @@ class EmailOutbox(Protocol):
         ...
 
 
-class ModerationLedger(Protocol):
-    """What people need to review, take down and account for submissions."""
-
-    async def list_submissions(
-        self, status: Status, *, limit: int, offset: int = 0
-    ) -> tuple[list[Submission], int]:
-        """A page of the submissions in `status`, oldest first, and their total count."""
-        ...
-
-    async def list_published(
-        self, *, sku_prefix: str = "", limit: int, offset: int = 0
-    ) -> tuple[list[CustomerPhoto], int]:
-        """A page of published photos (of SKUs starting with `sku_prefix`), newest first."""
-        ...
-
-    async def transition_with_email(
-        self,
-        submission_id: str,
-        *,
-        allowed_from: Collection[Status],
-        to: Status,
-        actor: str,
-        reason: str | None,
-        email: EmailRecord,
-        outbox: OutboxMessage,
-    ) -> bool:
-        """In one transaction: move the submission (audited), owe `email` and queue `outbox`.
-
-        Returns False and changes nothing if the submission was not in `allowed_from`.
-        """
-        ...
-
-    async def unpublish(
-        self,
-        submission_id: str,
-        *,
-        allowed_from: Collection[Status],
-        to: Status,
-        actor: str,
-        reason: str | None,
-    ) -> bool:
-        """In one transaction: move the submission (audited) and remove its published photo.
-
-        Returns False and changes nothing if the submission was not in `allowed_from`.
-        """
-        ...
-
-    async def undo_rejection(
-        self,
-        submission_id: str,
-        *,
-        actor: str,
-        reason: str,
-        rejected_at: datetime,
-        since: datetime,
-        now: datetime,
-    ) -> bool:
-        """In one transaction: take back the rejection audited at `rejected_at`, a moderator's
-        made at or after `since`, and withdraw its rejection email, which must still be held at
-        `now` and unclaimed (it is deleted: it was never sent).
-
-        A compare-and-set on the audit trail: that rejection must still be the submission's
-        latest entry, so an undo never takes back a later rejection. The submission goes back
-        to needs_review with the status_reason it had there before the rejection; the audit
-        entry of the move gives `reason`.
-
-        Returns False and changes nothing otherwise: another rejection named, rejected earlier
-        or by the scanner, moved since, or its email no longer held (being sent, or sent).
-        """
-        ...
-
-    async def audit_page(self, *, after: int, limit: int) -> list[tuple[int, AuditEntry]]:
-        """Audit entries numbered after `after`, in the order they were written, with numbers.
-
-        The trail is append-only: no method of the catalog changes or removes an entry.
-        """
-        ...
-
-
-class RateLedger(Protocol):
-    """Recent events counted for rate limits, shared by every process on the catalog."""
-
-    async def record_rate_event(
-        self, bucket: str, key: str, at: datetime, *, prune_before: datetime
-    ) -> None:
-        """Count one event of `key` in `bucket`; forget the bucket's ones before `prune_before`."""
-        ...
-
-    async def count_rate_events(
-        self, bucket: str, key: str, *, since: datetime
-    ) -> tuple[int, datetime | None]:
-        """How many events of `key` in `bucket` happened at or after `since`, and the oldest."""
-        ...
-
-    async def take_rate_slot(
-        self,
-        bucket: str,
-        key: str,
-        at: datetime,
-        *,
-        since: datetime,
-        max_events: int,
-        prune_before: datetime,
-    ) -> datetime | None:
-        """Count one event of `key` at `at` if fewer than `max_events` (at least 1) happened at
-        or after `since`; forget the bucket's ones before `prune_before`.
-
-        Counting and counting in are one atomic step, serialized per key across every process
-        on the catalog, so callers at the same moment cannot all slip under the limit. Returns
-        None when the slot was taken, else the oldest event counted (nothing is written).
-        """
-        ...
-
-    async def give_back_rate_slot(self, bucket: str, key: str, at: datetime) -> None:
-        """Forget one event of `key` in `bucket` at `at` (a slot taken, then not used up)."""
-        ...
-
-
-def require_slots(max_events: int) -> None:
-    """Refuse, in every RateLedger alike, a limit no slot could ever be taken under."""
-    if max_events < 1:
-        raise ValueError(f"max_events must be at least 1, not {max_events}")
-
-
 class FingerprintLedger(Protocol):
     """Fingerprints of submissions and marketing photos: duplicates and near-copies."""
 
@@ -366,41 +249,6 @@ class FingerprintLedger(Protocol):
 
     async def known_images(self) -> list[KnownImage]:
         """Fingerprinted marketing photos and published customer photos, by kind, SKU and URL."""
-        ...
-
-
-class PrivacyLedger(Protocol):
-    """A customer's submissions, erasing them, and the originals retention deletes."""
-
-    async def customer_submissions(self, email: str) -> list[Submission]:
-        """Every submission sent with `email` (matched by email_key, so case does not count,
-        in any alphabet), oldest first.
-        """
-        ...
-
-    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
-        """In one transaction: move the submission to erased (audited), remove its published
-        photo and fingerprint, blank its email (and email key), name, caption and extras, blank
-        the address and last error of its emails and cancel those still owed.
-
-        Returns False and changes nothing if it is unknown or erased already.
-        """
-        ...
-
-    async def originals_to_purge(
-        self, statuses: Collection[Status], *, settled_before: datetime | None, limit: int
-    ) -> list[Submission]:
-        """Submissions in `statuses` whose original is not marked purged, last changed before
-        `settled_before` (None: whenever), least recently changed first.
-        """
-        ...
-
-    async def mark_original_purged(
-        self, submission_id: str, *, allowed_from: Collection[Status], at: datetime
-    ) -> bool:
-        """Record that the original was deleted at `at`, if the submission is still in
-        `allowed_from` and not marked yet; False (nothing changes) otherwise.
-        """
         ...
 
 

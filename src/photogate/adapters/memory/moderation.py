@@ -11,7 +11,7 @@ from photogate.clock import Clock
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus, OutboxMessage
 from photogate.domain.moderation import reason_in_review, takes_back
 from photogate.domain.submission import AuditEntry, Status, Submission
-from photogate.ports.catalog import require_slots
+from photogate.ports.rate_limits import require_slots
 
 RateEvent = tuple[str, str, datetime]
 

@@ -54,7 +54,7 @@ from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.scan import ScanResult
 from photogate.domain.submission import SCANNABLE, AuditEntry, Status, Submission
 from photogate.errors import CatalogConflict, ConfigError, StorageUnavailable
-from photogate.ports.catalog import require_slots
+from photogate.ports.rate_limits import require_slots
 from photogate.settings.database import DatabaseSettings
 
 R = TypeVar("R")

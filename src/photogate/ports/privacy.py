@@ -1,0 +1,49 @@
+"""Privacy ledger: a customer's submissions, erasing them, and the originals retention
+deletes (part of the Catalog).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Protocol
+
+from photogate.domain.submission import (
+    Status,
+    Submission,
+)
+
+
+class PrivacyLedger(Protocol):
+    """A customer's submissions, erasing them, and the originals retention deletes."""
+
+    async def customer_submissions(self, email: str) -> list[Submission]:
+        """Every submission sent with `email` (matched by email_key, so case does not count,
+        in any alphabet), oldest first.
+        """
+        ...
+
+    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
+        """In one transaction: move the submission to erased (audited), remove its published
+        photo and fingerprint, blank its email (and email key), name, caption and extras, blank
+        the address and last error of its emails and cancel those still owed.
+
+        Returns False and changes nothing if it is unknown or erased already.
+        """
+        ...
+
+    async def originals_to_purge(
+        self, statuses: Collection[Status], *, settled_before: datetime | None, limit: int
+    ) -> list[Submission]:
+        """Submissions in `statuses` whose original is not marked purged, last changed before
+        `settled_before` (None: whenever), least recently changed first.
+        """
+        ...
+
+    async def mark_original_purged(
+        self, submission_id: str, *, allowed_from: Collection[Status], at: datetime
+    ) -> bool:
+        """Record that the original was deleted at `at`, if the submission is still in
+        `allowed_from` and not marked yet; False (nothing changes) otherwise.
+        """
+        ...
