@@ -131,6 +131,31 @@ async def test_skipping_the_only_photo_waiting_says_it_is_yours(shop: Console) -
     assert "You are reviewing this photo" in shown
 
 
+async def test_next_with_the_others_taken_returns_you_to_the_photo_you_hold(shop: Console) -> None:
+    """Sam holds one photo and Ada the only other: Sam's "next", from the queue or from his
+    photo, takes him back to his own photo, told the rest are taken, not that others are
+    reviewing every photo waiting; neither claim moves.
+    """
+    ports = shop.services.ports
+    first, second = [(await in_review(ports, SKU)).id for _ in range(2)]
+    async with (
+        signed_in(shop, "sam", "198.51.100.76") as sam,
+        signed_in(shop, "ada", "198.51.100.77") as ada,
+    ):
+        assert (await press_next(sam)).headers["location"] == page_of(first)
+        assert (await press_next(ada)).headers["location"] == page_of(second)
+        from_queue = await press_next(sam)
+        skipped = await post_from(sam, page_of(first), "/console/review/next")
+        shown = (await sam.get(skipped.headers["location"])).text
+    kept = f"{page_of(first)}?notice=others_taken"
+    assert from_queue.headers["location"] == kept
+    assert skipped.headers["location"] == kept
+    assert NOTICES["others_taken"] in shown and NOTICES["none_free"] not in shown
+    assert "You are reviewing this photo" in shown and "/approve" in shown
+    claims = await ports.catalog.review_claims([first, second], now=NOON)
+    assert (claims[first].moderator, claims[second].moderator) == ("sam", "ada")
+
+
 async def test_a_photo_someone_is_reviewing_opens_read_only_until_taken_over(
     shop: Console,
 ) -> None:

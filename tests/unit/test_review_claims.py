@@ -12,7 +12,13 @@ import pytest
 from photogate.domain.moderation import ReviewClaim
 from photogate.domain.submission import SCANNABLE, Status
 from photogate.errors import ConfigError
-from photogate.moderation.claims import ClaimTerms, claim_next, claims_on, open_for_review
+from photogate.moderation.claims import (
+    ClaimTerms,
+    claim_next,
+    claims_on,
+    kept_on_next,
+    open_for_review,
+)
 from photogate.settings import load_settings
 from tests.support.console import in_review
 from tests.unit.conftest import SKU, Fakes
@@ -46,6 +52,27 @@ async def test_opening_a_photo_not_in_review_claims_nothing(fakes: Fakes) -> Non
     assert await open_for_review(fakes.catalog, decided.id, "sam", TERMS) is None
     assert await claim_next(fakes.catalog, "sam", TERMS) is None
     assert await claims_on(fakes.catalog, [], TERMS) == {}
+
+
+async def test_next_with_none_free_keeps_each_moderator_on_the_photo_they_hold(
+    fakes: Fakes,
+) -> None:
+    """With Sam and Mia each holding one of two photos, "next" frees neither and keeps each on
+    their own, not alone; once Mia's is decided Sam's is alone; who holds none is kept on none.
+    """
+    first = await in_review(fakes.ports, SKU)
+    second = await in_review(fakes.ports, SKU)
+    await claim_next(fakes.catalog, "sam", TERMS)
+    await claim_next(fakes.catalog, "mia", TERMS)
+    assert await claim_next(fakes.catalog, "sam", TERMS) is None
+    sams = await kept_on_next(fakes.catalog, "sam", TERMS)
+    assert sams is not None and (sams.submission.id, sams.alone) == (first.id, False)
+    await fakes.catalog.transition(
+        second.id, allowed_from={Status.NEEDS_REVIEW}, to=Status.REJECTED, actor="t"
+    )
+    alone = await kept_on_next(fakes.catalog, "sam", TERMS)
+    assert alone is not None and (alone.submission.id, alone.alone) == (first.id, True)
+    assert await kept_on_next(fakes.catalog, "mia", TERMS) is None
 
 
 @pytest.mark.usefixtures("clean_env")

@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Final
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.moderation import ReviewClaim
 from photogate.domain.submission import Status, Submission
 from photogate.ports import Catalog
+
+# With none free, every photo in review is claimed, and a moderator's claim ends as they take
+# another: the queue is then about as long as the team at work, far shorter than this (a
+# moderator's photo past it, after a burst of arrivals, is only missed by the notice).
+_HELD_AT_ONCE: Final = 200
 
 
 @dataclass(frozen=True)
@@ -33,15 +39,25 @@ async def claim_next(catalog: Catalog, moderator: str, terms: ClaimTerms) -> Sub
     return await catalog.claim_next_review(moderator, now=now, until=now + terms.lasting)
 
 
-async def held_alone(catalog: Catalog, moderator: str, terms: ClaimTerms) -> Submission | None:
-    """The photo `moderator` is reviewing when it is the only one in review; else None (so
-    "next" can say there is no other, rather than that others are reviewing them).
+@dataclass(frozen=True)
+class Kept:
+    """The photo a moderator stays on when "next" found no other free, and whether it is the
+    only one in review (else every other one is someone else's).
     """
-    waiting, total = await catalog.list_submissions(Status.NEEDS_REVIEW, limit=1)
-    if total != 1:
-        return None
-    claim = (await catalog.review_claims([waiting[0].id], now=terms.clock())).get(waiting[0].id)
-    return waiting[0] if claim is not None and claim.held_by(moderator) else None
+
+    submission: Submission
+    alone: bool
+
+
+async def kept_on_next(catalog: Catalog, moderator: str, terms: ClaimTerms) -> Kept | None:
+    """The photo `moderator` is still reviewing once "next" found none free, so "next" can
+    return them to it rather than say that others are reviewing all those waiting; None if
+    they hold none.
+    """
+    waiting, total = await catalog.list_submissions(Status.NEEDS_REVIEW, limit=_HELD_AT_ONCE)
+    claims = await claims_on(catalog, waiting, terms)
+    mine = [s for s in waiting if s.id in claims and claims[s.id].held_by(moderator)]
+    return Kept(mine[0], alone=total == 1) if mine else None
 
 
 async def open_for_review(

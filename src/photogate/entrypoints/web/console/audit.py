@@ -11,11 +11,11 @@ from photogate.bootstrap import Services
 from photogate.domain.moderation import REASON_LABELS, TAKEDOWN_LABELS
 from photogate.domain.submission import Status, Submission
 from photogate.entrypoints.web.console.auth import AdminResource, ModeratorPage, Staff
-from photogate.entrypoints.web.console.claims import ClaimView, claim_terms, claim_view
+from photogate.entrypoints.web.console.claim_view import ClaimView, claim_terms, claim_view
 from photogate.entrypoints.web.console.errors import Refused
 from photogate.entrypoints.web.console.rendering import page_notice, render
 from photogate.entrypoints.web.console.screening_view import screening_view
-from photogate.entrypoints.web.console.undo import offer_for
+from photogate.entrypoints.web.console.undo_offer import offer_for
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.moderation.audit_export import audit_csv
 from photogate.moderation.claims import open_for_review

@@ -38,6 +38,10 @@ NOTICES: Final = {
     "settled": "Someone else decided on this photo first; nothing was changed.",
     "none_free": "No photo is free to review: any still waiting are being reviewed by others.",
     "only_yours": "The only photo waiting is the one you are reviewing.",
+    "others_taken": (
+        "No other photo is free to review: the others waiting are being reviewed by others, "
+        "so you stay on this one."
+    ),
     "taken_over": "You have taken this photo over: it is yours to decide.",
 }
 

@@ -11,7 +11,7 @@ from photogate.bootstrap import Services
 from photogate.domain.moderation import REASON_LABELS, ReasonCode
 from photogate.domain.submission import Submission
 from photogate.entrypoints.web.console.auth import ModeratorAction, ModeratorPage
-from photogate.entrypoints.web.console.claims import claim_terms, claim_views
+from photogate.entrypoints.web.console.claim_view import claim_terms, claim_views
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import (
     HOME,
@@ -24,7 +24,7 @@ from photogate.entrypoints.web.console.rendering import (
     undo_offered,
 )
 from photogate.entrypoints.web.console.screening_view import screening_views
-from photogate.entrypoints.web.console.undo import UndoOffer, undo_offer
+from photogate.entrypoints.web.console.undo_offer import UndoOffer, undo_offer
 from photogate.entrypoints.web.deps import ServicesDep, undo_window
 from photogate.entrypoints.web.paging import Offset
 from photogate.moderation.claims import claims_on
