@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
+from photogate.adapters.sql.catalog import open_sql_catalog
 from photogate.adapters.sql.engine import sync_url
 from photogate.adapters.sql.migrate import alembic_config, upgrade
 from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage
@@ -94,6 +96,77 @@ async def test_same_file_looks_only_among_the_given_states(catalog: Catalog) -> 
     assert await catalog.find_same_file(SKU, A.sha256, among={Status.APPROVED}) is None
     found = await catalog.find_same_file(SKU, A.sha256, among={Status.REJECTED})
     assert found is not None and found.id == submission_id
+
+
+async def add_unless_repeat(
+    catalog: Catalog, repeats: frozenset[Status] = ANY
+) -> tuple[str, str | None]:
+    """A new submission of SKU with A, added unless it repeats one in `repeats`: its id, and
+    the id of the earlier submission returned instead (None when it was recorded).
+    """
+    submission = a_submission()
+    earlier = await catalog.add_submission(submission, an_outbox(submission.id), A, repeats=repeats)
+    return submission.id, None if earlier is None else earlier.id
+
+
+async def test_a_repeat_is_not_recorded_and_the_oldest_copy_answers(catalog: Catalog) -> None:
+    """With `repeats`, a new submission of a file already sent for the product writes nothing
+    (no row, fingerprint or queue message) and gets the oldest copy back.
+    """
+    later = await fingerprinted(catalog, A, seconds=30)
+    first = await fingerprinted(catalog, A, seconds=10)
+    pending = len(await catalog.pending_outbox(100))
+    new_id, earlier = await add_unless_repeat(catalog)
+    assert earlier == first != later
+    assert await catalog.get_submission(new_id) is None
+    assert await catalog.get_fingerprint(new_id) is None
+    assert len(await catalog.pending_outbox(100)) == pending
+
+
+async def test_a_copy_outside_repeats_or_of_another_product_does_not_stop_one(
+    catalog: Catalog,
+) -> None:
+    """A rejected copy (not among `repeats`), another product's copy and another file leave a
+    new submission to be recorded, with its fingerprint.
+    """
+    rejected = await fingerprinted(catalog, A)
+    await catalog.transition(rejected, allowed_from=SCANNABLE, to=Status.REJECTED, actor="scanner")
+    await fingerprinted(catalog, A, sku="CAP-9")
+    await fingerprinted(catalog, B)
+    new_id, earlier = await add_unless_repeat(catalog, frozenset(SCANNABLE))
+    assert earlier is None
+    assert await catalog.get_fingerprint(new_id) == A
+
+
+async def test_copies_added_at_once_are_recorded_once(catalog: Catalog) -> None:
+    """Six submissions of one file added together (a batch, on SQL catalogs): the one recorded
+    answers for the five others.
+    """
+    await catalog.upsert_products([a_product()])
+    added = await asyncio.gather(*(add_unless_repeat(catalog) for _ in range(6)))
+    [recorded] = [new_id for new_id, earlier in added if earlier is None]
+    assert {earlier for _, earlier in added} == {None, recorded}
+    assert [s.id for s in (await catalog.list_submissions(Status.RECEIVED, limit=10))[0]] == [
+        recorded
+    ]
+
+
+async def test_separate_catalogs_adding_copies_at_once_record_one(migrated_url: str) -> None:
+    """Four catalogs on one database (four web processes), three copies of one file from each
+    at once: one is recorded, and every other is told it is the one that answers.
+    """
+    setup = await open_sql_catalog(migrated_url)
+    await setup.upsert_products([a_product()])
+    catalogs = [await open_sql_catalog(migrated_url) for _ in range(4)]
+    try:
+        added = await asyncio.gather(*(add_unless_repeat(c) for c in catalogs for _ in range(3)))
+        received, total = await setup.list_submissions(Status.RECEIVED, limit=20)
+    finally:
+        for catalog in [setup, *catalogs]:
+            await catalog.aclose()
+    [recorded] = [new_id for new_id, earlier in added if earlier is None]
+    assert {earlier for _, earlier in added} == {None, recorded}
+    assert total == 1 and received[0].id == recorded
 
 
 async def test_marketing_fingerprints_are_replaced_per_product(catalog: Catalog) -> None:

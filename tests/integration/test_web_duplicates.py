@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from functools import partial
 
 import httpx
 import pytest
@@ -71,3 +73,36 @@ def test_the_same_photo_from_another_email_is_a_409_that_names_nothing(
     assert first.json()["id"] not in copy.text
     assert "location" not in copy.headers
     assert footprint(web.settings) == before
+
+
+def test_the_same_photo_sent_several_times_at_once_is_taken_once(web: BackgroundWebStack) -> None:
+    """A double (or quadruple) click: the copies sent together get one submission, a 202 for
+    one of them and a 200 naming it for the others, and only one original is stored.
+    """
+    photo = samples.clean_jpeg(480, 360, seed=43)
+    # Another customer than the tests above: each copy takes one of the day's 5 slots until
+    # it is found to be a repeat.
+    fields = [("email", b"bea@example.com"), ("display_name", b"Bea"), ("consent", b"true")]
+    body, content_type = multipart_body(fields, photo)
+    before = footprint(web.settings)
+
+    async def send_together() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=web.url, timeout=30) as client:
+            post_one = partial(
+                client.post,
+                f"/api/products/{SKU}/photos",
+                content=body,
+                headers={"Content-Type": content_type},
+            )
+            return await asyncio.gather(*(post_one() for _ in range(4)))
+
+    answers = asyncio.run(send_together())
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 202], [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    after = footprint(web.settings)
+    assert len(after["quarantine"]) == len(before["quarantine"]) + 1  # type: ignore[arg-type]
+    assert after["tmp"] == before["tmp"]
+    rows, rows_before = after["catalog rows"], before["catalog rows"]
+    assert isinstance(rows, dict) and isinstance(rows_before, dict)
+    assert rows["submissions"] == rows_before["submissions"] + 1
+    assert rows["fingerprints"] == rows_before["fingerprints"] + 1

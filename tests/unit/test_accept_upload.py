@@ -116,7 +116,7 @@ async def test_database_failure_removes_the_quarantined_original(
     """If recording the submission fails, the original is removed again: nothing half-written."""
 
     async def broken(
-        submission: Submission, outbox: OutboxMessage, fingerprint: object = None
+        submission: Submission, outbox: OutboxMessage, fingerprint: object = None, **_: object
     ) -> None:
         raise RuntimeError("database is down")
 

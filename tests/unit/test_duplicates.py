@@ -87,12 +87,15 @@ async def test_the_same_file_for_the_same_product_is_scanned_once(
 async def test_a_repeat_while_the_first_waits_is_a_duplicate_too(
     fakes: Fakes, tmp_path: Path
 ) -> None:
-    """A file sent twice before its first scan is still recorded and queued only once."""
+    """A file sent twice before its first scan is still recorded, stored and queued only once
+    (the repeat's copy, written before the catalog found it a repeat, is deleted again).
+    """
     first = await upload(fakes, tmp_path, samples.clean_jpeg())
     with pytest.raises(DuplicateUpload) as refused:
         await upload(fakes, tmp_path, samples.clean_jpeg())
     assert refused.value.submission_id == first
     assert await fakes.queue.count(SCAN_QUEUE) == 1
+    assert fakes.blobs.names(Container.QUARANTINE) == [f"{first}/original.jpeg"]
 
 
 async def test_another_customers_copy_is_refused_without_naming_the_first(

@@ -13,7 +13,7 @@ from photogate.errors import NotFound
 from photogate.image_work import run_image_work
 from photogate.intake.form import UploadForm, checked_form
 from photogate.intake.image_check import ImageInfo, check_size, examine
-from photogate.intake.repeats import refuse_repeat
+from photogate.intake.repeats import ANSWERS_REPEATS, repeat_refusal
 from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, Ports
@@ -33,17 +33,19 @@ async def accept_upload(
     original and queue it for scanning.
 
     Nothing is written unless every check passes. Raises InputError (or NotFound) otherwise,
-    and DuplicateUpload when the same file was sent for the same product before.
+    and DuplicateUpload when the same file was sent for the same product before (and still
+    stands; see repeats), or is being sent at the same moment: the catalog records one of them.
     """
     form = checked_form(form, limits)
     if await ports.catalog.get_product(form.sku) is None:
         raise NotFound("unknown_product", f"there is no product with SKU {form.sku!r}")
     check_size(size_bytes, limits)  # before reading the file into memory
     data, info, fingerprint = await run_image_work(_read_and_examine, image, limits)
-    await refuse_repeat(ports.catalog, form.sku, form.email, fingerprint)
     submission = _new_submission(form, info, size_bytes, clock)
     outbox = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(submission.id), submission.id)
-    await _store(submission, outbox, fingerprint, data, ports)
+    earlier = await _store(submission, outbox, fingerprint, data, ports)
+    if earlier is not None:
+        raise repeat_refusal(earlier, form.email)
     if await relay_soon(ports.catalog, ports.queue, outbox):
         return replace(submission, status=Status.QUEUED)
     return submission
@@ -85,13 +87,24 @@ async def _store(
     fingerprint: Fingerprint,
     data: bytes,
     ports: Ports,
-) -> None:
-    """Quarantine the original, then record submission and queue message in one transaction."""
+) -> Submission | None:
+    """Quarantine the original, then record submission and queue message in one transaction;
+    if the catalog finds it repeats an earlier submission instead, the original goes again and
+    that one is returned.
+
+    The check is made as the rows are written, not before the file is, so that two copies sent
+    at once cannot both pass it; a repeat costs a file written and deleted.
+    """
     blob = submission.original_blob
     await ports.blobs.put(Container.QUARANTINE, blob, data, submission.content_type)
     try:
-        await ports.catalog.add_submission(submission, outbox, fingerprint)
+        earlier = await ports.catalog.add_submission(
+            submission, outbox, fingerprint, repeats=ANSWERS_REPEATS
+        )
     except BaseException:
         # No row points at the blob: remove it so a failed intake leaves nothing behind.
         await ports.blobs.delete(Container.QUARANTINE, blob)
         raise
+    if earlier is not None:
+        await ports.blobs.delete(Container.QUARANTINE, blob)
+    return earlier

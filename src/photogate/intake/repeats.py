@@ -38,11 +38,17 @@ async def refuse_repeat(
 ) -> None:
     """Raise DuplicateUpload if the same bytes were sent for `sku` and still stand."""
     earlier = await catalog.find_same_file(sku, fingerprint.sha256, among=ANSWERS_REPEATS)
-    if earlier is None:
-        return
+    if earlier is not None:
+        raise repeat_refusal(earlier, email)
+
+
+def repeat_refusal(earlier: Submission, email: str) -> DuplicateUpload:
+    """The refusal of a repeat of `earlier` sent with `email`: the customer's own (naming the
+    earlier submission, which answers for it) or someone else's.
+    """
     if _same_customer(earlier, email):
-        raise DuplicateUpload(ALREADY_SENT, YOURS, submission_id=earlier.id)
-    raise DuplicateUpload("already_sent_by_someone_else", NOT_YOURS, submission_id=None)
+        return DuplicateUpload(ALREADY_SENT, YOURS, submission_id=earlier.id)
+    return DuplicateUpload("already_sent_by_someone_else", NOT_YOURS, submission_id=None)
 
 
 def refusal_reason(refusal: InputError) -> str:

@@ -61,9 +61,21 @@ class SubmissionLedger(Protocol):
     """Submissions, their state changes and the audit trail that records each one."""
 
     async def add_submission(
-        self, submission: Submission, outbox: OutboxMessage, fingerprint: Fingerprint | None = None
-    ) -> None:
-        """Record a new submission, its queue message (and its file's fingerprint) at once."""
+        self,
+        submission: Submission,
+        outbox: OutboxMessage,
+        fingerprint: Fingerprint | None = None,
+        *,
+        repeats: Collection[Status] = (),
+    ) -> Submission | None:
+        """Record a new submission, its queue message (and its file's fingerprint) at once;
+        None once recorded.
+
+        With `repeats` and a fingerprint, a repeat is not recorded: if a submission of the same
+        SKU and the same bytes is in one of `repeats`, nothing is written and the oldest such is
+        returned. Checking and recording are one step for every process on the catalog, so of
+        the same file sent twice at once (a double click) exactly one is recorded.
+        """
         ...
 
     async def get_submission(self, submission_id: str) -> Submission | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from photogate.adapters.memory.emails import InMemoryEmails, require_aware
-from photogate.adapters.memory.fingerprints import InMemoryFingerprints
+from photogate.adapters.memory.fingerprints import InMemoryFingerprints, same_file
 from photogate.adapters.memory.heartbeats import InMemoryHeartbeats
 from photogate.adapters.memory.moderation import InMemoryModeration, RateEvent
 from photogate.adapters.memory.privacy import InMemoryPrivacy
@@ -108,10 +108,21 @@ class InMemoryCatalog(
     # -- submissions ----------------------------------------------------------------------
 
     async def add_submission(
-        self, submission: Submission, outbox: OutboxMessage, fingerprint: Fingerprint | None = None
-    ) -> None:
-        """Record a new submission, its "received" audit, queue message and fingerprint at once."""
+        self,
+        submission: Submission,
+        outbox: OutboxMessage,
+        fingerprint: Fingerprint | None = None,
+        *,
+        repeats: Collection[Status] = (),
+    ) -> Submission | None:
+        """Record a new submission, its "received" audit, queue message and fingerprint at once,
+        unless it repeats one in `repeats` (that one is returned, nothing is written).
+        """
         require_aware(submission.created_at, submission.consent_at, submission.updated_at)
+        if fingerprint is not None and repeats:
+            earlier = same_file(self, submission.sku, fingerprint.sha256, repeats)
+            if earlier is not None:
+                return earlier
         self._refuse_if(submission.id in self._submissions, f"submission {submission.id} exists")
         self._refuse_if(submission.sku not in self._products, f"no product {submission.sku}")
         self._check_outbox(outbox, also_known={submission.id})
@@ -124,6 +135,7 @@ class InMemoryCatalog(
         self._queue(outbox)
         if fingerprint is not None:
             self._fingerprints[submission.id] = fingerprint
+        return None
 
     async def get_submission(self, submission_id: str) -> Submission | None:
         """One submission, or None."""

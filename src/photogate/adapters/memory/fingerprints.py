@@ -33,13 +33,7 @@ class InMemoryFingerprints:
         self: _Stored, sku: str, sha256: str, *, among: Collection[Status]
     ) -> Submission | None:
         """The oldest submission for `sku`, in one of the `among` states, of the same bytes."""
-        same = [
-            self._submissions[sid]
-            for sid, fingerprint in self._fingerprints.items()
-            if fingerprint.sha256 == sha256 and sid in self._submissions
-        ]
-        found = [s for s in same if s.sku == sku and s.status in among]
-        return min(found, key=lambda s: (s.created_at, s.id), default=None)
+        return same_file(self, sku, sha256, among)
 
     async def record_marketing_fingerprints(
         self: _Stored, sku: str, phashes: Mapping[str, str]
@@ -61,3 +55,16 @@ class InMemoryFingerprints:
             if sid in self._fingerprints
         ]
         return sorted(found, key=lambda image: (image.kind, image.sku, image.url))
+
+
+def same_file(
+    stored: _Stored, sku: str, sha256: str, among: Collection[Status]
+) -> Submission | None:
+    """find_same_file without a wait, for add_submission to check and record in one step."""
+    same = [
+        stored._submissions[sid]
+        for sid, fingerprint in stored._fingerprints.items()
+        if fingerprint.sha256 == sha256 and sid in stored._submissions
+    ]
+    found = [s for s in same if s.sku == sku and s.status in among]
+    return min(found, key=lambda s: (s.created_at, s.id), default=None)

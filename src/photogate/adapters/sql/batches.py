@@ -13,18 +13,24 @@ from sqlalchemy import Connection, delete, insert, update
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.same_files import set_aside_repeats
 from photogate.domain.catalog import OUTBOX_ACTOR, OutboxMessage
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import AuditEntry, Status, Submission
 
 
-@dataclass(frozen=True)
+@dataclass
 class NewSubmission:
-    """What add_submission records: the submission, its queue message and its fingerprint."""
+    """What add_submission records: the submission, its queue message and its fingerprint,
+    unless it repeats a submission in `repeats`; then, once the batch is written, `earlier`
+    is the one it repeats and nothing of it was written.
+    """
 
     submission: Submission
     outbox: OutboxMessage
     fingerprint: Fingerprint | None
+    repeats: frozenset[Status] = frozenset()
+    earlier: Submission | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,12 @@ class SentMark:
 
 
 def insert_submissions(conn: Connection, batch: Sequence[NewSubmission], now: datetime) -> None:
-    """Each new submission, its "received" audit entry, outbox message and fingerprint."""
+    """Each new submission, its "received" audit entry, outbox message and fingerprint; those
+    that repeat an earlier one (see same_files) are not written, their `earlier` set.
+    """
+    batch = set_aside_repeats(conn, batch)
+    if not batch:
+        return
     conn.execute(insert(db.submissions), [mapping.submission_values(n.submission) for n in batch])
     conn.execute(insert(db.audit_log), [mapping.audit_values(_received(n)) for n in batch])
     conn.execute(insert(db.outbox), [mapping.outbox_values(n.outbox, now) for n in batch])

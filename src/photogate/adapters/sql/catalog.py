@@ -199,14 +199,22 @@ class SqlCatalog(
     # -- submissions ----------------------------------------------------------------------
 
     async def add_submission(
-        self, submission: Submission, outbox: OutboxMessage, fingerprint: Fingerprint | None = None
-    ) -> None:
-        """Record a new submission, its "received" audit, queue message and fingerprint at once.
+        self,
+        submission: Submission,
+        outbox: OutboxMessage,
+        fingerprint: Fingerprint | None = None,
+        *,
+        repeats: Collection[Status] = (),
+    ) -> Submission | None:
+        """Record a new submission, its "received" audit, queue message and fingerprint at once,
+        unless it repeats one in `repeats` (returned; see same_files).
 
         Group committed with the other uploads of the moment; a row refused by the database
         (CatalogConflict) fails only its own call.
         """
-        await self._new_submissions.submit(NewSubmission(submission, outbox, fingerprint))
+        new = NewSubmission(submission, outbox, fingerprint, frozenset(repeats))
+        await self._new_submissions.submit(new)
+        return new.earlier
 
     async def mark_dispatched(self, outbox_id: str, *, queued: str | None = None) -> None:
         """The outbox message is on its queue now; marking it twice keeps the first time.

@@ -1,0 +1,94 @@
+"""Repeats set aside as new submissions are written: of the same file sent for the same product
+twice at once (a double click), exactly one is recorded.
+
+Run inside insert_submissions' transaction, so checking and writing are one step. What keeps two
+transactions from both finding no earlier copy is a lock held from before the check until the
+commit:
+
+- SQLite: a write that changes nothing comes first and takes the database's one write lock
+  (pysqlite begins a transaction only at a write: a read before it would be outside), so the
+  check sees every other process's committed submissions and no one else's pending.
+- PostgreSQL: a transaction-scoped advisory lock per product and file, taken first, in key
+  order (so two batches cannot deadlock). Under READ COMMITTED the check after the lock sees
+  what the previous holder committed.
+
+Within one batch, a later upload of a file an earlier one of the batch records is its repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, false, func, select, tuple_, update
+
+from photogate.adapters.sql import mapping
+from photogate.adapters.sql import tables as db
+from photogate.domain.submission import Submission
+
+if TYPE_CHECKING:
+    from photogate.adapters.sql.batches import NewSubmission
+
+_Key = tuple[str, str]  # (sku, sha256)
+
+
+def set_aside_repeats(conn: Connection, batch: Sequence[NewSubmission]) -> list[NewSubmission]:
+    """The new submissions to write: each one repeating an earlier submission in its `repeats`
+    gets that one (the oldest) as its `earlier` and is left out.
+    """
+    checked = [new for new in batch if _key(new) is not None]
+    if not checked:
+        return list(batch)
+    keys = {key for new in checked if (key := _key(new)) is not None}
+    _lock(conn, keys)
+    stored = _stored_copies(conn, keys)
+    recorded: dict[_Key, list[Submission]] = {}
+    for new in batch:
+        key = _key(new)
+        if key is None:
+            continue
+        copies = stored.get(key, []) + recorded.get(key, [])
+        new.earlier = next((s for s in copies if s.status in new.repeats), None)
+        if new.earlier is None:
+            recorded.setdefault(key, []).append(new.submission)
+    return [new for new in batch if new.earlier is None]
+
+
+def _key(new: NewSubmission) -> _Key | None:
+    """What makes two submissions copies of one another, if `new` is to be checked."""
+    if new.fingerprint is None or not new.repeats:
+        return None
+    return new.submission.sku, new.fingerprint.sha256
+
+
+def _lock(conn: Connection, keys: set[_Key]) -> None:
+    if conn.dialect.name == "sqlite":
+        prints = db.fingerprints
+        conn.execute(update(prints).where(false()).values(sku=prints.c.sku))
+        return
+    for lock in sorted(_lock_id(key) for key in keys):
+        conn.execute(select(func.pg_advisory_xact_lock(lock)))
+
+
+def _stored_copies(conn: Connection, keys: set[_Key]) -> dict[_Key, list[Submission]]:
+    """The stored submissions of each product and file, oldest first."""
+    prints, subs = db.fingerprints.c, db.submissions.c
+    query = (
+        select(db.submissions, prints.sha256.label("same_sha256"))
+        .join(db.fingerprints, prints.submission_id == subs.id)
+        .where(tuple_(prints.sku, prints.sha256).in_(sorted(keys)))
+        .order_by(subs.created_at, subs.id)
+    )
+    copies: dict[_Key, list[Submission]] = {}
+    for row in conn.execute(query).mappings():
+        copies.setdefault((row["sku"], row["same_sha256"]), []).append(
+            mapping.submission_from_row(row)
+        )
+    return copies
+
+
+def _lock_id(key: _Key) -> int:
+    """A signed 64-bit number for the product and file, as pg_advisory_xact_lock takes."""
+    digest = hashlib.sha256("same-file\x1f{}\x1f{}".format(*key).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
