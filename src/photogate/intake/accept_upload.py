@@ -32,9 +32,9 @@ async def accept_upload(
     """Check the form and the image (its bytes, or the file holding them), then store the
     original and queue it for scanning.
 
-    Nothing is written unless every check passes. Raises InputError (or NotFound) otherwise,
-    and DuplicateUpload when the same file was sent for the same product before (and still
-    stands; see repeats), or is being sent at the same moment: the catalog records one of them.
+    Nothing is left behind unless every check passes. Raises InputError (or NotFound)
+    otherwise, and DuplicateUpload when the same file was sent for the same product before (and
+    still stands; see repeats), or is being sent at the same moment: the catalog records one.
     """
     form = checked_form(form, limits)
     if await ports.catalog.get_product(form.sku) is None:
