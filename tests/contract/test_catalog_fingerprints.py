@@ -74,30 +74,6 @@ async def test_a_submission_keeps_the_fingerprint_it_was_added_with(catalog: Cat
     assert await catalog.get_fingerprint("missing") is None
 
 
-async def test_same_file_is_found_for_the_same_product_oldest_first(catalog: Catalog) -> None:
-    """find_same_file returns the oldest submission of that SKU with that SHA-256, else None."""
-    later = await fingerprinted(catalog, A, seconds=30)
-    first = await fingerprinted(catalog, A, seconds=10)
-    await fingerprinted(catalog, B, seconds=5)
-    await fingerprinted(catalog, A, sku="CAP-9", seconds=1)
-    found = await catalog.find_same_file(SKU, A.sha256, among=ANY)
-    assert found is not None and found.id == first != later
-    assert await catalog.find_same_file(SKU, "c" * 64, among=ANY) is None
-    assert await catalog.find_same_file("NOPE", A.sha256, among=ANY) is None
-
-
-async def test_same_file_looks_only_among_the_given_states(catalog: Catalog) -> None:
-    """A submission outside `among` (a rejected one, say) does not count as the same file."""
-    submission_id = await fingerprinted(catalog, A)
-    moved = await catalog.transition(
-        submission_id, allowed_from=SCANNABLE, to=Status.REJECTED, actor="scanner"
-    )
-    assert moved is not None
-    assert await catalog.find_same_file(SKU, A.sha256, among={Status.APPROVED}) is None
-    found = await catalog.find_same_file(SKU, A.sha256, among={Status.REJECTED})
-    assert found is not None and found.id == submission_id
-
-
 async def add_unless_repeat(
     catalog: Catalog, repeats: frozenset[Status] = ANY
 ) -> tuple[str, str | None]:

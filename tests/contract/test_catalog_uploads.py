@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
+from photogate.adapters.sql.catalog import open_sql_catalog
 from photogate.domain.fingerprint import Fingerprint
-from photogate.domain.submission import Status, Submission, UploadedFile
+from photogate.domain.submission import Repeat, Status, Submission, UploadedFile
 from photogate.ports.catalog import Catalog
 from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by name
     a_product,
@@ -18,6 +20,7 @@ from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by 
     backend,
     catalog,
     clock,
+    migrated_url,
     postgres_url,
 )
 
@@ -25,11 +28,13 @@ PRINT = Fingerprint("c" * 64, "00ff00ff00ff00ff")
 FILE = UploadedFile("image/png", 4321, 800, 600)
 
 
-async def awaiting(catalog: Catalog) -> Submission:
-    """A submission recorded awaiting its direct upload."""
+async def awaiting(catalog: Catalog, *, seconds: int = 0) -> Submission:
+    """A submission recorded awaiting its direct upload (received `seconds` into the minute)."""
     await catalog.upsert_products([a_product()])
+    sent = a_submission()
     submission = replace(
-        a_submission(),
+        sent,
+        created_at=sent.created_at.replace(second=seconds),
         status=Status.AWAITING_UPLOAD,
         content_type="",
         size_bytes=0,
@@ -41,9 +46,23 @@ async def awaiting(catalog: Catalog) -> Submission:
     return submission
 
 
-async def complete(catalog: Catalog, submission_id: str) -> Submission | None:
+async def complete(catalog: Catalog, submission_id: str) -> Submission | Repeat | None:
     return await catalog.complete_upload(
         submission_id, file=FILE, fingerprint=PRINT, outbox=an_outbox(submission_id), actor="me"
+    )
+
+
+async def complete_unless_repeat(
+    catalog: Catalog, submission_id: str
+) -> Submission | Repeat | None:
+    """complete, unless the file repeats a submission in any state but failed."""
+    return await catalog.complete_upload(
+        submission_id,
+        file=FILE,
+        fingerprint=PRINT,
+        outbox=an_outbox(submission_id),
+        actor="me",
+        repeats=frozenset(Status) - {Status.FAILED},
     )
 
 
@@ -161,3 +180,53 @@ async def test_only_an_upload_still_awaited_can_be_failed(catalog: Catalog) -> N
     assert await catalog.get_submission(submission.id) == completed
     assert await catalog.fail_upload("f" * 32, reason="r", actor="intake") is None
     assert len(await catalog.audit_trail(submission.id)) == 2
+
+
+async def test_completing_a_repeat_changes_nothing_and_names_the_oldest_copy(
+    catalog: Catalog,
+) -> None:
+    """With `repeats`, a file already recorded for the product (twice: the oldest answers)
+    leaves the upload awaiting, with no fingerprint and no queue message.
+    """
+    first, second, third = [await awaiting(catalog, seconds=n) for n in range(3)]
+    assert isinstance(await complete(catalog, first.id), Submission)
+    assert isinstance(await complete(catalog, second.id), Submission)
+    pending = await catalog.pending_outbox(10)
+    answer = await complete_unless_repeat(catalog, third.id)
+    assert isinstance(answer, Repeat) and answer.earlier.id == first.id
+    assert await catalog.get_submission(third.id) == third
+    assert await catalog.get_fingerprint(third.id) is None
+    assert await catalog.pending_outbox(10) == pending
+
+
+async def test_an_upload_is_never_its_own_repeat(catalog: Catalog) -> None:
+    """Completing the same upload twice at once (the browser and Event Grid) with `repeats`:
+    one completes it, the other is told it is no longer awaiting, not that it repeats itself.
+    """
+    submission = await awaiting(catalog)
+    answers = await asyncio.gather(*(complete_unless_repeat(catalog, submission.id) for _ in "ab"))
+    assert sorted(type(a).__name__ for a in answers) == ["NoneType", "Submission"]
+
+
+async def test_separate_catalogs_completing_copies_at_once_record_one(migrated_url: str) -> None:
+    """Six direct uploads of one file completed together through three catalogs on one
+    database (three processes): one is received, the five others are told it is their repeat.
+    """
+    setup = await open_sql_catalog(migrated_url)
+    uploads = [await awaiting(setup) for _ in range(6)]
+    catalogs = [await open_sql_catalog(migrated_url) for _ in range(3)]
+    try:
+        answers = await asyncio.gather(
+            *(complete_unless_repeat(catalogs[n % 3], u.id) for n, u in enumerate(uploads))
+        )
+        statuses = [(await setup.get_submission(u.id)) for u in uploads]
+    finally:
+        for catalog in [setup, *catalogs]:
+            await catalog.aclose()
+    [received] = [a for a in answers if isinstance(a, Submission)]
+    assert all(
+        isinstance(a, Repeat) and a.earlier.id == received.id for a in answers if a is not received
+    )
+    assert sorted(s.status for s in statuses if s is not None) == sorted(
+        [Status.RECEIVED] + [Status.AWAITING_UPLOAD] * 5
+    )

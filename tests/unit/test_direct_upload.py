@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -206,6 +207,42 @@ async def test_a_second_completion_queues_nothing_more(
     assert again == await fakes.catalog.get_submission(submission.id)
     assert await fakes.queue.count(SCAN_QUEUE) == 1
     assert len(await fakes.catalog.audit_trail(submission.id)) == 3
+
+
+async def test_the_browser_and_event_grid_completing_at_once_keep_the_photo(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
+) -> None:
+    """Both completions of one upload at the same moment: it is queued once and its original
+    stays in quarantine (the slower one used to take the file for a repeat of itself and
+    delete it).
+    """
+    started = await start(services, clock)
+    store.upload(started.grant.url, samples.clean_jpeg(640, 480), "image/jpeg")
+    sid = started.submission.id
+    both = await asyncio.gather(*(complete_direct_upload(services, sid, clock=clock) for _ in "ab"))
+    assert {s.status for s in both} == {Status.QUEUED}
+    assert store.names(Q) == [started.submission.original_blob]
+    assert await fakes.queue.count(SCAN_QUEUE) == 1
+
+
+async def test_two_uploads_of_one_file_completed_at_once_take_it_once(
+    services: Services, fakes: Fakes, store: CountingStore, clock: FakeClock
+) -> None:
+    """A photo sent twice by direct upload, both completed together: one is queued, the other
+    fails as its repeat (deleted, naming it), as on the multipart path.
+    """
+    data = samples.clean_jpeg(640, 480, seed=9)
+    first, second = [await start(services, clock) for _ in "ab"]
+    for started in (first, second):
+        store.upload(started.grant.url, data, "image/jpeg")
+    done = await asyncio.gather(
+        *(complete_direct_upload(services, s.submission.id, clock=clock) for s in (first, second))
+    )
+    [queued] = [s for s in done if s.status is Status.QUEUED]
+    [repeat] = [s for s in done if s.status is Status.FAILED]
+    assert repeat.repeat_of == queued.id
+    assert store.names(Q) == [queued.original_blob]
+    assert await fakes.queue.count(SCAN_QUEUE) == 1
 
 
 async def test_complete_of_an_unknown_submission_is_not_found(services: Services) -> None:

@@ -102,6 +102,15 @@ class UploadedFile:
 
 
 @dataclass(frozen=True)
+class Repeat:
+    """The answer of a catalog asked to record a file that repeats a submission still standing:
+    that one, the oldest copy. Nothing was recorded.
+    """
+
+    earlier: Submission
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One recorded state change: who moved what from where to where, and why."""
 

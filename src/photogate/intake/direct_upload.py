@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import OutboxMessage
 from photogate.domain.fingerprint import Fingerprint
-from photogate.domain.submission import Status, Submission, UploadedFile, new_id
+from photogate.domain.submission import Repeat, Status, Submission, UploadedFile, new_id
 from photogate.errors import InputError, NotFound
 from photogate.image_work import run_image_work
 from photogate.intake.form import UploadForm, checked_form
@@ -34,7 +34,12 @@ from photogate.intake.limits import (
     give_back_email_slot,
     take_client_slot,
 )
-from photogate.intake.repeats import refusal_reason, refuse_repeat, repeated_submission
+from photogate.intake.repeats import (
+    ANSWERS_REPEATS,
+    refusal_reason,
+    repeat_refusal,
+    repeated_submission,
+)
 from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, DirectUploads, UploadGrant
@@ -196,7 +201,6 @@ async def _checked_file(
     check_size(size, limits)  # from the blob's properties: a huge file is never downloaded
     data = await services.ports.blobs.get(Container.QUARANTINE, submission.original_blob)
     info, fingerprint = await run_image_work(examine, data, limits)
-    await refuse_repeat(services.ports.catalog, submission.sku, submission.email, fingerprint)
     file = UploadedFile(info.content_type, len(data), info.width, info.height)
     return file, fingerprint
 
@@ -230,29 +234,44 @@ def _holds_accepted_original(submission: Submission) -> bool:
 
 async def _refuse(services: Services, submission: Submission, refusal: InputError) -> Submission:
     # Refused files never stay in quarantine, the customer's own repeat included (its earlier
-    # submission holds the file); the reason is the one the multipart path gives.
-    await services.ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    # submission holds the file); the reason is the one the multipart path gives. Failed
+    # first: if a concurrent completion (the browser's and Event Grid's) settled the upload,
+    # by accepting this very file, the file is its original and stays.
     reason, earlier = refusal_reason(refusal), repeated_submission(refusal)
-    return await _fail(services, submission, reason, repeat_of=earlier)
+    failed = await _failed(services, submission, reason, repeat_of=earlier)
+    if failed is None:
+        return await _current(services, submission)
+    await services.ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    return failed
 
 
-async def _fail(
+async def _fail(services: Services, submission: Submission, reason: str) -> Submission:
+    """_failed, or the submission as a concurrent completion settled it."""
+    return await _failed(services, submission, reason) or await _current(services, submission)
+
+
+async def _failed(
     services: Services, submission: Submission, reason: str, *, repeat_of: str | None = None
-) -> Submission:
+) -> Submission | None:
     """Fail the upload (recording the earlier submission it repeats, if it does) and give its
     day's slot back: a refused or missing file costs the customer none of their share, as on
-    the multipart path.
+    the multipart path. None if a concurrent completion settled it first (and gave back or
+    kept the slot).
     """
     catalog = services.ports.catalog
     failed = await catalog.fail_upload(
         submission.id, reason=reason, actor=ACTOR, repeat_of=repeat_of
     )
-    if failed is None:  # settled by a concurrent completion, which gave back or kept the slot
-        return await catalog.get_submission(submission.id) or submission
+    if failed is None:
+        return None
     limits = UploadLimits.from_settings(services.settings.uploads)
     email, sku, taken_at = submission.email, submission.sku, submission.created_at
     await give_back_email_slot(catalog, limits, email, sku, taken_at)
     return failed
+
+
+async def _current(services: Services, submission: Submission) -> Submission:
+    return await services.ports.catalog.get_submission(submission.id) or submission
 
 
 async def _accept(
@@ -261,10 +280,17 @@ async def _accept(
     catalog, queue = services.ports.catalog, services.ports.queue
     outbox = OutboxMessage(new_id(), SCAN_QUEUE, scan_request(submission.id), submission.id)
     moved = await catalog.complete_upload(
-        submission.id, file=file, fingerprint=fingerprint, outbox=outbox, actor="customer"
+        submission.id,
+        file=file,
+        fingerprint=fingerprint,
+        outbox=outbox,
+        actor="customer",
+        repeats=ANSWERS_REPEATS,
     )
+    if isinstance(moved, Repeat):  # checked as it would be recorded: copies sent at once too
+        return await _refuse(services, submission, repeat_refusal(moved.earlier, submission.email))
     if moved is None:  # a concurrent completion (the event and the browser) got there first
-        return await catalog.get_submission(submission.id) or submission
+        return await _current(services, submission)
     await relay_soon(catalog, queue, outbox)
     return await catalog.get_submission(submission.id) or moved
 

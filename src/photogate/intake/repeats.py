@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Status, Submission
 from photogate.errors import DuplicateUpload, InputError, NotFound
-from photogate.ports.catalog import FingerprintLedger, SubmissionLedger
+from photogate.ports.catalog import SubmissionLedger
 
 # An earlier submission in these states answers for a repeat of its file: it is still on its
 # way, or published, or taken down by the shop. A rejected or failed one does not, so the
@@ -31,15 +30,6 @@ NOT_YOURS: Final = (
     "This photo was already sent for this product from another email address. "
     "Each photo is shown once; if you took it, please write to us."
 )
-
-
-async def refuse_repeat(
-    catalog: FingerprintLedger, sku: str, email: str, fingerprint: Fingerprint
-) -> None:
-    """Raise DuplicateUpload if the same bytes were sent for `sku` and still stand."""
-    earlier = await catalog.find_same_file(sku, fingerprint.sha256, among=ANSWERS_REPEATS)
-    if earlier is not None:
-        raise repeat_refusal(earlier, email)
 
 
 def repeat_refusal(earlier: Submission, email: str) -> DuplicateUpload:

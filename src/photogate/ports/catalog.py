@@ -16,6 +16,7 @@ from photogate.domain.scan import ScanResult
 from photogate.domain.submission import (
     SCANNABLE,
     AuditEntry,
+    Repeat,
     Status,
     Submission,
     UploadedFile,
@@ -171,11 +172,15 @@ class UploadLedger(Protocol):
         fingerprint: Fingerprint,
         outbox: OutboxMessage,
         actor: str,
-    ) -> Submission | None:
+        repeats: Collection[Status] = (),
+    ) -> Submission | Repeat | None:
         """In one transaction: record the file's facts and fingerprint, move the submission
         from awaiting_upload to received (audited) and queue `outbox`.
 
         A compare-and-set: returns None and changes nothing if it is no longer awaiting_upload.
+        With `repeats`, returns Repeat and changes nothing if another submission of the same
+        SKU and bytes is in one of `repeats`; as in add_submission, checking and recording are
+        one step for every process on the catalog.
         """
         ...
 
@@ -247,12 +252,6 @@ class FingerprintLedger(Protocol):
 
     async def get_fingerprint(self, submission_id: str) -> Fingerprint | None:
         """The fingerprint recorded with the submission, or None."""
-        ...
-
-    async def find_same_file(
-        self, sku: str, sha256: str, *, among: Collection[Status]
-    ) -> Submission | None:
-        """The oldest submission for `sku`, in one of the `among` states, of the same bytes."""
         ...
 
     async def record_marketing_fingerprints(self, sku: str, phashes: Mapping[str, str]) -> None:

@@ -120,7 +120,10 @@ class InMemoryCatalog(
         """
         require_aware(submission.created_at, submission.consent_at, submission.updated_at)
         if fingerprint is not None and repeats:
-            earlier = same_file(self, submission.sku, fingerprint.sha256, repeats)
+            prints = self._fingerprints
+            earlier = same_file(
+                self._submissions, prints, submission.sku, fingerprint.sha256, repeats
+            )
             if earlier is not None:
                 return earlier
         self._refuse_if(submission.id in self._submissions, f"submission {submission.id} exists")

@@ -29,12 +29,6 @@ class InMemoryFingerprints:
         """The fingerprint recorded with the submission, or None."""
         return self._fingerprints.get(submission_id)
 
-    async def find_same_file(
-        self: _Stored, sku: str, sha256: str, *, among: Collection[Status]
-    ) -> Submission | None:
-        """The oldest submission for `sku`, in one of the `among` states, of the same bytes."""
-        return same_file(self, sku, sha256, among)
-
     async def record_marketing_fingerprints(
         self: _Stored, sku: str, phashes: Mapping[str, str]
     ) -> None:
@@ -58,13 +52,21 @@ class InMemoryFingerprints:
 
 
 def same_file(
-    stored: _Stored, sku: str, sha256: str, among: Collection[Status]
+    submissions: Mapping[str, Submission],
+    fingerprints: Mapping[str, Fingerprint],
+    sku: str,
+    sha256: str,
+    among: Collection[Status],
+    *,
+    excluding: str = "",
 ) -> Submission | None:
-    """find_same_file without a wait, for add_submission to check and record in one step."""
+    """find_same_file without a wait (and but `excluding`), for the catalog's writes to check
+    and record in one step.
+    """
     same = [
-        stored._submissions[sid]
-        for sid, fingerprint in stored._fingerprints.items()
-        if fingerprint.sha256 == sha256 and sid in stored._submissions
+        submissions[sid]
+        for sid, fingerprint in fingerprints.items()
+        if fingerprint.sha256 == sha256 and sid in submissions and sid != excluding
     ]
     found = [s for s in same if s.sku == sku and s.status in among]
     return min(found, key=lambda s: (s.created_at, s.id), default=None)

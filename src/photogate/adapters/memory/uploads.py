@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import Protocol
 
+from photogate.adapters.memory.fingerprints import same_file
 from photogate.clock import Clock
 from photogate.domain.catalog import OutboxMessage, Product
 from photogate.domain.fingerprint import Fingerprint
-from photogate.domain.submission import AuditEntry, Status, Submission, UploadedFile
+from photogate.domain.submission import AuditEntry, Repeat, Status, Submission, UploadedFile
 
 
 class _Stored(Protocol):
@@ -51,11 +52,22 @@ class InMemoryUploads:
         fingerprint: Fingerprint,
         outbox: OutboxMessage,
         actor: str,
-    ) -> Submission | None:
-        """Record the arrived file, move awaiting_upload to received and queue `outbox`, at once."""
+        repeats: Collection[Status] = (),
+    ) -> Submission | Repeat | None:
+        """Record the arrived file, move awaiting_upload to received and queue `outbox`, at once;
+        unless another submission of the same product and file is in `repeats` (Repeat).
+        """
         current = self._submissions.get(submission_id)
         if current is None or current.status is not Status.AWAITING_UPLOAD:
             return None
+        if repeats:
+            sku, sha256 = current.sku, fingerprint.sha256
+            prints, excluding = self._fingerprints, submission_id
+            earlier = same_file(
+                self._submissions, prints, sku, sha256, repeats, excluding=excluding
+            )
+            if earlier is not None:
+                return Repeat(earlier)
         self._check_outbox(outbox)
         arrived = replace(
             current,

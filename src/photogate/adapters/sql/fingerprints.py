@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
 
@@ -13,7 +13,7 @@ from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.batches import fingerprint_values
 from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage, published_image
-from photogate.domain.submission import Status, Submission
+from photogate.domain.submission import Submission
 
 R = TypeVar("R")
 
@@ -45,23 +45,6 @@ class SqlFingerprints:
         async with self._read() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else Fingerprint(row.sha256, row.phash)
-
-    async def find_same_file(
-        self: Connected, sku: str, sha256: str, *, among: Collection[Status]
-    ) -> Submission | None:
-        """The oldest submission for `sku`, in one of the `among` states, of the same bytes."""
-        prints, subs = db.fingerprints.c, db.submissions.c
-        query = (
-            select(db.submissions)
-            .join(db.fingerprints, prints.submission_id == subs.id)
-            .where(prints.sku == sku, prints.sha256 == sha256)
-            .where(subs.status.in_([status.value for status in among]))
-            .order_by(subs.created_at, subs.id)
-        )
-        row = await self._read_in_thread(
-            lambda conn: conn.execute(query.limit(1)).mappings().first()
-        )
-        return None if row is None else mapping.submission_from_row(row)
 
     async def record_marketing_fingerprints(
         self: Connected, sku: str, phashes: Mapping[str, str]

@@ -18,14 +18,14 @@ Within one batch, a later upload of a file an earlier one of the batch records i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, false, func, select, tuple_, update
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
-from photogate.domain.submission import Submission
+from photogate.domain.submission import Status, Submission
 
 if TYPE_CHECKING:
     from photogate.adapters.sql.batches import NewSubmission
@@ -53,6 +53,18 @@ def set_aside_repeats(conn: Connection, batch: Sequence[NewSubmission]) -> list[
         if new.earlier is None:
             recorded.setdefault(key, []).append(new.submission)
     return [new for new in batch if new.earlier is None]
+
+
+def first_copy(
+    conn: Connection, sku: str, sha256: str, among: Collection[Status], *, excluding: str
+) -> Submission | None:
+    """Under the same lock, the oldest stored submission of `sku` and `sha256` in `among`,
+    other than `excluding` (a direct upload being completed is checked against the others).
+    """
+    key = (sku, sha256)
+    _lock(conn, {key})
+    copies = _stored_copies(conn, {key}).get(key, [])
+    return next((s for s in copies if s.status in among and s.id != excluding), None)
 
 
 def _key(new: NewSubmission) -> _Key | None:

@@ -4,6 +4,7 @@ or failed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
 from typing import Protocol
@@ -15,10 +16,11 @@ from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.fingerprints import insert_fingerprint
 from photogate.adapters.sql.moves import Move, apply_move
+from photogate.adapters.sql.same_files import first_copy
 from photogate.clock import Clock
 from photogate.domain.catalog import OutboxMessage
 from photogate.domain.fingerprint import Fingerprint
-from photogate.domain.submission import AuditEntry, Status, Submission, UploadedFile
+from photogate.domain.submission import AuditEntry, Repeat, Status, Submission, UploadedFile
 
 _AWAITING = frozenset({Status.AWAITING_UPLOAD})
 
@@ -55,12 +57,21 @@ class SqlUploads:
         fingerprint: Fingerprint,
         outbox: OutboxMessage,
         actor: str,
-    ) -> Submission | None:
-        """Record the arrived file, move awaiting_upload to received and queue `outbox`, at once."""
+        repeats: Collection[Status] = (),
+    ) -> Submission | Repeat | None:
+        """Record the arrived file, move awaiting_upload to received and queue `outbox`, at once;
+        unless it repeats a submission in `repeats` (see same_files).
+        """
         move = Move(
             submission_id, _AWAITING, Status.RECEIVED, actor, None, self._clock(), asdict(file)
         )
         async with self._write() as conn:
+            current = await self._load(conn, submission_id)
+            if current is None or current.status is not Status.AWAITING_UPLOAD:
+                return None
+            earlier = await _standing_copy(conn, current, fingerprint, repeats)
+            if earlier is not None:
+                return Repeat(earlier)
             if not await apply_move(conn, move):
                 return None
             submission = await self._load(conn, submission_id)
@@ -85,3 +96,18 @@ class SqlUploads:
             if not await apply_move(conn, move):
                 return None
             return await self._load(conn, submission_id)
+
+
+async def _standing_copy(
+    conn: AsyncConnection,
+    submission: Submission,
+    fingerprint: Fingerprint,
+    repeats: Collection[Status],
+) -> Submission | None:
+    """The oldest other submission of the same product and file in `repeats` (None without
+    any), under the lock that keeps two completions from both finding none.
+    """
+    if not repeats:
+        return None
+    sku, sha256, own = submission.sku, fingerprint.sha256, submission.id
+    return await conn.run_sync(lambda sync: first_copy(sync, sku, sha256, repeats, excluding=own))
