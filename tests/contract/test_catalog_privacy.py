@@ -17,7 +17,7 @@ from sqlalchemy.types import TypeEngine
 
 from photogate.adapters.sql.engine import sync_url
 from photogate.adapters.sql.migrate import alembic_config, upgrade
-from photogate.domain.catalog import EmailStatus
+from photogate.domain.catalog import EmailStatus, Erased
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.ports.catalog import Catalog
@@ -90,9 +90,13 @@ async def test_licence_version_and_purge_time_round_trip(catalog: Catalog) -> No
 async def test_erasing_a_published_submission_blanks_it_and_forgets_everything_personal(
     catalog: Catalog,
 ) -> None:
-    """Erasure moves to erased (audited), drops photo and fingerprint, blanks the emails."""
+    """Erasure moves to erased (audited), drops photo and fingerprint, blanks the emails, and
+    hands back the photo it dropped (for its files to go too).
+    """
     submission, email = await approved(catalog)
-    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
+    published = await catalog.get_photo(submission.id)
+    done = await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
+    assert done is not None and published is not None and done.photo == published
     erased = await catalog.get_submission(submission.id)
     assert erased is not None
     assert (erased.status, erased.email, erased.display_name, erased.caption) == (
@@ -145,11 +149,13 @@ async def test_erasure_leaves_the_address_in_no_email_of_the_submission(
 
 
 async def test_erasing_twice_or_an_unknown_submission_changes_nothing(catalog: Catalog) -> None:
-    """The second erasure returns False and writes no second audit entry."""
+    """The second erasure returns None and writes no second audit entry; one of a submission
+    never published says it dropped no photo.
+    """
     submission = await sent_by(catalog, "ana@example.com")
-    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
-    assert not await catalog.erase_submission(submission.id, actor=ERASER, reason="again")
-    assert not await catalog.erase_submission("missing", actor=ERASER, reason="asked")
+    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked") == Erased()
+    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="again") is None
+    assert await catalog.erase_submission("missing", actor=ERASER, reason="asked") is None
     assert [e.to_status for e in await catalog.audit_trail(submission.id)] == [
         Status.RECEIVED,
         Status.ERASED,

@@ -12,9 +12,10 @@ import pytest
 from photogate.adapters.memory.blobs import InMemoryBlobStore
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.memory.mailer import InMemoryMailer
-from photogate.domain.catalog import EmailStatus, Product
+from photogate.domain.catalog import CustomerPhoto, EmailStatus, Erased, Product
 from photogate.domain.submission import Status, Submission
 from photogate.errors import InputError, NotFound, StorageUnavailable
+from photogate.moderation.review import approve_submission
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container, Ports
 from photogate.privacy.erase import (
@@ -58,7 +59,9 @@ class CatalogFailingOnce(InMemoryCatalog):
         super().__init__()
         self.failing: set[str] = set()
 
-    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
+    async def erase_submission(
+        self, submission_id: str, *, actor: str, reason: str
+    ) -> Erased | None:
         if submission_id in self.failing:
             self.failing.discard(submission_id)
             raise StorageUnavailable("catalog unavailable")
@@ -310,7 +313,9 @@ class CatalogWithHook(InMemoryCatalog):
         super().__init__()
         self.before_erase = before_erase
 
-    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
+    async def erase_submission(
+        self, submission_id: str, *, actor: str, reason: str
+    ) -> Erased | None:
         await self.before_erase()
         return await super().erase_submission(submission_id, actor=actor, reason=reason)
 
@@ -390,6 +395,41 @@ async def test_a_copy_written_while_the_erasure_runs_is_deleted_by_it(fakes: Fak
     done = await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
     assert (done.erased, done.mail_copies) == (1, 1)
     assert fakes.mailer.sent == []
+
+
+class ApprovedAfterALook(InMemoryCatalog):
+    """A catalog on which a moderator approves `waiting` just after anyone looks for its
+    published photo: the looker is told there is none, as it was a moment before.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list[str] = []
+        self.ports: Ports | None = None
+
+    async def get_photo(self, submission_id: str) -> CustomerPhoto | None:
+        photo = await super().get_photo(submission_id)
+        if submission_id in self.waiting and self.ports is not None:
+            self.waiting.remove(submission_id)
+            assert await approve_submission(submission_id, moderator="mia", ports=self.ports)
+        return photo
+
+
+async def test_a_photo_approved_while_the_erasure_runs_is_unpublished_by_it(
+    fakes: Fakes,
+) -> None:
+    """A moderator's approval landing between the erasure's look (nothing published yet) and
+    its write: the photo the catalog removed with the submission has its files deleted too.
+    """
+    fakes.catalog = catalog = ApprovedAfterALook()
+    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    waiting = await sent_by(fakes.ports, SKU, ANA, Status.NEEDS_REVIEW)
+    catalog.waiting.append(waiting.id)
+    catalog.ports = fakes.ports
+    done = await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    assert catalog.waiting == []  # the approval did land in between
+    assert (done.erased, done.unpublished) == (1, 1)
+    assert fakes.blobs.names(Container.PUBLIC) == []
 
 
 async def test_a_send_that_finishes_after_the_erasure_deletes_its_own_copy(

@@ -8,6 +8,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from photogate.domain.catalog import Erased
+
 from photogate.domain.submission import (
     Status,
     Submission,
@@ -23,12 +25,16 @@ class PrivacyLedger(Protocol):
         """
         ...
 
-    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
+    async def erase_submission(
+        self, submission_id: str, *, actor: str, reason: str
+    ) -> Erased | None:
         """In one transaction: move the submission to erased (audited), remove its published
         photo and fingerprint, blank its email (and email key), name, caption and extras, blank
         the address and last error of its emails and cancel those still owed.
 
-        Returns False and changes nothing if it is unknown or erased already.
+        Returns what went with it (the photo, as it was published even an instant before: its
+        files are the caller's to delete); None, changing nothing, if it is unknown or erased
+        already.
         """
         ...
 

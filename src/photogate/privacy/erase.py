@@ -8,6 +8,7 @@ from typing import Final
 
 from email_validator import EmailNotValidError, validate_email
 
+from photogate.domain.catalog import CustomerPhoto
 from photogate.domain.submission import Status, Submission
 from photogate.errors import InputError, NotFound
 from photogate.moderation.takedown import take_down
@@ -133,18 +134,22 @@ async def _erase_one(submission: Submission, actor: str, why: Why, ports: Ports)
             await take_down(submission.id, actor=actor, reason=why.takedown, ports=ports)
         )
     # A scan may have published it since it was read: its renditions go too.
-    unpublished += await _delete_renditions(submission.id, ports)
+    published = await ports.catalog.get_photo(submission.id)
+    await _delete_files(published, ports)
     await ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
     erased = await ports.catalog.erase_submission(submission.id, actor=actor, reason=why.erasure)
+    # Or published in the instant before the erasure (a scan's or a moderator's approval):
+    # the catalog hands back what it removed, and those files go now.
+    late = erased.photo if erased else None
+    await _delete_files(late, ports)
+    unpublished += int(published is not None or late is not None)
     log.info("erased submission %s (%s)", submission.id, actor)
-    return Erasure(int(erased), unpublished, int(not erased))
+    return Erasure(int(erased is not None), unpublished, int(erased is None))
 
 
-async def _delete_renditions(submission_id: str, ports: Ports) -> int:
-    photo = await ports.catalog.get_photo(submission_id)
+async def _delete_files(photo: CustomerPhoto | None, ports: Ports) -> None:
     for name in public_blob_names(photo) if photo else []:
         await ports.blobs.delete(Container.PUBLIC, name)
-    return int(photo is not None)
 
 
 def admin_reason(reference: str) -> str:
