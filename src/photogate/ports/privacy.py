@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Protocol
 
 from photogate.domain.catalog import Erased
-
 from photogate.domain.submission import (
     Status,
     Submission,
