@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Final, Protocol
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, false, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
@@ -155,12 +155,17 @@ def _back_to_review(
 async def _locked_trail(conn: AsyncConnection, submission_id: str) -> list[AuditEntry]:
     """The submission's audit trail, oldest first, read once its row is locked.
 
-    The lock first (BEGIN IMMEDIATE already holds SQLite's; FOR UPDATE takes the row's on
-    PostgreSQL, where every move takes it too), so no move can slip in between the trail read
-    here and this transaction's own move.
+    The lock first, so no move can slip in between the trail read here and this
+    transaction's own move: FOR UPDATE takes the row's on PostgreSQL, where every move takes it
+    too; on SQLite, which has no row locks and where the driver begins a transaction only at
+    its first write, a write that changes nothing takes the database's one write lock.
     """
-    lock = select(db.submissions.c.id).where(db.submissions.c.id == submission_id)
-    await conn.execute(lock.with_for_update())
+    row = db.submissions.c
+    if conn.dialect.name == "sqlite":
+        mine = update(db.submissions).where(row.id == submission_id, false())
+        await conn.execute(mine.values(id=row.id))
+    else:
+        await conn.execute(select(row.id).where(row.id == submission_id).with_for_update())
     trail = db.audit_log.c
     query = select(db.audit_log).where(trail.submission_id == submission_id).order_by(trail.id)
     return [mapping.audit_from_row(row) for row in (await conn.execute(query)).mappings()]
