@@ -16,12 +16,13 @@ from sqlalchemy import create_engine, inspect
 from photogate.adapters.sql.catalog import open_sql_catalog
 from photogate.adapters.sql.engine import sync_url
 from photogate.adapters.sql.migrate import alembic_config, upgrade
-from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage
+from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage, listing_order
 from photogate.domain.submission import SCANNABLE, Status
 from photogate.errors import CatalogConflict
 from photogate.ports.catalog import Catalog
 from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by name
     SKU,
+    T0,
     a_photo,
     a_product,
     a_scan,
@@ -182,6 +183,70 @@ async def test_known_images_list_published_photos_until_they_are_taken_down(
         live, allowed_from={Status.APPROVED}, to=Status.TAKEN_DOWN, actor="op", reason="x"
     )
     assert await catalog.known_images() == []
+
+
+def numbered(n: int) -> Fingerprint:
+    """A fingerprint of its own for the `n`th submission, so each image shows whose it is."""
+    return Fingerprint(f"{n:064x}", f"{n:016x}")
+
+
+async def in_status(catalog: Catalog, status: Status, n: int) -> str:
+    """A submission received at second `n` with fingerprint `n`, moved to `status`."""
+    sid = await fingerprinted(catalog, numbered(n), seconds=n)
+    if status is Status.ERASED:
+        assert await catalog.erase_submission(sid, actor="customer", reason="asked")
+    elif status is not Status.RECEIVED:
+        assert await catalog.transition(sid, allowed_from=ANY, to=status, actor="test")
+    return sid
+
+
+def pending(submission_id: str, n: int) -> KnownImage:
+    """The pending image of the submission `in_status` made at second `n`."""
+    at = T0.replace(second=n)
+    return KnownImage(ImageKind.PENDING, SKU, "", f"{n:016x}", submission_id, received_at=at)
+
+
+async def test_known_images_list_earlier_submissions_on_their_way_as_pending(
+    catalog: Catalog,
+) -> None:
+    """With pending_before, fingerprinted submissions being scanned or in review before it
+    are pending images with their own pHash; those still waiting for their scan (they will
+    be screened later), settled, erased or later ones are not.
+    """
+    statuses = [Status.SCANNING, Status.NEEDS_REVIEW]
+    on_their_way = [await in_status(catalog, s, n) for n, s in enumerate(statuses, start=1)]
+    others = [Status.RECEIVED, Status.QUEUED, Status.REJECTED, Status.FAILED, Status.ERASED]
+    for n, other in enumerate(others, start=10):
+        await in_status(catalog, other, n)
+    live = await in_status(catalog, Status.RECEIVED, 20)
+    await publish(catalog, live)
+    waiting = a_submission()
+    await catalog.add_awaiting_upload(replace(waiting, status=Status.AWAITING_UPLOAD))
+    this = await in_status(catalog, Status.SCANNING, 30)
+    await in_status(catalog, Status.RECEIVED, 40)
+    screened = await catalog.get_submission(this)
+    assert screened is not None
+    found = await catalog.known_images(pending_before=screened)
+    expected = [pending(sid, n) for n, sid in enumerate(on_their_way, start=1)]
+    assert [image for image in found if image.kind is ImageKind.PENDING] == sorted(
+        expected, key=listing_order
+    )
+    [published] = [image for image in found if image.kind is not ImageKind.PENDING]
+    assert (published.kind, published.submission_id, published.phash) == (
+        ImageKind.CUSTOMER,
+        live,
+        numbered(20).phash,
+    )
+    assert await catalog.known_images() == [published]
+
+
+async def test_pending_images_received_at_the_same_instant_go_by_id(catalog: Catalog) -> None:
+    """Of submissions received at the same instant, those with a smaller id came first."""
+    ids = sorted([await in_status(catalog, Status.SCANNING, 5) for _ in range(3)])
+    middle = await catalog.get_submission(ids[1])
+    assert middle is not None
+    found = await catalog.known_images(pending_before=middle)
+    assert [image.submission_id for image in found] == [ids[0]]
 
 
 def test_fingerprint_migration_downgrades_and_upgrades_again(migrated_url: str) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from photogate.adapters.memory.scanner import scan_result
+from photogate.clock import Clock, utcnow
 from photogate.demo.artwork import product_image
 from photogate.domain.catalog import Product
 from photogate.domain.fingerprint import ImageKind
 from photogate.domain.scan import Thresholds, Verdict
-from photogate.domain.submission import Status
+from photogate.domain.submission import SCANNABLE, Status, Submission
+from photogate.entrypoints.web.console.screening_view import screening_views
 from photogate.errors import DuplicateUpload
 from photogate.intake.accept_upload import accept_upload
 from photogate.intake.fingerprint import fingerprint_bytes
@@ -21,7 +25,7 @@ from photogate.messages import SCAN_QUEUE
 from photogate.ports import Container
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.screening.marketing import fingerprint_stored_marketing, record_marketing_photos
-from photogate.screening.screen import Screener
+from photogate.screening.screen import Screener, screen_submission
 from photogate.settings import UploadSettings
 from photogate.testing import samples
 from tests.unit.conftest import SKU, Fakes, form, photo_file
@@ -44,12 +48,32 @@ async def marketing_photo(fakes: Fakes) -> bytes:
     return data
 
 
-async def upload(fakes: Fakes, tmp_path: Path, data: bytes, **changes: object) -> str:
+async def upload(
+    fakes: Fakes, tmp_path: Path, data: bytes, *, clock: Clock = utcnow, **changes: object
+) -> str:
     """Accept `data` as an upload with the form's `changes`; returns the submission id."""
     path, size = photo_file(tmp_path, data)
-    limits = UploadSettings()
-    submission = await accept_upload(form(**changes), path, size, ports=fakes.ports, limits=limits)
+    ports, limits = fakes.ports, UploadSettings()
+    submission = await accept_upload(
+        form(**changes), path, size, ports=ports, limits=limits, clock=clock
+    )
     return submission.id
+
+
+def at(second: int) -> Clock:
+    """A clock stopped at `second` past a fixed minute: uploads received in a known order."""
+    return lambda: datetime(2025, 6, 1, 9, 30, second, tzinfo=UTC)
+
+
+async def copies_on_their_way(fakes: Fakes, tmp_path: Path) -> tuple[str, str]:
+    """A photo, then a re-encoded copy of it from another account a second later, both
+    received and not yet scanned: their ids, earlier first.
+    """
+    original = samples.clean_jpeg(seed=11)
+    first = await upload(fakes, tmp_path, original, clock=at(1))
+    copy = reencoded(original, scale=0.6)
+    later = await upload(fakes, tmp_path, copy, clock=at(2), email="mallory@example.com")
+    return first, later
 
 
 async def scanned(fakes: Fakes, policy: ScanPolicy, submission_id: str) -> Status | None:
@@ -187,6 +211,89 @@ async def test_a_copy_of_a_published_customer_photo_goes_to_review(
     submission = await fakes.catalog.get_submission(copy)
     assert submission is not None
     assert f"published customer photo of submission {first}" in (submission.status_reason or "")
+
+
+async def being_scanned(fakes: Fakes, submission_id: str) -> Submission:
+    """The submission moved to scanning, as the scan stage claims it."""
+    moved = await fakes.catalog.transition(
+        submission_id, allowed_from=SCANNABLE, to=Status.SCANNING, actor="scanner"
+    )
+    assert moved is not None
+    return moved
+
+
+async def test_of_two_copies_screened_at_once_only_the_later_is_found_a_copy(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """Two near-identical photos screened while both are being scanned (nothing published):
+    the later one's findings name the earlier, still on its way; the earlier has none.
+    """
+    first, later = await copies_on_their_way(fakes, tmp_path)
+    scanning = [await being_scanned(fakes, sid) for sid in (later, first)]
+    findings = {
+        s.id: await screen_submission(s, b"", catalog=fakes.catalog, screener=Screener())
+        for s in scanning
+    }
+    assert not findings[first]
+    [match] = findings[later].near_copies
+    assert (match.image.kind, match.image.submission_id) == (ImageKind.PENDING, first)
+    assert findings[later].reason == (
+        f"near-copy of the customer photo of submission {first} ({SKU}), sent earlier and "
+        f"not yet published ({match.distance} of 64 pHash bits differ)"
+    )
+
+
+async def test_of_two_copies_the_one_scanned_while_the_other_waits_is_published_alone(
+    fakes: Fakes, policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """The later of two copies, scanned while the earlier still waits in the queue, is
+    approved; the earlier, scanned next, finds it published and goes to review naming it.
+    """
+    first, later = await copies_on_their_way(fakes, tmp_path)
+    assert await scanned(fakes, policy, later) is Status.APPROVED
+    assert await scanned(fakes, policy, first) is Status.NEEDS_REVIEW
+    submission = await fakes.catalog.get_submission(first)
+    assert submission is not None
+    assert f"published customer photo of submission {later} ({SKU})" in (
+        submission.status_reason or ""
+    )
+
+
+async def test_two_copies_scanned_at_once_are_not_both_published(
+    fakes: Fakes, policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """Two copies scanned together, their steps interleaved: the earlier is approved and the
+    later goes to review, whichever screening ran first.
+    """
+    first, later = await copies_on_their_way(fakes, tmp_path)
+    both = await asyncio.gather(scanned(fakes, policy, first), scanned(fakes, policy, later))
+    assert both == [Status.APPROVED, Status.NEEDS_REVIEW]
+
+
+async def test_the_console_shows_each_copy_next_to_the_earlier_ones_only(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """Three copies on their way, shown on one page: each view shows the copies received
+    before it (by their staff-only preview, linked), none received after.
+    """
+    first, later = await copies_on_their_way(fakes, tmp_path)
+    copy = reencoded(samples.clean_jpeg(seed=11), quality=40)
+    last = await upload(fakes, tmp_path, copy, clock=at(3), email="eve@example.com")
+    submissions = [await being_scanned(fakes, sid) for sid in (first, later, last)]
+    views = await screening_views(submissions, fakes.catalog, Screener())
+    shown = {sid: {m.href for m in view.matches} for sid, view in views.items()}
+    assert shown == {
+        first: set(),
+        later: {f"/console/submissions/{first}"},
+        last: {f"/console/submissions/{first}", f"/console/submissions/{later}"},
+    }
+    [told] = views[later].matches
+    assert (told.kind, told.subject, told.product, told.url) == (
+        ImageKind.PENDING,
+        f"earlier submission {first}",
+        "this product",
+        f"/console/submissions/{first}/preview",
+    )
 
 
 async def test_a_failing_scan_still_rejects_a_near_copy(

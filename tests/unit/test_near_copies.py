@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from photogate.domain.catalog import Product
 from photogate.domain.fingerprint import ImageKind, ImageMatch, KnownImage
 from photogate.entrypoints.web.console.near_copies import NearCopy, near_copies, near_copy
+from photogate.entrypoints.web.templating import templates
 
 MUG = Product("MUG-1", "Camp Mug", "A mug.", 1299, ("/media/mug/front.jpg", "/media/mug/side.jpg"))
 TENT = Product("TENT-2", "Ridge Tent", "A tent.", 34900, ("/media/tent/front.jpg",))
@@ -49,3 +52,31 @@ def test_a_published_customer_photo_links_the_matched_submissions_console_page()
         "/console/submissions/sub-7",
     )
     assert told.distance == 5
+
+
+def test_an_earlier_unpublished_submission_is_shown_by_its_console_preview_and_linked() -> None:
+    """A copy of a submission still on its way (no public URL) says "earlier submission X",
+    shows the console's staff-only preview of it and links its console page.
+    """
+    image = KnownImage(ImageKind.PENDING, "TENT-2", "", "0" * 16, "sub-3")
+    told = near_copy(ImageMatch(image, 2), "MUG-1", PRODUCTS)
+    assert told == NearCopy(
+        ImageKind.PENDING,
+        "/console/submissions/sub-3/preview",
+        2,
+        "earlier submission sub-3",
+        "Ridge Tent",
+        "/console/submissions/sub-3",
+    )
+    html = render_near_copies(told)
+    assert '<img src="/console/submissions/sub-3/preview"' in html
+    assert "Earlier photo, not yet published, of Ridge Tent" in html
+    assert 'Looks like <a href="/console/submissions/sub-3">earlier submission sub-3</a>' in html
+
+
+def render_near_copies(*matches: NearCopy) -> str:
+    """The console's near-copy pairs of a photo in review (submission "sub-9") with `matches`."""
+    page = templates().env.from_string(
+        '{% from "console/_macros.html" import near_copies %}{{ near_copies(s, view) }}'
+    )
+    return page.render(s=SimpleNamespace(id="sub-9"), view=SimpleNamespace(matches=matches))

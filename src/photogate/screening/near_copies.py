@@ -1,10 +1,10 @@
-"""Near-copies: a submission's picture against the shop's marketing and published photos."""
+"""Near-copies: a submission's picture against marketing, published and earlier pending photos."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from photogate.domain.fingerprint import ImageMatch, KnownImage, hamming
+from photogate.domain.fingerprint import ImageMatch, KnownImage, hamming, listing_order
 
 
 def near_copies(
@@ -21,4 +21,4 @@ def near_copies(
         if image.submission_id is None or image.submission_id != exclude
         if (distance := hamming(phash, image.phash)) <= max_distance
     ]
-    return tuple(sorted(matches, key=lambda m: (m.distance, m.image.kind, m.image.url)))
+    return tuple(sorted(matches, key=lambda m: (m.distance, *listing_order(m.image))))

@@ -6,7 +6,16 @@ from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from photogate.domain.catalog import CustomerPhoto, Product
-from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage, published_image
+from photogate.domain.fingerprint import (
+    ON_THEIR_WAY,
+    Fingerprint,
+    ImageKind,
+    KnownImage,
+    listing_order,
+    pending_image,
+    published_image,
+    received_before,
+)
 from photogate.domain.submission import Status, Submission
 
 
@@ -36,8 +45,12 @@ class InMemoryFingerprints:
         self._refuse_if(sku not in self._products, f"no product {sku}")
         self._marketing[sku] = dict(phashes)
 
-    async def known_images(self: _Stored) -> list[KnownImage]:
-        """Fingerprinted marketing photos and published customer photos, by kind, SKU and URL."""
+    async def known_images(
+        self: _Stored, *, pending_before: Submission | None = None
+    ) -> list[KnownImage]:
+        """Fingerprinted marketing photos, published customer photos and (with `pending_before`)
+        earlier submissions on their way, in listing_order.
+        """
         found = [
             KnownImage(ImageKind.MARKETING, sku, url, phash)
             for sku, phashes in self._marketing.items()
@@ -48,7 +61,23 @@ class InMemoryFingerprints:
             for sid, photo in self._photos.items()
             if sid in self._fingerprints
         ]
-        return sorted(found, key=lambda image: (image.kind, image.sku, image.url))
+        if pending_before is not None:
+            found += _pending(self._submissions, self._fingerprints, pending_before)
+        return sorted(found, key=listing_order)
+
+
+def _pending(
+    submissions: Mapping[str, Submission],
+    fingerprints: Mapping[str, Fingerprint],
+    later: Submission,
+) -> list[KnownImage]:
+    """Fingerprinted submissions on their way received before `later`, as pending images."""
+    return [
+        pending_image(s.id, s.sku, fingerprints[s.id].phash, s.created_at)
+        for s in submissions.values()
+        if s.status in ON_THEIR_WAY and s.id in fingerprints
+        if received_before(s.created_at, s.id, later)
+    ]
 
 
 def same_file(

@@ -6,13 +6,21 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.batches import fingerprint_values
-from photogate.domain.fingerprint import Fingerprint, ImageKind, KnownImage, published_image
+from photogate.domain.fingerprint import (
+    ON_THEIR_WAY,
+    Fingerprint,
+    ImageKind,
+    KnownImage,
+    listing_order,
+    pending_image,
+    published_image,
+)
 from photogate.domain.submission import Submission
 
 R = TypeVar("R")
@@ -58,14 +66,43 @@ class SqlFingerprints:
             if rows:
                 await conn.execute(insert(db.marketing_fingerprints), rows)
 
-    async def known_images(self: Connected) -> list[KnownImage]:
-        """Fingerprinted marketing photos and published customer photos, by kind, SKU and URL."""
-        published = select(db.customer_photos, db.fingerprints.c.phash).join(
-            db.fingerprints, db.fingerprints.c.submission_id == db.customer_photos.c.submission_id
-        )
+    async def known_images(
+        self: Connected, *, pending_before: Submission | None = None
+    ) -> list[KnownImage]:
+        """Fingerprinted marketing photos, published customer photos and (with `pending_before`)
+        earlier submissions on their way, in listing_order.
+        """
         async with self._read() as conn:
-            shop = await conn.execute(select(db.marketing_fingerprints))
-            found = [KnownImage(ImageKind.MARKETING, row.sku, row.url, row.phash) for row in shop]
-            rows = (await conn.execute(published)).mappings()
+            # Pending before published: a submission approved between the two reads is then
+            # seen as one or the other (each read is its own snapshot), never as neither.
+            found = [] if pending_before is None else await _pending(conn, pending_before)
+            rows = (await conn.execute(_PUBLISHED)).mappings()
             found += [published_image(mapping.photo_from_row(r), r["phash"]) for r in rows]
-        return sorted(found, key=lambda image: (image.kind, image.sku, image.url))
+            shop = await conn.execute(select(db.marketing_fingerprints))
+            found += [KnownImage(ImageKind.MARKETING, row.sku, row.url, row.phash) for row in shop]
+        return sorted(found, key=listing_order)
+
+
+_PUBLISHED = select(db.customer_photos, db.fingerprints.c.phash).join(
+    db.fingerprints, db.fingerprints.c.submission_id == db.customer_photos.c.submission_id
+)
+
+
+async def _pending(conn: AsyncConnection, later: Submission) -> list[KnownImage]:
+    """Fingerprinted submissions on their way received before `later`, as pending images.
+
+    The index on submissions (status, created_at) finds them: status among a few, created_at
+    up to `later`'s.
+    """
+    subs, prints = db.submissions.c, db.fingerprints.c
+    query = (
+        select(subs.id, subs.sku, subs.created_at, prints.phash)
+        .join(db.fingerprints, prints.submission_id == subs.id)
+        .where(
+            subs.status.in_(sorted(ON_THEIR_WAY)),
+            subs.created_at <= later.created_at,
+            or_(subs.created_at < later.created_at, subs.id < later.id),
+        )
+    )
+    rows = await conn.execute(query)
+    return [pending_image(row.id, row.sku, row.phash, row.created_at) for row in rows]

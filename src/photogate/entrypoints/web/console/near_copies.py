@@ -16,7 +16,9 @@ class NearCopy:
     """A known image a photo nearly copies, as the console tells it.
 
     `subject` and `product` make "looks like <subject> of <product>"; `href` is the console
-    page of a matched submission. The hash distance stays for a title, not for the sentence.
+    page of a matched submission. `url` shows the image: a pending one has no URL of its own,
+    so it is shown through the console's preview (staff only). The hash distance stays for a
+    title, not for the sentence.
     """
 
     kind: ImageKind
@@ -40,10 +42,13 @@ def near_copy(match: ImageMatch, sku: str, products: Mapping[str, Product]) -> N
     product = products.get(image.sku)
     where = THIS_PRODUCT if image.sku == sku else product.name if product else image.sku
     href = f"/console/submissions/{image.submission_id}" if image.submission_id else None
-    return NearCopy(image.kind, image.url, match.distance, _subject(image, product), where, href)
+    url = f"{href}/preview" if href and image.kind is ImageKind.PENDING else image.url
+    return NearCopy(image.kind, url, match.distance, _subject(image, product), where, href)
 
 
 def _subject(image: KnownImage, product: Product | None) -> str:
+    if image.kind is ImageKind.PENDING:
+        return f"earlier submission {image.submission_id}"
     if image.kind is ImageKind.CUSTOMER:
         return f"submission {image.submission_id}" if image.submission_id else "a customer photo"
     # Numbered as the product page shows them; a photo the product no longer lists has none.
