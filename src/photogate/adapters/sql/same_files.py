@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, false, func, select, tuple_, update
+from sqlalchemy import Connection, Select, and_, false, func, or_, select, update
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
@@ -85,19 +85,26 @@ def _lock(conn: Connection, keys: set[_Key]) -> None:
 
 def _stored_copies(conn: Connection, keys: set[_Key]) -> dict[_Key, list[Submission]]:
     """The stored submissions of each product and file, oldest first."""
-    prints, subs = db.fingerprints.c, db.submissions.c
-    query = (
-        select(db.submissions, prints.sha256.label("same_sha256"))
-        .join(db.fingerprints, prints.submission_id == subs.id)
-        .where(tuple_(prints.sku, prints.sha256).in_(sorted(keys)))
-        .order_by(subs.created_at, subs.id)
-    )
     copies: dict[_Key, list[Submission]] = {}
-    for row in conn.execute(query).mappings():
+    for row in conn.execute(copies_query(keys)).mappings():
         copies.setdefault((row["sku"], row["same_sha256"]), []).append(
             mapping.submission_from_row(row)
         )
     return copies
+
+
+def copies_query(keys: Collection[_Key]) -> Select[Any]:
+    """The submissions of these products and files, each row with its file's SHA-256."""
+    prints, subs = db.fingerprints.c, db.submissions.c
+    # One (sku AND sha256) term per key: SQLite then looks each up in the fingerprints index,
+    # where a row-value IN of several keys made it scan every submission.
+    same = or_(*(and_(prints.sku == sku, prints.sha256 == sha) for sku, sha in sorted(keys)))
+    return (
+        select(db.submissions, prints.sha256.label("same_sha256"))
+        .join(db.fingerprints, prints.submission_id == subs.id)
+        .where(same)
+        .order_by(subs.created_at, subs.id)
+    )
 
 
 def _lock_id(key: _Key) -> int:
