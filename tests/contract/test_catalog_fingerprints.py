@@ -22,7 +22,6 @@ from photogate.errors import CatalogConflict
 from photogate.ports.catalog import Catalog
 from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by name
     SKU,
-    T0,
     a_photo,
     a_product,
     a_scan,
@@ -202,18 +201,17 @@ async def in_status(catalog: Catalog, status: Status, n: int) -> str:
 
 def pending(submission_id: str, n: int) -> KnownImage:
     """The pending image of the submission `in_status` made at second `n`."""
-    at = T0.replace(second=n)
-    return KnownImage(ImageKind.PENDING, SKU, "", f"{n:016x}", submission_id, received_at=at)
+    return KnownImage(ImageKind.PENDING, SKU, "", f"{n:016x}", submission_id)
 
 
-async def test_known_images_list_earlier_submissions_on_their_way_as_pending(
+async def test_known_images_list_submissions_being_scanned_or_in_review_as_pending(
     catalog: Catalog,
 ) -> None:
-    """With pending_before, fingerprinted submissions being scanned or in review before it
-    are pending images with their own pHash; those still waiting for their scan (they will
-    be screened later), settled, erased or later ones are not.
+    """With with_pending, fingerprinted submissions being scanned or in review (received
+    before or after any other) are pending images with their own pHash; those still waiting
+    for their scan (screened later), settled or erased ones are not; without it, none are.
     """
-    statuses = [Status.SCANNING, Status.NEEDS_REVIEW]
+    statuses = [Status.SCANNING, Status.NEEDS_REVIEW, Status.SCANNING]
     on_their_way = [await in_status(catalog, s, n) for n, s in enumerate(statuses, start=1)]
     others = [Status.RECEIVED, Status.QUEUED, Status.REJECTED, Status.FAILED, Status.ERASED]
     for n, other in enumerate(others, start=10):
@@ -222,11 +220,7 @@ async def test_known_images_list_earlier_submissions_on_their_way_as_pending(
     await publish(catalog, live)
     waiting = a_submission()
     await catalog.add_awaiting_upload(replace(waiting, status=Status.AWAITING_UPLOAD))
-    this = await in_status(catalog, Status.SCANNING, 30)
-    await in_status(catalog, Status.RECEIVED, 40)
-    screened = await catalog.get_submission(this)
-    assert screened is not None
-    found = await catalog.known_images(pending_before=screened)
+    found = await catalog.known_images(with_pending=True)
     expected = [pending(sid, n) for n, sid in enumerate(on_their_way, start=1)]
     assert [image for image in found if image.kind is ImageKind.PENDING] == sorted(
         expected, key=listing_order
@@ -238,15 +232,6 @@ async def test_known_images_list_earlier_submissions_on_their_way_as_pending(
         numbered(20).phash,
     )
     assert await catalog.known_images() == [published]
-
-
-async def test_pending_images_received_at_the_same_instant_go_by_id(catalog: Catalog) -> None:
-    """Of submissions received at the same instant, those with a smaller id came first."""
-    ids = sorted([await in_status(catalog, Status.SCANNING, 5) for _ in range(3)])
-    middle = await catalog.get_submission(ids[1])
-    assert middle is not None
-    found = await catalog.known_images(pending_before=middle)
-    assert [image.submission_id for image in found] == [ids[0]]
 
 
 def test_fingerprint_migration_downgrades_and_upgrades_again(migrated_url: str) -> None:

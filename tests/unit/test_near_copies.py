@@ -54,8 +54,8 @@ def test_a_published_customer_photo_links_the_matched_submissions_console_page()
     assert told.distance == 5
 
 
-def test_an_earlier_unpublished_submission_is_shown_by_its_console_preview_and_linked() -> None:
-    """A copy of a submission still on its way (no public URL) says "earlier submission X",
+def test_an_unpublished_submission_is_shown_by_its_console_preview_and_linked() -> None:
+    """A copy of a submission still on its way (no public URL) names it as not yet published,
     shows the console's staff-only preview of it and links its console page.
     """
     image = KnownImage(ImageKind.PENDING, "TENT-2", "", "0" * 16, "sub-3")
@@ -64,14 +64,17 @@ def test_an_earlier_unpublished_submission_is_shown_by_its_console_preview_and_l
         ImageKind.PENDING,
         "/console/submissions/sub-3/preview",
         2,
-        "earlier submission sub-3",
+        "submission sub-3, not yet published,",
         "Ridge Tent",
         "/console/submissions/sub-3",
     )
     html = render_near_copies(told)
     assert '<img src="/console/submissions/sub-3/preview"' in html
-    assert "Earlier photo, not yet published, of Ridge Tent" in html
-    assert 'Looks like <a href="/console/submissions/sub-3">earlier submission sub-3</a>' in html
+    assert "Customer photo, not yet published, of Ridge Tent" in html
+    assert (
+        'Looks like <a href="/console/submissions/sub-3">submission sub-3, not yet published,</a>'
+        in html
+    )
 
 
 def render_near_copies(*matches: NearCopy) -> str:

@@ -258,12 +258,12 @@ class FingerprintLedger(Protocol):
         """Replace the perceptual hashes (by URL) of a product's marketing photos."""
         ...
 
-    async def known_images(self, *, pending_before: Submission | None = None) -> list[KnownImage]:
+    async def known_images(self, *, with_pending: bool = False) -> list[KnownImage]:
         """Fingerprinted marketing photos and published customer photos, in listing_order.
 
-        With `pending_before`, also the fingerprinted submissions on their way (ON_THEIR_WAY)
-        received before it (received_before), as pending images. Read so that a submission
-        published meanwhile is listed one way or the other, never missed.
+        With `with_pending`, also the fingerprinted submissions on their way (ON_THEIR_WAY), as
+        pending images. Read so that a submission published meanwhile is listed one way or the
+        other, never missed.
         """
         ...
 

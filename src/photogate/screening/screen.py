@@ -47,14 +47,11 @@ class Screener:
     def matches(
         self, submission: Submission, phash: str | None, known: Iterable[KnownImage]
     ) -> tuple[ImageMatch, ...]:
-        """Known images the submission's picture (pHash `phash`) nearly copies, of those that
-        predate it (a pending one received later is the copy, not the original).
-        """
+        """Known images the submission's picture (pHash `phash`) nearly copies."""
         if phash is None or not self.compares_pictures:
             return ()
-        earlier = [image for image in known if image.predates(submission)]
         limit = self.phash_max_distance
-        return near_copies(phash, earlier, max_distance=limit, exclude=submission.id)
+        return near_copies(phash, known, max_distance=limit, exclude=submission.id)
 
 
 async def screen_submission(
@@ -67,7 +64,7 @@ async def screen_submission(
     phash = await stored_phash(submission, catalog)
     if phash is None:  # received before fingerprints were kept: hash the original now
         phash = await run_image_work(perceptual_hash, original)
-    known = await catalog.known_images(pending_before=submission)
+    known = await catalog.known_images(with_pending=True)
     return Findings(hits, screener.matches(submission, phash, known))
 
 

@@ -14,7 +14,6 @@ from photogate.domain.fingerprint import (
     listing_order,
     pending_image,
     published_image,
-    received_before,
 )
 from photogate.domain.submission import Status, Submission
 
@@ -45,11 +44,9 @@ class InMemoryFingerprints:
         self._refuse_if(sku not in self._products, f"no product {sku}")
         self._marketing[sku] = dict(phashes)
 
-    async def known_images(
-        self: _Stored, *, pending_before: Submission | None = None
-    ) -> list[KnownImage]:
-        """Fingerprinted marketing photos, published customer photos and (with `pending_before`)
-        earlier submissions on their way, in listing_order.
+    async def known_images(self: _Stored, *, with_pending: bool = False) -> list[KnownImage]:
+        """Fingerprinted marketing photos, published customer photos and (`with_pending`)
+        submissions on their way, in listing_order.
         """
         found = [
             KnownImage(ImageKind.MARKETING, sku, url, phash)
@@ -61,22 +58,19 @@ class InMemoryFingerprints:
             for sid, photo in self._photos.items()
             if sid in self._fingerprints
         ]
-        if pending_before is not None:
-            found += _pending(self._submissions, self._fingerprints, pending_before)
+        if with_pending:
+            found += _pending(self._submissions, self._fingerprints)
         return sorted(found, key=listing_order)
 
 
 def _pending(
-    submissions: Mapping[str, Submission],
-    fingerprints: Mapping[str, Fingerprint],
-    later: Submission,
+    submissions: Mapping[str, Submission], fingerprints: Mapping[str, Fingerprint]
 ) -> list[KnownImage]:
-    """Fingerprinted submissions on their way received before `later`, as pending images."""
+    """Fingerprinted submissions on their way, as pending images."""
     return [
-        pending_image(s.id, s.sku, fingerprints[s.id].phash, s.created_at)
+        pending_image(s.id, s.sku, fingerprints[s.id].phash)
         for s in submissions.values()
         if s.status in ON_THEIR_WAY and s.id in fingerprints
-        if received_before(s.created_at, s.id, later)
     ]
 
 
@@ -89,8 +83,8 @@ def same_file(
     *,
     excluding: str = "",
 ) -> Submission | None:
-    """find_same_file without a wait (and but `excluding`), for the catalog's writes to check
-    and record in one step.
+    """The oldest submission of `sku` in one of the `among` states with these bytes (other
+    than `excluding`), without a wait: the catalog's writes check and record in one step.
     """
     same = [
         submissions[sid]

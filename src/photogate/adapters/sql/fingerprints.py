@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
@@ -66,16 +66,14 @@ class SqlFingerprints:
             if rows:
                 await conn.execute(insert(db.marketing_fingerprints), rows)
 
-    async def known_images(
-        self: Connected, *, pending_before: Submission | None = None
-    ) -> list[KnownImage]:
-        """Fingerprinted marketing photos, published customer photos and (with `pending_before`)
-        earlier submissions on their way, in listing_order.
+    async def known_images(self: Connected, *, with_pending: bool = False) -> list[KnownImage]:
+        """Fingerprinted marketing photos, published customer photos and (`with_pending`)
+        submissions on their way, in listing_order.
         """
         async with self._read() as conn:
             # Pending before published: a submission approved between the two reads is then
             # seen as one or the other (each read is its own snapshot), never as neither.
-            found = [] if pending_before is None else await _pending(conn, pending_before)
+            found = await _pending(conn) if with_pending else []
             rows = (await conn.execute(_PUBLISHED)).mappings()
             found += [published_image(mapping.photo_from_row(r), r["phash"]) for r in rows]
             shop = await conn.execute(select(db.marketing_fingerprints))
@@ -88,21 +86,15 @@ _PUBLISHED = select(db.customer_photos, db.fingerprints.c.phash).join(
 )
 
 
-async def _pending(conn: AsyncConnection, later: Submission) -> list[KnownImage]:
-    """Fingerprinted submissions on their way received before `later`, as pending images.
-
-    The index on submissions (status, created_at) finds them: status among a few, created_at
-    up to `later`'s.
+async def _pending(conn: AsyncConnection) -> list[KnownImage]:
+    """Fingerprinted submissions on their way, as pending images (found by the index on
+    submissions' status).
     """
     subs, prints = db.submissions.c, db.fingerprints.c
     query = (
-        select(subs.id, subs.sku, subs.created_at, prints.phash)
+        select(subs.id, subs.sku, prints.phash)
         .join(db.fingerprints, prints.submission_id == subs.id)
-        .where(
-            subs.status.in_(sorted(ON_THEIR_WAY)),
-            subs.created_at <= later.created_at,
-            or_(subs.created_at < later.created_at, subs.id < later.id),
-        )
+        .where(subs.status.in_(sorted(ON_THEIR_WAY)))
     )
     rows = await conn.execute(query)
-    return [pending_image(row.id, row.sku, row.phash, row.created_at) for row in rows]
+    return [pending_image(row.id, row.sku, row.phash) for row in rows]

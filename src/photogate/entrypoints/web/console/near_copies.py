@@ -48,7 +48,7 @@ def near_copy(match: ImageMatch, sku: str, products: Mapping[str, Product]) -> N
 
 def _subject(image: KnownImage, product: Product | None) -> str:
     if image.kind is ImageKind.PENDING:
-        return f"earlier submission {image.submission_id}"
+        return f"submission {image.submission_id}, not yet published,"
     if image.kind is ImageKind.CUSTOMER:
         return f"submission {image.submission_id}" if image.submission_id else "a customer photo"
     # Numbered as the product page shows them; a photo the product no longer lists has none.

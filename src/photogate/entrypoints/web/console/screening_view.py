@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from photogate.domain.fingerprint import KnownImage
 from photogate.domain.submission import Submission
 from photogate.entrypoints.web.console.near_copies import NearCopy, near_copies
 from photogate.ports import Catalog
@@ -43,12 +42,12 @@ async def screening_views(
     """The view of each submission (by id) as screening sees it now.
 
     Recomputed rather than stored: the highlight follows today's blocklist, and a matched
-    photo taken down (or an earlier submission rejected) since is no longer shown. The status
+    photo taken down (or another submission rejected) since is no longer shown. The status
     reason keeps what was found then.
     """
     if screener is None:
         return {s.id: ScreeningView(escape(s.caption)) for s in submissions}
-    known = await _known_images(submissions, catalog) if screener.compares_pictures else []
+    known = await catalog.known_images(with_pending=True) if screener.compares_pictures else []
     products = {p.sku: p for p in await catalog.list_products()} if known else {}
     views = {}
     for submission in submissions:
@@ -57,14 +56,6 @@ async def screening_views(
         matches = near_copies(screener.matches(submission, phash, known), submission.sku, products)
         views[submission.id] = ScreeningView(caption, matches)
     return views
-
-
-async def _known_images(submissions: Sequence[Submission], catalog: Catalog) -> list[KnownImage]:
-    """Known images, pending ones up to the newest of `submissions`: each submission's view
-    then keeps those that predate it (Screener.matches).
-    """
-    newest = max(submissions, key=lambda s: (s.created_at, s.id), default=None)
-    return await catalog.known_images(pending_before=newest)
 
 
 async def screening_view(
