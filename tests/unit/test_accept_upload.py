@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +127,33 @@ async def test_database_failure_removes_the_quarantined_original(
     with pytest.raises(RuntimeError):
         await accept_upload(form(), path, size, ports=fakes.ports, limits=limits)
     await assert_nothing_stored(fakes)
+
+
+@pytest.mark.parametrize("committed", [True, False], ids=["after-commit", "before-commit"])
+async def test_a_cancelled_upload_keeps_the_original_only_if_its_row_was_written(
+    fakes: Fakes, limits: UploadSettings, tmp_path: Path, committed: bool
+) -> None:
+    """The customer goes away while the rows are being written (the task is cancelled): if the
+    batch committed all the same, the original its row points at stays; if not, it goes.
+    """
+    add = fakes.catalog.add_submission
+
+    async def cancelled(*args: Any, **kwargs: Any) -> None:
+        if committed:
+            await add(*args, **kwargs)
+        raise asyncio.CancelledError
+
+    fakes.catalog.add_submission = cancelled  # type: ignore[method-assign]
+    path, size = photo_file(tmp_path)
+    with pytest.raises(asyncio.CancelledError):
+        await accept_upload(form(), path, size, ports=fakes.ports, limits=limits)
+    stored = fakes.blobs.names(Container.QUARANTINE)
+    if committed:
+        [pending] = await fakes.catalog.pending_outbox(10)
+        submission = await fakes.catalog.get_submission(pending.submission_id or "")
+        assert submission is not None and stored == [submission.original_blob]
+    else:
+        await assert_nothing_stored(fakes)
 
 
 async def test_queue_down_leaves_the_message_in_the_outbox(

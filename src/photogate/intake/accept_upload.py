@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -101,6 +102,12 @@ async def _store(
         earlier = await ports.catalog.add_submission(
             submission, outbox, fingerprint, repeats=ANSWERS_REPEATS
         )
+    except asyncio.CancelledError:
+        # Cancelled (the customer went away) while its batch was being written: the batch may
+        # have committed all the same, and then the row points at the blob, which stays.
+        if await ports.catalog.get_submission(submission.id) is None:
+            await ports.blobs.delete(Container.QUARANTINE, blob)
+        raise
     except BaseException:
         # No row points at the blob: remove it so a failed intake leaves nothing behind.
         await ports.blobs.delete(Container.QUARANTINE, blob)
