@@ -607,7 +607,14 @@ async def test_reopen_email_leaves_sent_erased_and_unknown_emails_alone(catalog:
     await catalog.mark_email_attempt(sent.id, "poisoned", final=True)
     await catalog.mark_email_sent(sent.id, T0)  # a slow first delivery made it after all
     erased_submission, erased = await approved(catalog, sku="MUG-2")
-    await catalog.erase_submission(erased_submission.id, actor="operator", reason="asked")
+    assert await catalog.unpublish(
+        erased_submission.id,
+        allowed_from={Status.APPROVED},
+        to=Status.TAKEN_DOWN,
+        actor="operator",
+        reason="asked",
+    )
+    assert await catalog.erase_submission(erased_submission.id, actor="operator", reason="asked")
     assert await catalog.reopen_email(sent.id) is False
     assert await catalog.reopen_email(erased.id) is False
     assert await catalog.reopen_email("missing") is False

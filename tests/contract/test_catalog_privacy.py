@@ -17,7 +17,7 @@ from sqlalchemy.types import TypeEngine
 
 from photogate.adapters.sql.engine import sync_url
 from photogate.adapters.sql.migrate import alembic_config, upgrade
-from photogate.domain.catalog import EmailStatus, Erased
+from photogate.domain.catalog import EmailRecord, EmailStatus
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.ports.catalog import Catalog
@@ -87,16 +87,38 @@ async def test_licence_version_and_purge_time_round_trip(catalog: Catalog) -> No
     assert (stored.licence_version, stored.original_purged_at) == ("2026-01", None)
 
 
-async def test_erasing_a_published_submission_blanks_it_and_forgets_everything_personal(
-    catalog: Catalog,
-) -> None:
-    """Erasure moves to erased (audited), drops photo and fingerprint, blanks the emails, and
-    hands back the photo it dropped (for its files to go too).
+async def taken_down(catalog: Catalog) -> tuple[Submission, EmailRecord]:
+    """A submission approved (with its thank-you owed), then taken down, as an erasure does."""
+    submission, email = await approved(catalog)
+    assert await catalog.unpublish(
+        submission.id,
+        allowed_from={Status.APPROVED},
+        to=Status.TAKEN_DOWN,
+        actor=ERASER,
+        reason="x",
+    )
+    return submission, email
+
+
+async def test_a_published_submission_is_not_erased_until_taken_down(catalog: Catalog) -> None:
+    """While its photo is published the erasure is refused and changes nothing: its files
+    and its row go first (take_down), so no public file is left without a row naming it.
     """
     submission, email = await approved(catalog)
-    published = await catalog.get_photo(submission.id)
-    done = await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
-    assert done is not None and published is not None and done.photo == published
+    assert not await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
+    owed = await catalog.get_email(email.id)
+    assert owed is not None and owed.to == email.to
+    kept = await catalog.get_submission(submission.id)
+    assert kept is not None and kept.status is Status.APPROVED and kept.email
+    assert await catalog.get_photo(submission.id) is not None
+
+
+async def test_erasing_a_taken_down_submission_blanks_it_and_forgets_everything_personal(
+    catalog: Catalog,
+) -> None:
+    """Erasure moves to erased (audited), drops the fingerprint, blanks the emails."""
+    submission, email = await taken_down(catalog)
+    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
     erased = await catalog.get_submission(submission.id)
     assert erased is not None
     assert (erased.status, erased.email, erased.display_name, erased.caption) == (
@@ -114,7 +136,7 @@ async def test_erasing_a_published_submission_blanks_it_and_forgets_everything_p
     assert (cancelled.to, cancelled.status) == ("", EmailStatus.FAILED)
     last = (await catalog.audit_trail(submission.id))[-1]
     assert (last.from_status, last.to_status, last.actor, last.reason) == (
-        Status.APPROVED,
+        Status.TAKEN_DOWN,
         Status.ERASED,
         ERASER,
         "asked",
@@ -123,7 +145,7 @@ async def test_erasing_a_published_submission_blanks_it_and_forgets_everything_p
 
 async def test_erasure_keeps_a_sent_email_sent_but_forgets_its_address(catalog: Catalog) -> None:
     """A delivered email stays sent (history), only its address is blanked."""
-    submission, email = await approved(catalog)
+    submission, email = await taken_down(catalog)
     assert await catalog.mark_email_sent(email.id, T0)
     assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
     kept = await catalog.get_email(email.id)
@@ -136,7 +158,7 @@ async def test_erasure_leaves_the_address_in_no_email_of_the_submission(
     catalog: Catalog, sent: bool
 ) -> None:
     """A mail server's error quoting the address goes too, whatever became of the email."""
-    submission, email = await approved(catalog)
+    submission, email = await taken_down(catalog)
     error = f"550 5.1.1 <{email.to}>: user unknown"
     await catalog.mark_email_attempt(email.id, error, final=not sent)
     if sent:
@@ -149,13 +171,11 @@ async def test_erasure_leaves_the_address_in_no_email_of_the_submission(
 
 
 async def test_erasing_twice_or_an_unknown_submission_changes_nothing(catalog: Catalog) -> None:
-    """The second erasure returns None and writes no second audit entry; one of a submission
-    never published says it dropped no photo.
-    """
+    """The second erasure returns False and writes no second audit entry."""
     submission = await sent_by(catalog, "ana@example.com")
-    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked") == Erased()
-    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="again") is None
-    assert await catalog.erase_submission("missing", actor=ERASER, reason="asked") is None
+    assert await catalog.erase_submission(submission.id, actor=ERASER, reason="asked")
+    assert not await catalog.erase_submission(submission.id, actor=ERASER, reason="again")
+    assert not await catalog.erase_submission("missing", actor=ERASER, reason="asked")
     assert [e.to_status for e in await catalog.audit_trail(submission.id)] == [
         Status.RECEIVED,
         Status.ERASED,

@@ -12,7 +12,7 @@ import pytest
 from photogate.adapters.memory.blobs import InMemoryBlobStore
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.memory.mailer import InMemoryMailer
-from photogate.domain.catalog import CustomerPhoto, EmailStatus, Erased, Product
+from photogate.domain.catalog import EmailStatus, Product
 from photogate.domain.submission import Status, Submission
 from photogate.errors import InputError, NotFound, StorageUnavailable
 from photogate.moderation.review import approve_submission
@@ -59,9 +59,7 @@ class CatalogFailingOnce(InMemoryCatalog):
         super().__init__()
         self.failing: set[str] = set()
 
-    async def erase_submission(
-        self, submission_id: str, *, actor: str, reason: str
-    ) -> Erased | None:
+    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
         if submission_id in self.failing:
             self.failing.discard(submission_id)
             raise StorageUnavailable("catalog unavailable")
@@ -313,9 +311,7 @@ class CatalogWithHook(InMemoryCatalog):
         super().__init__()
         self.before_erase = before_erase
 
-    async def erase_submission(
-        self, submission_id: str, *, actor: str, reason: str
-    ) -> Erased | None:
+    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
         await self.before_erase()
         return await super().erase_submission(submission_id, actor=actor, reason=reason)
 
@@ -397,9 +393,10 @@ async def test_a_copy_written_while_the_erasure_runs_is_deleted_by_it(fakes: Fak
     assert fakes.mailer.sent == []
 
 
-class ApprovedAfterALook(InMemoryCatalog):
-    """A catalog on which a moderator approves `waiting` just after anyone looks for its
-    published photo: the looker is told there is none, as it was a moment before.
+class ApprovedAsTheOriginalGoes(InMemoryBlobStore):
+    """A blob store on which a moderator approves `waiting` just before its original is
+    deleted from quarantine: the approval read the original in time, and lands in the middle
+    of the erasure that deletes it.
     """
 
     def __init__(self) -> None:
@@ -407,29 +404,36 @@ class ApprovedAfterALook(InMemoryCatalog):
         self.waiting: list[str] = []
         self.ports: Ports | None = None
 
-    async def get_photo(self, submission_id: str) -> CustomerPhoto | None:
-        photo = await super().get_photo(submission_id)
-        if submission_id in self.waiting and self.ports is not None:
-            self.waiting.remove(submission_id)
-            assert await approve_submission(submission_id, moderator="mia", ports=self.ports)
-        return photo
+    async def delete(self, container: Container, name: str) -> None:
+        sid = name.partition("/")[0]
+        if container is Container.QUARANTINE and sid in self.waiting and self.ports:
+            self.waiting.remove(sid)
+            assert await approve_submission(sid, moderator="mia", ports=self.ports)
+        await super().delete(container, name)
 
 
-async def test_a_photo_approved_while_the_erasure_runs_is_unpublished_by_it(
+async def test_a_photo_approved_while_the_erasure_runs_is_taken_down_by_it(
     fakes: Fakes,
 ) -> None:
-    """A moderator's approval landing between the erasure's look (nothing published yet) and
-    its write: the photo the catalog removed with the submission has its files deleted too.
+    """A moderator's approval landing in the middle of the erasure (it found the photo in
+    review): the catalog refuses to erase a published photo, so the erasure takes it down
+    (files first) and erases it then; nothing is left on the shop.
     """
-    fakes.catalog = catalog = ApprovedAfterALook()
-    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    fakes.blobs = blobs = ApprovedAsTheOriginalGoes()
     waiting = await sent_by(fakes.ports, SKU, ANA, Status.NEEDS_REVIEW)
-    catalog.waiting.append(waiting.id)
-    catalog.ports = fakes.ports
+    blobs.waiting.append(waiting.id)
+    blobs.ports = fakes.ports
     done = await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
-    assert catalog.waiting == []  # the approval did land in between
+    assert blobs.waiting == []  # the approval did land in between
     assert (done.erased, done.unpublished) == (1, 1)
     assert fakes.blobs.names(Container.PUBLIC) == []
+    assert await fakes.catalog.get_photo(waiting.id) is None
+    trail = await fakes.catalog.audit_trail(waiting.id)
+    assert [e.to_status for e in trail][-3:] == [
+        Status.APPROVED,
+        Status.TAKEN_DOWN,
+        Status.ERASED,
+    ]
 
 
 async def test_a_send_that_finishes_after_the_erasure_deletes_its_own_copy(

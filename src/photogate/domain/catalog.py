@@ -51,15 +51,6 @@ class CustomerPhoto:
         return max(fits, key=lambda r: r.width, default=None)
 
 
-@dataclass(frozen=True)
-class Erased:
-    """What erasing a submission removed with it from the catalog: its published photo, if it
-    had one by then, whose files the eraser deletes.
-    """
-
-    photo: CustomerPhoto | None = None
-
-
 class EmailStatus(StrEnum):
     """Delivery state of one outbox email."""
 

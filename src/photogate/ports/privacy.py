@@ -8,7 +8,6 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from photogate.domain.catalog import Erased
 from photogate.domain.submission import (
     Status,
     Submission,
@@ -24,16 +23,15 @@ class PrivacyLedger(Protocol):
         """
         ...
 
-    async def erase_submission(
-        self, submission_id: str, *, actor: str, reason: str
-    ) -> Erased | None:
-        """In one transaction: move the submission to erased (audited), remove its published
-        photo and fingerprint, blank its email (and email key), name, caption and extras, blank
-        the address and last error of its emails and cancel those still owed.
+    async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
+        """In one transaction: move the submission to erased (audited), remove its fingerprint,
+        blank its email (and email key), name, caption and extras, blank the address and last
+        error of its emails and cancel those still owed.
 
-        Returns what went with it (the photo, as it was published even an instant before: its
-        files are the caller's to delete); None, changing nothing, if it is unknown or erased
-        already.
+        Returns False and changes nothing if it is unknown, erased already, or published: a
+        published photo is taken down first (its files deleted, then its row), so that no
+        public file is ever left without a row that names it, even by an approval landing in
+        the middle of an erasure.
         """
         ...
 

@@ -8,12 +8,10 @@ from typing import Final
 
 from email_validator import EmailNotValidError, validate_email
 
-from photogate.domain.catalog import CustomerPhoto
 from photogate.domain.submission import Status, Submission
-from photogate.errors import InputError, NotFound
+from photogate.errors import InputError, NotFound, StorageUnavailable
 from photogate.moderation.takedown import take_down
 from photogate.ports import Container, Ports
-from photogate.publishing.publish import public_blob_names
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +20,8 @@ LINK_ACTOR: Final = "customer:withdrawal-link"
 REASON: Final = "erased at the customer's request"
 TAKEDOWN_REASON: Final = "the customer withdrew consent"
 MAX_REFERENCE: Final = 64
+# Reads, takedowns and erasures of one submission before giving up (see _erase_one).
+_ATTEMPTS: Final = 3
 
 
 @dataclass(frozen=True)
@@ -125,31 +125,25 @@ def _linked_last(found: list[Submission], linked: Submission) -> list[Submission
 async def _erase_one(submission: Submission, actor: str, why: Why, ports: Ports) -> Erasure:
     """Files first: if this stops half-way, the row still names the customer, so a retry
     finds it and finishes.
+
+    A published photo is taken down (its files, then its row) before the catalog erases the
+    submission, which it refuses while one is published. An approval landing in between (a
+    scan's or a moderator's) makes it refuse once: the photo is then taken down too, and the
+    erasure tried again; an approval can only come once, so that happens at most once.
     """
-    if submission.status is Status.ERASED:
-        return Erasure(already_erased=1)
     unpublished = 0
-    if submission.status is Status.APPROVED:
-        unpublished = int(
-            await take_down(submission.id, actor=actor, reason=why.takedown, ports=ports)
-        )
-    # A scan may have published it since it was read: its renditions go too.
-    published = await ports.catalog.get_photo(submission.id)
-    await _delete_files(published, ports)
-    await ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
-    erased = await ports.catalog.erase_submission(submission.id, actor=actor, reason=why.erasure)
-    # Or published in the instant before the erasure (a scan's or a moderator's approval):
-    # the catalog hands back what it removed, and those files go now.
-    late = erased.photo if erased else None
-    await _delete_files(late, ports)
-    unpublished += int(published is not None or late is not None)
-    log.info("erased submission %s (%s)", submission.id, actor)
-    return Erasure(int(erased is not None), unpublished, int(erased is None))
-
-
-async def _delete_files(photo: CustomerPhoto | None, ports: Ports) -> None:
-    for name in public_blob_names(photo) if photo else []:
-        await ports.blobs.delete(Container.PUBLIC, name)
+    for _ in range(_ATTEMPTS):
+        current = await ports.catalog.get_submission(submission.id)
+        if current is None or current.status is Status.ERASED:
+            return Erasure(unpublished=unpublished, already_erased=1)
+        if current.status is Status.APPROVED:
+            done = await take_down(submission.id, actor=actor, reason=why.takedown, ports=ports)
+            unpublished += int(done)
+        await ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+        if await ports.catalog.erase_submission(submission.id, actor=actor, reason=why.erasure):
+            log.info("erased submission %s (%s)", submission.id, actor)
+            return Erasure(1, unpublished)
+    raise StorageUnavailable(f"submission {submission.id} kept changing while being erased")
 
 
 def admin_reason(reference: str) -> str:

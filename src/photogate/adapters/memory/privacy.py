@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Final, Protocol
 
 from photogate.clock import Clock
-from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus, Erased
+from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Status, Submission, email_key
 
@@ -40,23 +40,22 @@ class InMemoryPrivacy:
 
     async def erase_submission(
         self: _Stored, submission_id: str, *, actor: str, reason: str
-    ) -> Erased | None:
-        """Move to erased (audited) and drop everything personal, at once, saying what photo
-        went with it; None if done before.
+    ) -> bool:
+        """Move to erased (audited) and drop everything personal, at once; False if done before
+        or still published.
         """
         current = self._submissions.get(submission_id)
-        if current is None or current.status is Status.ERASED:
-            return None
+        if current is None or current.status in {Status.ERASED, Status.APPROVED}:
+            return False
         now = self._clock()
         # The erasure deletes the original too, so it is (again) marked purged now.
         blank = replace(current, email="", display_name="", caption="", extra={})
         blank = replace(blank, original_purged_at=now)
         self._settle(current, blank.moved(Status.ERASED, reason, now), actor)
-        photo = self._photos.pop(submission_id, None)
         self._fingerprints.pop(submission_id, None)
         for email in [e for e in self._emails.values() if e.submission_id == submission_id]:
             self._emails[email.id] = _forgotten(email)
-        return Erased(photo)
+        return True
 
     async def originals_to_purge(
         self: _Stored, statuses: Collection[Status], *, settled_before: datetime | None, limit: int

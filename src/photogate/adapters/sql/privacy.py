@@ -14,12 +14,13 @@ from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.moves import Move, apply_move
 from photogate.clock import Clock
-from photogate.domain.catalog import CustomerPhoto, EmailStatus, Erased
+from photogate.domain.catalog import EmailStatus
 from photogate.domain.submission import Status, Submission, email_key
 
 CANCELLED: Final = "cancelled: the customer's data was erased"
 # Everything but erased may be erased; statuses are bound as their plain values.
-_ERASABLE: Final = frozenset(Status) - {Status.ERASED}
+# A published one is taken down first (see PrivacyLedger.erase_submission).
+_ERASABLE: Final = frozenset(Status) - {Status.ERASED, Status.APPROVED}
 
 
 class Connected(Protocol):
@@ -48,9 +49,9 @@ class SqlPrivacy:
 
     async def erase_submission(
         self: Connected, submission_id: str, *, actor: str, reason: str
-    ) -> Erased | None:
-        """Move to erased (audited) and drop everything personal, at once, saying what photo
-        went with it; None if done before.
+    ) -> bool:
+        """Move to erased (audited) and drop everything personal, at once; False if done before
+        or still published.
         """
         now = self._clock()
         changes: mapping.Values = {"email": "", "email_key": "", "display_name": "", "caption": ""}
@@ -59,10 +60,10 @@ class SqlPrivacy:
         move = Move(submission_id, _ERASABLE, Status.ERASED, actor, reason, now, changes)
         async with self._write() as conn:
             if not await apply_move(conn, move):
-                return None
-            photo = await _drop_published(conn, submission_id)
+                return False
+            await _drop_fingerprint(conn, submission_id)
             await _forget_emails(conn, submission_id)
-        return Erased(photo)
+        return True
 
     async def originals_to_purge(
         self: Connected,
@@ -108,16 +109,10 @@ def _changed_before(moment: datetime) -> ColumnElement[bool]:
     return or_(row.updated_at < moment, and_(row.updated_at.is_(None), row.created_at < moment))
 
 
-async def _drop_published(conn: AsyncConnection, submission_id: str) -> CustomerPhoto | None:
-    photos = db.customer_photos
-    dropped = await conn.execute(
-        delete(photos).where(photos.c.submission_id == submission_id).returning(photos)
-    )
-    row = dropped.mappings().first()
+async def _drop_fingerprint(conn: AsyncConnection, submission_id: str) -> None:
     await conn.execute(
         delete(db.fingerprints).where(db.fingerprints.c.submission_id == submission_id)
     )
-    return None if row is None else mapping.photo_from_row(row)
 
 
 async def _forget_emails(conn: AsyncConnection, submission_id: str) -> None:
