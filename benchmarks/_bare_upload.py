@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -15,7 +16,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from benchmarks._uploads import PATH
@@ -33,6 +34,12 @@ def bare_app(directory: Path) -> Starlette:
             await anyio.Path(directory / name).write_bytes(await photo.read())
         return JSONResponse({"id": name}, status_code=202)
 
+    return reference_app(upload)
+
+
+def reference_app(upload: Callable[[Request], Awaitable[Response]]) -> Starlette:
+    """A reference server's app: `upload` at POST PATH, and GET /healthz answering ok."""
+
     async def health(_: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
@@ -40,15 +47,26 @@ def bare_app(directory: Path) -> Starlette:
     return Starlette(routes=routes)
 
 
-def main() -> None:
-    """Serve the bare app until SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks._bare_upload")
+def reference_arguments(prog: str) -> argparse.ArgumentParser:
+    """The command line every reference server takes: --port, and --dir for its files."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", type=Path, required=True)
-    args = parser.parse_args()
+    return parser
+
+
+def serve(app: Starlette, port: int) -> None:
+    """Serve `app` until SIGTERM, with the same uvicorn settings as `photogate web`
+    (entrypoints/cli.py): one process, loopback.
+    """
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
+
+
+def main() -> None:
+    """Serve the bare app until SIGTERM."""
+    args = reference_arguments("python -m benchmarks._bare_upload").parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    # The same uvicorn settings as `photogate web` (entrypoints/cli.py).
-    uvicorn.run(bare_app(args.dir), host="127.0.0.1", port=args.port, log_level="info")
+    serve(bare_app(args.dir), args.port)
 
 
 if __name__ == "__main__":

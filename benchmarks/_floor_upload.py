@@ -12,7 +12,6 @@ uvicorn as `photogate web` is (one process, loopback).
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import secrets
@@ -24,15 +23,13 @@ from pathlib import Path
 from typing import Final
 
 import anyio
-import uvicorn
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse
 
-from benchmarks._uploads import PATH
+from benchmarks._bare_upload import reference_app, reference_arguments, serve
 from photogate.adapters.atomic_files import write_atomically
 from photogate.intake.image_check import MIN_SIDE, examine
 from photogate.settings import UploadSettings
@@ -119,25 +116,17 @@ def floor_app(intake: Intake) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"id": name}, status_code=202)
 
-    async def health(_: Request) -> PlainTextResponse:
-        return PlainTextResponse("ok")
-
-    routes = [Route(PATH, upload, methods=["POST"]), Route("/healthz", health)]
-    return Starlette(routes=routes)
+    return reference_app(upload)
 
 
 def main() -> None:
     """Serve the floor until SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks._floor_upload")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dir", type=Path, required=True)
+    parser = reference_arguments("python -m benchmarks._floor_upload")
     parser.add_argument("--check", choices=CHECKS, required=True)
     args = parser.parse_args()
     check = header_check if args.check == "header" else full_check
     args.dir.mkdir(parents=True, exist_ok=True)
-    app = floor_app(Intake(args.dir, check))
-    # The same uvicorn settings as `photogate web` (entrypoints/cli.py).
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info")
+    serve(floor_app(Intake(args.dir, check)), args.port)
 
 
 if __name__ == "__main__":
