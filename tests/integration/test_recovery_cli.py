@@ -178,6 +178,26 @@ async def test_dlq_replay_signs_the_audit_as_the_operator_named_or_logged_in(
     ]
 
 
+async def test_dlq_replay_says_a_submission_without_its_original_stays_failed(
+    data_dir: DataDir,
+) -> None:
+    """A failed submission whose original retention deleted is not queued again, and the
+    operator is told why.
+    """
+    failed = await data_dir.submission(datetime.now(UTC), Status.FAILED)
+    assert await data_dir.catalog.mark_original_purged(
+        failed.id, allowed_from={Status.FAILED}, at=datetime.now(UTC)
+    )
+    await data_dir.poison(scan_request(failed.id))
+    [message] = await data_dir.queue.receive(POISON, visibility_timeout=0)
+    replayed = data_dir.run("dlq", "replay", message.id)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "cannot be scanned again: retention deleted its original; left failed" in (
+        replayed.stdout
+    )
+    assert await data_dir.status(failed.id) is Status.FAILED
+
+
 async def test_reconcile_requeues_a_stuck_submission_once(data_dir: DataDir) -> None:
     """`photogate reconcile` re-queues what is stuck, prints it, and leaves it alone next time."""
     stuck = await data_dir.submission(datetime.now(UTC) - timedelta(hours=2), Status.QUEUED)

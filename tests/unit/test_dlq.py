@@ -12,6 +12,7 @@ from photogate.domain.submission import Status
 from photogate.errors import StorageUnavailable
 from photogate.intake.accept_upload import accept_upload
 from photogate.messages import SCAN_QUEUE, poison_queue, scan_request
+from photogate.ports import Container
 from photogate.recovery import dlq
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings
@@ -73,6 +74,27 @@ async def test_a_raw_body_from_the_functions_runtime_reads_as_its_own_original(
     [message] = await dlq.list_poison(fakes.ports)
     assert (message.body, message.submission_id) == (scan_request("abc123"), "abc123")
     assert (message.error, message.attempts) == ("(not recorded)", None)
+
+
+async def test_replay_leaves_failed_a_submission_whose_original_retention_deleted(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """With its original gone there is nothing to scan: the replay says so (state "purged")
+    and the submission stays failed, its audit trail untouched.
+    """
+    sid = await failed_upload(fakes, tmp_path)
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    await fakes.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    purged_at = submission.created_at
+    assert await fakes.catalog.mark_original_purged(sid, allowed_from={Status.FAILED}, at=purged_at)
+    trail = await fakes.catalog.audit_trail(sid)
+    [poisoned] = await dlq.list_poison(fakes.ports)
+    replayed = await dlq.replay(fakes.ports, poisoned.id, actor=REPLAYER)
+    assert replayed == dlq.Replayed(poisoned, reopened=False, state=dlq.PURGED)
+    kept = await fakes.catalog.get_submission(sid)
+    assert kept is not None and kept.status is Status.FAILED
+    assert await fakes.catalog.audit_trail(sid) == trail
 
 
 async def test_show_finds_one_message_by_id_and_leaves_all_in_place(

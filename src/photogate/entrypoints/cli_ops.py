@@ -219,6 +219,8 @@ def _about(replayed: dlq.Replayed) -> str:
         return f" ({subject} is {again})"
     if replayed.state is None:
         return f" (no {subject} exists; the resent message does nothing)"
+    if replayed.state == dlq.PURGED:
+        return f" ({subject} cannot be scanned again: retention deleted its original; left failed)"
     news = _EMAIL_LEFT.get(replayed.state) if message.email_id is not None else None
     return f" ({subject} {news or f'is {replayed.state}, not failed: left as it is'})"
 

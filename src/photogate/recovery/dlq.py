@@ -30,6 +30,8 @@ REPLAYED = "replayed from poison queue"
 HOLD_S = 60.0
 _BATCH = 32  # the most one receive hands out on Azure Storage Queues
 _EVERY = 10_000_000  # "no limit" when looking for one message
+# A replay's `state` for a submission retention left without its original.
+PURGED = "purged"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class Replayed:
 
     `reopened`: its failed submission is queued again, or its failed email owed again. Else
     `state` says why not: the submission's or email's state ("erased" for an email cancelled by
-    an erasure), or None if there is no such submission or email (or the body names none).
+    an erasure, PURGED for a submission whose original retention deleted, so there is nothing
+    left to scan), or None if there is no such submission or email (or the body names none).
     """
 
     message: PoisonMessage
@@ -199,7 +202,13 @@ async def _replay(ports: Ports, queue: str, held: QueueMessage, actor: str) -> R
 async def _reopen_submission(
     ports: Ports, record: PoisonMessage, submission_id: str, actor: str
 ) -> Replayed:
-    """Move the failed submission back to queued (audited); else say what state it is in."""
+    """Move the failed submission back to queued (audited); else say what state it is in.
+
+    One whose original retention deleted stays failed: a scan would only fail it again.
+    """
+    current = await ports.catalog.get_submission(submission_id)
+    if current is not None and current.original_purged_at is not None:
+        return Replayed(record, reopened=False, state=PURGED)
     queued = await ports.catalog.transition(
         submission_id, allowed_from={Status.FAILED}, to=Status.QUEUED, actor=actor, reason=REPLAYED
     )
