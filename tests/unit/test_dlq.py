@@ -97,6 +97,19 @@ async def test_replay_leaves_failed_a_submission_whose_original_retention_delete
     assert await fakes.catalog.audit_trail(sid) == trail
 
 
+async def test_replay_of_an_erased_submission_says_it_is_erased(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """A poison message outliving its submission's erasure (which also marks the original
+    gone) is reported as erased, not as a failed submission without its original.
+    """
+    sid = await failed_upload(fakes, tmp_path)
+    assert await fakes.catalog.erase_submission(sid, actor="customer", reason="asked")
+    [poisoned] = await dlq.list_poison(fakes.ports)
+    replayed = await dlq.replay(fakes.ports, poisoned.id, actor=REPLAYER)
+    assert replayed == dlq.Replayed(poisoned, reopened=False, state="erased")
+
+
 async def test_show_finds_one_message_by_id_and_leaves_all_in_place(
     fakes: Fakes, tmp_path: Path
 ) -> None:

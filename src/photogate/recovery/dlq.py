@@ -207,7 +207,8 @@ async def _reopen_submission(
     One whose original retention deleted stays failed: a scan would only fail it again.
     """
     current = await ports.catalog.get_submission(submission_id)
-    if current is not None and current.original_purged_at is not None:
+    purged = current is not None and current.original_purged_at is not None
+    if current is not None and current.status is Status.FAILED and purged:
         return Replayed(record, reopened=False, state=PURGED)
     queued = await ports.catalog.transition(
         submission_id, allowed_from={Status.FAILED}, to=Status.QUEUED, actor=actor, reason=REPLAYED
