@@ -10,7 +10,7 @@ import pytest
 
 from photogate.domain.catalog import OutboxMessage
 from photogate.domain.submission import Status, Submission
-from photogate.errors import InputError, NotFound
+from photogate.errors import InputError, NotFound, StorageUnavailable
 from photogate.intake.accept_upload import accept_upload
 from photogate.messages import SCAN_QUEUE, field_of
 from photogate.ports import Container
@@ -154,6 +154,27 @@ async def test_a_cancelled_upload_keeps_the_original_only_if_its_row_was_written
         assert submission is not None and stored == [submission.original_blob]
     else:
         await assert_nothing_stored(fakes)
+
+
+async def test_a_cancelled_upload_stays_cancelled_when_the_catalog_cannot_say(
+    fakes: Fakes, limits: UploadSettings, tmp_path: Path
+) -> None:
+    """If the catalog cannot be asked whether the cancelled upload's row was written, the
+    cancellation still reaches the caller (not the catalog's error) and the original is kept.
+    """
+
+    async def cancelled(*args: Any, **kwargs: Any) -> None:
+        raise asyncio.CancelledError
+
+    async def down(submission_id: str) -> None:
+        raise StorageUnavailable("the catalog database is unavailable")
+
+    fakes.catalog.add_submission = cancelled  # type: ignore[method-assign]
+    fakes.catalog.get_submission = down  # type: ignore[method-assign,assignment]
+    path, size = photo_file(tmp_path)
+    with pytest.raises(asyncio.CancelledError):
+        await accept_upload(form(), path, size, ports=fakes.ports, limits=limits)
+    assert len(fakes.blobs.names(Container.QUARANTINE)) == 1
 
 
 async def test_queue_down_leaves_the_message_in_the_outbox(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, Ports
 from photogate.settings import UploadSettings
+
+log = logging.getLogger(__name__)
 
 
 async def accept_upload(
@@ -105,8 +108,7 @@ async def _store(
     except asyncio.CancelledError:
         # Cancelled (the customer went away) while its batch was being written: the batch may
         # have committed all the same, and then the row points at the blob, which stays.
-        if await ports.catalog.get_submission(submission.id) is None:
-            await ports.blobs.delete(Container.QUARANTINE, blob)
+        await _delete_unless_recorded(submission, ports)
         raise
     except BaseException:
         # No row points at the blob: remove it so a failed intake leaves nothing behind.
@@ -115,3 +117,14 @@ async def _store(
     if earlier is not None:
         await ports.blobs.delete(Container.QUARANTINE, blob)
     return earlier
+
+
+async def _delete_unless_recorded(submission: Submission, ports: Ports) -> None:
+    """Delete the quarantined original unless a row was written for it. Any error here is
+    logged, not raised, and the original kept: the caller re-raises its cancellation.
+    """
+    try:
+        if await ports.catalog.get_submission(submission.id) is None:
+            await ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+    except Exception:
+        log.warning("kept the original of cancelled upload %s", submission.id, exc_info=True)
