@@ -7,11 +7,12 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Final, Protocol
 
-from sqlalchemy import delete, false, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.locks import SQLITE_WRITE_LOCK
 from photogate.adapters.sql.moves import Move, Shown, apply_move
 from photogate.clock import Clock
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus, OutboxMessage
@@ -157,13 +158,11 @@ async def _locked_trail(conn: AsyncConnection, submission_id: str) -> list[Audit
 
     The lock first, so no move can slip in between the trail read here and this
     transaction's own move: FOR UPDATE takes the row's on PostgreSQL, where every move takes it
-    too; on SQLite, which has no row locks and where the driver begins a transaction only at
-    its first write, a write that changes nothing takes the database's one write lock.
+    too; SQLite, which has no row locks, takes its one write lock (locks.SQLITE_WRITE_LOCK).
     """
     row = db.submissions.c
     if conn.dialect.name == "sqlite":
-        mine = update(db.submissions).where(row.id == submission_id, false())
-        await conn.execute(mine.values(id=row.id))
+        await conn.execute(SQLITE_WRITE_LOCK)
     else:
         await conn.execute(select(row.id).where(row.id == submission_id).with_for_update())
     trail = db.audit_log.c

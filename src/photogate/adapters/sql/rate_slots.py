@@ -14,7 +14,6 @@ at once is a write lock held from before the count until the commit:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.batches import RateEvent, prune_rate_events
+from photogate.adapters.sql.locks import advisory_lock_id
 
 
 @dataclass
@@ -40,7 +40,7 @@ class SlotClaim:
 def take_rate_slots(conn: Connection, claims: Sequence[SlotClaim]) -> None:
     """Decide each claim in turn (later ones count the earlier ones taken), then prune."""
     if conn.dialect.name == "postgresql":
-        for lock in sorted({_lock_id(claim.event) for claim in claims}):
+        for lock in sorted({advisory_lock_id(c.event.bucket, c.event.key) for c in claims}):
             conn.execute(select(func.pg_advisory_xact_lock(lock)))
     for claim in claims:
         _take(conn, claim)
@@ -66,9 +66,3 @@ def _take(conn: Connection, claim: SlotClaim) -> None:
         # Undone by hand, not by rolling back: the batch's other claims stand.
         conn.execute(delete(db.rate_events).where(events.id == slot))
         claim.refused_since = oldest
-
-
-def _lock_id(event: RateEvent) -> int:
-    """A signed 64-bit number for the bucket and key, as pg_advisory_xact_lock takes."""
-    digest = hashlib.sha256(f"{event.bucket}\x1f{event.key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)

@@ -5,26 +5,24 @@ Run inside insert_submissions' transaction, so checking and writing are one step
 transactions from both finding no earlier copy is a lock held from before the check until the
 commit:
 
-- SQLite: a write that changes nothing comes first and takes the database's one write lock
-  (pysqlite begins a transaction only at a write: a read before it would be outside), so the
-  check sees every other process's committed submissions and no one else's pending.
+- SQLite: the database's one write lock, taken first (locks.SQLITE_WRITE_LOCK).
 - PostgreSQL: a transaction-scoped advisory lock per product and file, taken first, in key
-  order (so two batches cannot deadlock). Under READ COMMITTED the check after the lock sees
-  what the previous holder committed.
+  order. Under READ COMMITTED the check after the lock sees what the previous holder
+  committed.
 
 Within one batch, a later upload of a file an earlier one of the batch records is its repeat.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, and_, false, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
+from photogate.adapters.sql.locks import SQLITE_WRITE_LOCK, advisory_lock_id
 from photogate.domain.submission import Status, Submission
 
 if TYPE_CHECKING:
@@ -76,10 +74,9 @@ def _key(new: NewSubmission) -> _Key | None:
 
 def _lock(conn: Connection, keys: set[_Key]) -> None:
     if conn.dialect.name == "sqlite":
-        prints = db.fingerprints
-        conn.execute(update(prints).where(false()).values(sku=prints.c.sku))
+        conn.execute(SQLITE_WRITE_LOCK)
         return
-    for lock in sorted(_lock_id(key) for key in keys):
+    for lock in sorted(advisory_lock_id("same-file", *key) for key in keys):
         conn.execute(select(func.pg_advisory_xact_lock(lock)))
 
 
@@ -105,9 +102,3 @@ def copies_query(keys: Collection[_Key]) -> Select[Any]:
         .where(same)
         .order_by(subs.created_at, subs.id)
     )
-
-
-def _lock_id(key: _Key) -> int:
-    """A signed 64-bit number for the product and file, as pg_advisory_xact_lock takes."""
-    digest = hashlib.sha256("same-file\x1f{}\x1f{}".format(*key).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
