@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from photogate.adapters.memory.blobs import InMemoryBlobStore
 from photogate.adapters.memory.scanner import MODEL_VERSION, scan_result
 from photogate.domain.catalog import EmailStatus
 from photogate.domain.moderation import MAX_NOTE, ReasonCode, TakedownCode, recorded_code
@@ -27,6 +28,7 @@ from photogate.moderation.review import (
 from photogate.moderation.takedown import MAX_REASON, take_down, takedown_reason
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container
+from photogate.publishing.publish import publish
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings
 from tests.unit.conftest import SKU, Fakes, another_photo_file, form
@@ -248,6 +250,33 @@ async def test_takedown_deletes_renditions_hides_the_photo_and_audits(
     assert await status_of(fakes, sid) is Status.TAKEN_DOWN
     assert await last_audit(fakes, sid) == ("moderator:sam", "legal request")
     assert not await take_down(sid, actor="moderator:sam", reason="again", ports=fakes.ports)
+
+
+async def test_takedown_deletes_renditions_a_redelivered_scan_writes_meanwhile(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A twin of the approving scan (a redelivered message) writes the renditions again just
+    after the takedown deleted them and, seeing the photo still approved, keeps them; the
+    takedown's sweep after its row change leaves nothing public all the same.
+    """
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    original = await fakes.blobs.get(Container.QUARANTINE, submission.original_blob)
+    rendition_count = len(fakes.blobs.names(Container.PUBLIC))
+    twin_ran: list[bool] = []
+
+    async def twin_after_last_delete(container: Container, name: str) -> None:
+        await InMemoryBlobStore.delete(fakes.blobs, container, name)
+        if not twin_ran and container is Container.PUBLIC and not fakes.blobs.names(container):
+            twin_ran.append(await publish(submission, original, None, ports=fakes.ports))
+
+    fakes.blobs.delete = twin_after_last_delete  # type: ignore[method-assign]
+    assert await take_down(sid, actor="moderator:sam", reason="legal request", ports=fakes.ports)
+    assert twin_ran == [False]  # it wrote its files, lost the race to approve and kept them
+    assert rendition_count > 0
+    assert fakes.blobs.names(Container.PUBLIC) == []
+    assert await status_of(fakes, sid) is Status.TAKEN_DOWN
 
 
 async def test_takedown_needs_a_reason_and_a_published_photo(
