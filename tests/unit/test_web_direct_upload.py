@@ -12,6 +12,7 @@ from photogate.adapters.memory.blobs import InMemoryBlobStore, InMemoryDirectBlo
 from photogate.bootstrap import Services
 from photogate.domain.scan import Thresholds
 from photogate.entrypoints.web.app import create_app
+from photogate.entrypoints.web.direct_upload import MAX_FORM_JSON_BYTES
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import Container, Ports
 from photogate.scanning.scan_submission import ScanPolicy
@@ -109,6 +110,54 @@ async def test_start_refuses_a_bad_form_in_the_api_shape(
     response = await client.post(f"/api/products/{SKU}/uploads", json=FIELDS | changes)
     assert response.status_code == status
     assert response.json()["error"] == code
+
+
+@pytest.mark.parametrize("sku", [SKU, "NO-SUCH-SKU"])
+async def test_start_refuses_a_body_larger_than_any_form_before_reading_it(
+    client: httpx.AsyncClient, sku: str
+) -> None:
+    """The JSON form is read before any check (even the product's): a body past its limit
+    is refused 413 at the first chunk over it, declared or not, not read into memory.
+    """
+    chunk, sent = b" " * 4096, 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        while sent < 64 * 1024 * 1024:  # 64 MiB, were it all read
+            sent += len(chunk)
+            yield chunk
+
+    streamed = await client.post(f"/api/products/{sku}/uploads", content=endless())
+    declared = await client.post(
+        f"/api/products/{sku}/uploads",
+        content=b" " * (MAX_FORM_JSON_BYTES + 1),
+        headers={"content-type": "application/json"},
+    )
+    for response in (streamed, declared):
+        assert response.status_code == 413
+        assert response.json()["error"] == "request_too_large"
+    assert sent <= MAX_FORM_JSON_BYTES + 2 * len(chunk)
+
+
+@pytest.mark.parametrize("body", [b"", b"{not json", b'{"consent": "maybe"}', b"[]"])
+async def test_start_refuses_a_body_that_is_no_form_as_422(
+    client: httpx.AsyncClient, body: bytes
+) -> None:
+    """No JSON, bad JSON, or JSON of the wrong shape: 422 in the API's error shape."""
+    response = await client.post(
+        f"/api/products/{SKU}/uploads", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_request"
+
+
+async def test_the_start_form_is_documented(client: httpx.AsyncClient) -> None:
+    """The route reads its own body, so its schema is given to /openapi.json by hand."""
+    spec = (await client.get("/openapi.json")).json()
+    start = spec["paths"]["/api/products/{sku}/uploads"]["post"]
+    schema = start["requestBody"]["content"]["application/json"]["schema"]
+    assert {"email", "display_name", "consent", "size_bytes"} <= set(schema["properties"])
+    assert "413" in start["responses"]
 
 
 async def test_start_for_an_unknown_product_is_404(client: httpx.AsyncClient) -> None:

@@ -7,9 +7,11 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from photogate.domain.submission import Status
+from photogate.entrypoints.web.bodies import read_small_body
 from photogate.entrypoints.web.clients import client_address
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.entrypoints.web.schemas import (
@@ -29,6 +31,11 @@ from photogate.intake.image_check import check_size
 from photogate.intake.repeats import YOURS, answering_repeat
 
 router = APIRouter(prefix="/api", tags=["uploads"])
+
+# The form beside a direct upload is a few short fields (the longest, a 500-character caption,
+# is at most 3 KiB of escaped JSON). Read before any other check, even whether direct uploads
+# are on, its body is refused past this (413) before it can fill the process's memory.
+MAX_FORM_JSON_BYTES: Final = 16 * 1024
 
 
 class DirectUploadIn(BaseModel):
@@ -67,7 +74,8 @@ _START_ERRORS: Final = _errors(
     {
         400: "The declared file is empty",
         404: "Unknown product, or this shop takes uploads only at .../photos (multipart)",
-        413: "The declared file is larger than the limit",
+        413: "The declared file is larger than the limit, or the request's body is larger "
+        "than any form (16 KiB)",
         422: "Bad email, display name or caption, or no consent",
         429: "Too many photos from this address or for this product; see Retry-After",
     }
@@ -92,6 +100,27 @@ _COMPLETE_RESPONSES: Final = {
 }
 
 
+# The body is read by the route (_form_in), bounded, so FastAPI is not given the model; the
+# documentation is.
+_FORM_BODY: Final = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": DirectUploadIn.model_json_schema()}},
+    }
+}
+
+
+async def _form_in(request: Request) -> DirectUploadIn:
+    """The JSON form, read no further than MAX_FORM_JSON_BYTES; refused as FastAPI refuses
+    a bad body (422) if it is not one.
+    """
+    raw = await read_small_body(request, MAX_FORM_JSON_BYTES)
+    try:
+        return DirectUploadIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
 def uploads_api_url(sku: str) -> str:
     """Where a page starts a direct upload of a photo of `sku`."""
     return f"/api/products/{quote(sku, safe='')}/uploads"
@@ -107,9 +136,10 @@ def complete_api_url(submission_id: str) -> str:
     status_code=201,
     summary="Start a direct upload (valet key)",
     responses=_START_ERRORS,
+    openapi_extra=_FORM_BODY,
 )
 async def start_upload(
-    sku: str, body: DirectUploadIn, request: Request, response: Response, services: ServicesDep
+    sku: str, request: Request, response: Response, services: ServicesDep
 ) -> DirectUploadOut:
     """Check the form, then answer a URL that lets the browser store this one photo itself.
 
@@ -117,6 +147,7 @@ async def start_upload(
     The same checks and limits as the multipart upload apply; the photo itself is checked
     when it arrived. Answers 404 `direct_uploads_unavailable` where the storage cannot do this.
     """
+    body = await _form_in(request)
     if body.size_bytes is not None:
         check_size(body.size_bytes, services.settings.uploads)
     client = client_address(request, services.settings.web.trusted_proxy_hops)
