@@ -115,6 +115,15 @@ class MailRejected(PermanentError):
     """The mail server answered 5xx; this email will never go through."""
 
 
+class MailUnconfirmed(PhotogateError):
+    """The mail server was handed the whole message, but its answer never came (the
+    connection dropped, or the wait for it timed out).
+
+    It has most likely been delivered: a server takes the message before it answers. Sending
+    it again would most likely send a second copy, so it is not sent again.
+    """
+
+
 class EmailInFlight(Throttled):
     """The email cannot be sent now: another delivery of the same notification is sending it,
     or it is held while the moderator's rejection it tells of can still be undone.

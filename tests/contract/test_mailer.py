@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email
 import email.policy
@@ -23,7 +24,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from photogate.adapters.file_mailer import SEVERAL, FileMailer
 from photogate.adapters.memory.mailer import InMemoryMailer
 from photogate.adapters.smtp_mailer import SmtpMailer
-from photogate.errors import ConfigError, MailDeferred, MailRejected
+from photogate.errors import ConfigError, MailDeferred, MailRejected, MailUnconfirmed
 from photogate.ports.mailer import Mailer
 from photogate.settings import MailSettings
 from tests.support.processes import free_port
@@ -472,6 +473,59 @@ async def test_smtp_partial_refusal_is_logged_without_the_address(
         await smtp_mailer(port).send(thank_you(to="ann@example.com, gone@example.com"))
     assert "refused for 1 recipient(s)" in caplog.text
     assert "gone@example.com" not in caplog.text
+
+
+@dataclass
+class TakesThenFails(Relay):
+    """A relay that takes the message (it is delivered) and then never answers it: the
+    connection drops (`drop`), or the answer comes after the client stopped waiting.
+    """
+
+    drop: bool = True
+    answer_after_s: float = 3.0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.received.append(
+            Delivered(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+        )
+        if self.drop:
+            server.transport.abort()
+        else:
+            await asyncio.sleep(self.answer_after_s)  # a server this slow, past the client's wait
+        return "250 OK"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("drop", [True, False], ids=["connection-dropped", "answer-too-late"])
+async def test_smtp_message_taken_but_not_answered_is_unconfirmed(drop: bool) -> None:
+    """Once the whole message was handed over, a lost answer is MailUnconfirmed, not a
+    deferral: the server has it, and a retry would deliver a second copy.
+    """
+    handler = TakesThenFails(drop=drop)
+    unconfirmed = pytest.raises(MailUnconfirmed, match="took the message but did not answer")
+    with running(handler) as port, unconfirmed:
+        await smtp_mailer(port, smtp_timeout_s=0.5).send(thank_you())
+    assert len(handler.received) == 1
+
+
+@dataclass
+class DropsAtRecipient(Relay):
+    """A relay whose connection drops as the recipient is given, before any message."""
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        server.transport.abort()
+        return "250 OK"
+
+
+@pytest.mark.integration
+async def test_smtp_connection_dropped_before_the_message_is_deferred() -> None:
+    """Dropped before DATA, nothing was handed over: MailDeferred, to be sent again."""
+    handler = DropsAtRecipient()
+    with running(handler) as port, pytest.raises(MailDeferred):
+        await smtp_mailer(port).send(thank_you())
+    assert handler.received == []
 
 
 @pytest.mark.integration

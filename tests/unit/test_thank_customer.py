@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from photogate.domain.catalog import EmailStatus
-from photogate.errors import MailDeferred, MailRejected
+from photogate.errors import MailDeferred, MailRejected, MailUnconfirmed, StorageUnavailable
 from photogate.messages import NOTIFY_QUEUE, field_of
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
@@ -80,3 +82,69 @@ async def test_5xx_fails_the_email_for_good(
     )
     assert await thank_customer(email_id, ports=fakes.ports, policy=notify_policy) is None
     assert fakes.mailer.sent == []
+
+
+async def test_a_message_taken_but_not_answered_is_recorded_sent_and_never_resent(
+    fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy, notify_policy: NotifyPolicy
+) -> None:
+    """The server has the message (its answer was lost): sent, with the lost answer noted,
+    and a redelivery sends nothing, since a second copy is what a retry would deliver.
+    """
+    email_id = await owed_email(fakes, tmp_path, scan_policy)
+    fakes.mailer.fail_next(1, MailUnconfirmed("took the message but did not answer"))
+    outcome = await thank_customer(email_id, ports=fakes.ports, policy=notify_policy)
+    record = await fakes.catalog.get_email(email_id)
+    assert outcome is EmailStatus.SENT
+    assert record is not None and record.status is EmailStatus.SENT and record.attempts == 1
+    assert record.last_error == "took the message but did not answer"
+    assert await thank_customer(email_id, ports=fakes.ports, policy=notify_policy) is None
+    assert fakes.mailer.failures_left == 0 and fakes.mailer.sent == []
+
+
+def failing_marks(fakes: Fakes, times: int) -> list[int]:
+    """Make the catalog's next `times` mark_email_sent calls fail as a locked database does;
+    returns the list that counts every call.
+    """
+    real, calls = fakes.catalog.mark_email_sent, []
+
+    async def flaky(email_id: str, at: datetime) -> bool:
+        calls.append(1)
+        if len(calls) <= times:
+            raise StorageUnavailable("the catalog database is unavailable: database is locked")
+        return await real(email_id, at)
+
+    fakes.catalog.mark_email_sent = flaky  # type: ignore[method-assign]
+    return calls
+
+
+async def test_recording_a_send_is_retried_in_place_after_a_passing_catalog_error(
+    fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy, notify_policy: NotifyPolicy
+) -> None:
+    """The mail went out and the record failed twice: retried at once, not by the queue,
+    whose retry would send the email again once the claim ran out.
+    """
+    email_id = await owed_email(fakes, tmp_path, scan_policy)
+    calls = failing_marks(fakes, times=2)
+    policy = replace(notify_policy, record_retries=(0.0, 0.0, 0.0))
+    assert await thank_customer(email_id, ports=fakes.ports, policy=policy) is EmailStatus.SENT
+    record = await fakes.catalog.get_email(email_id)
+    assert record is not None and record.status is EmailStatus.SENT
+    assert len(calls) == 3 and len(fakes.mailer.sent) == 1
+
+
+async def test_a_catalog_down_past_the_retries_raises_and_keeps_the_claim(
+    fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy, notify_policy: NotifyPolicy
+) -> None:
+    """Past its retries the error goes up; the claim still holds, so an immediate redelivery
+    is held back rather than sending a second copy.
+    """
+    email_id = await owed_email(fakes, tmp_path, scan_policy)
+    calls = failing_marks(fakes, times=10)
+    policy = replace(notify_policy, record_retries=(0.0,))
+    with pytest.raises(StorageUnavailable):
+        await thank_customer(email_id, ports=fakes.ports, policy=policy)
+    assert len(calls) == 2
+    assert not await fakes.catalog.claim_email(
+        email_id, now=policy.clock(), until=policy.clock() + policy.claim_lease
+    )
+    assert len(fakes.mailer.sent) == 1

@@ -6,10 +6,11 @@ import logging
 import re
 from collections.abc import Mapping
 from email.message import EmailMessage
+from typing import Any
 
 import aiosmtplib
 
-from photogate.errors import ConfigError, MailDeferred, MailRejected
+from photogate.errors import ConfigError, MailDeferred, MailRejected, MailUnconfirmed
 from photogate.settings import MailSettings
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,16 @@ class SmtpMailer:
         self._settings = settings
 
     async def send(self, message: EmailMessage) -> None:
-        """Deliver the message; raises MailDeferred (4xx, unreachable) or MailRejected (5xx)."""
+        """Deliver the message; raises MailDeferred (4xx, unreachable), MailRejected (5xx) or
+        MailUnconfirmed (the server's answer to the message itself never came).
+        """
+        client = self._client()
         try:
-            refused = await self._deliver(message)
+            async with client:
+                refused, _ = await client.send_message(message)
         except (aiosmtplib.SMTPException, OSError) as exc:
             # Not chained: aiosmtplib's error names the recipient, and a logged traceback would too.
-            raise _translate(exc) from None
+            raise _translate(exc, handed_over=client.data_started) from None
         _log_sent(message, refused, self._settings.smtp_host)
 
     async def forget_recipient(self, address: str) -> int:
@@ -48,10 +53,9 @@ class SmtpMailer:
         """
         return 0
 
-    async def _deliver(self, message: EmailMessage) -> Mapping[str, object]:
+    def _client(self) -> _Client:
         s = self._settings
-        refused, _ = await aiosmtplib.send(
-            message,
+        return _Client(
             hostname=s.smtp_host,
             port=s.smtp_port,
             use_tls=s.smtp_security == "tls",
@@ -60,11 +64,30 @@ class SmtpMailer:
             password=s.smtp_password.get_secret_value() if s.smtp_username else None,
             timeout=s.smtp_timeout_s,
         )
-        return refused
 
 
-def _translate(exc: Exception) -> MailDeferred | MailRejected:
-    """Map an aiosmtplib failure onto transient (4xx, network) or permanent (5xx) errors."""
+class _Client(aiosmtplib.SMTP):
+    """An SMTP client that knows whether it got as far as handing the message over (DATA)."""
+
+    data_started = False
+
+    async def data(self, message: str | bytes, /, **options: Any) -> aiosmtplib.SMTPResponse:
+        """Send DATA and the message (see aiosmtplib), noting that it began."""
+        self.data_started = True
+        return await super().data(message, **options)
+
+
+def _translate(
+    exc: Exception, *, handed_over: bool
+) -> MailDeferred | MailRejected | MailUnconfirmed:
+    """Map an aiosmtplib failure onto transient (4xx, network) or permanent (5xx) errors, or,
+    once the message was handed over, a lost answer onto MailUnconfirmed.
+    """
+    if handed_over and not isinstance(exc, aiosmtplib.SMTPResponseException):
+        # The server answers the message only once it has taken it: RFC 1047's window, in
+        # which a retry is what sends the second copy.
+        detail = _redacted(str(exc))
+        return MailUnconfirmed(f"the mail server took the message but did not answer: {detail}")
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return _from_refusals(exc.recipients)
     if isinstance(exc, aiosmtplib.SMTPResponseException):

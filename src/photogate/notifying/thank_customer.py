@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import EmailStatus
-from photogate.errors import EmailInFlight, MailDeferred, MailRejected
+from photogate.errors import (
+    EmailInFlight,
+    MailDeferred,
+    MailRejected,
+    MailUnconfirmed,
+    TransientError,
+)
 from photogate.notifying.compose import REJECTION, ThankYou, compose_rejection, compose_thank_you
 from photogate.ports import Ports
 from photogate.privacy.links import WithdrawalLinks
@@ -29,6 +37,7 @@ SEND_DEADLINE = timedelta(minutes=4)
 # ends, if sooner): a send in flight usually ends within seconds, and a held-back retry costs
 # no attempt.
 IN_FLIGHT_RETRY = timedelta(seconds=10)
+RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,9 @@ class NotifyPolicy:
     # Signs the withdrawal link in every email; None: emails carry no link (bare test setups).
     links: WithdrawalLinks | None = None
     send_deadline: timedelta = SEND_DEADLINE
+    # Seconds to wait before each retry of recording a send after a passing catalog error;
+    # together far shorter than the claim, which holds off every other sender meanwhile.
+    record_retries: tuple[float, ...] = RECORD_RETRIES
 
     @property
     def claim_lease(self) -> timedelta:
@@ -60,9 +72,15 @@ async def thank_customer(
     the claim, is recorded and re-raised so the caller retries with backoff; a 5xx
     (MailRejected) marks the email failed for good.
 
+    A server that took the whole message but whose answer was lost (MailUnconfirmed) has most
+    likely delivered it: the email is recorded sent, the lost answer as its last error, and
+    never sent again. The record of a delivery is retried in place on a passing catalog error
+    (`policy.record_retries`), while the claim keeps everyone else from sending.
+
     Still at least once, not exactly once: a crash after the mail server accepted the message
-    but before mark_email_sent leaves the email pending, and it is sent again once the claim
-    runs out. SMTP offers nothing better; the window is that one send, not every redelivery.
+    but before mark_email_sent (or a catalog down for longer than those retries) leaves the
+    email pending, and it is sent again once the claim runs out. SMTP offers nothing better;
+    the window is that one send, not every redelivery.
     """
     thanks = await _load(email_id, ports, policy)
     if thanks is None:
@@ -79,9 +97,29 @@ async def thank_customer(
         await ports.catalog.release_email(email_id)
         await ports.catalog.mark_email_attempt(email_id, str(exc), final=False)
         raise
-    await ports.catalog.mark_email_sent(email_id, policy.clock())
+    except MailUnconfirmed as exc:
+        log.warning("email %s: %s; recorded sent, not sent again", email_id, exc)
+        await _recorded(
+            partial(ports.catalog.mark_email_attempt, email_id, str(exc), final=False), policy
+        )
+    await _recorded(partial(ports.catalog.mark_email_sent, email_id, policy.clock()), policy)
     await _forget_if_erased(thanks, ports)
     return EmailStatus.SENT
+
+
+async def _recorded(write: Callable[[], Awaitable[object]], policy: NotifyPolicy) -> None:
+    """Make a write that records a send, retrying it after a passing catalog error: past
+    the send, a retry by the queue would send the email again.
+    """
+    for delay in policy.record_retries:
+        try:
+            await write()
+        except TransientError as exc:
+            log.warning("recording a sent email failed (%s); again in %g s", exc, delay)
+            await asyncio.sleep(delay)
+        else:
+            return
+    await write()
 
 
 async def give_up(email_id: str, reason: str, *, ports: Ports) -> None:

@@ -9,7 +9,8 @@ from typing import Protocol
 class Mailer(Protocol):
     """Delivers RFC 5322 messages.
 
-    Raises MailDeferred (transient: 4xx, unreachable) or MailRejected (permanent: 5xx).
+    Raises MailDeferred (transient: 4xx, unreachable), MailRejected (permanent: 5xx), or
+    MailUnconfirmed when the server was handed the whole message but its answer was lost.
     """
 
     async def send(self, message: EmailMessage) -> None:
