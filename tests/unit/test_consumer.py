@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from photogate.adapters.memory.queue import InMemoryMessageQueue
-from photogate.errors import PermanentError, ScannerBusy, ScannerUnavailable
+from photogate.errors import PermanentError, ScannerBusy, ScannerUnavailable, StorageUnavailable
 from photogate.ports import QueueMessage
 from photogate.scanning.concurrency_limit import ConcurrencyLimit
 from photogate.scanning.limiter import AdaptiveLimiter
@@ -140,6 +140,49 @@ async def test_message_of_crashed_worker_is_poisoned_after_limit(
     await deliver(queue, consumer(queue, script, attempts=3))
     assert script.calls == []
     assert script.poisoned[0][1] == "delivered 3 times without completing"
+
+
+class FailingOnce(Script):
+    """A script whose first giving-up fails, as a catalog that is briefly unavailable does."""
+
+    async def on_poison(self, body: str, reason: str) -> None:
+        if not self.poisoned:
+            self.poisoned.append(("(failed)", reason))
+            raise StorageUnavailable("the catalog database is unavailable")
+        self.poisoned.append((body, reason))
+
+
+@pytest.mark.parametrize("fails", ["giving-up", "poison-queue"])
+async def test_giving_up_that_fails_is_tried_again_and_poisons_once(
+    queue: InMemoryMessageQueue, clock: Clock, fails: str
+) -> None:
+    """Settling a given-up message, or sending its poison record, fails once: the message
+    comes back after a backoff (the error does not escape), is given up again, and the
+    poison queue holds one record.
+    """
+    errors = [PermanentError("bad")] * 3
+    script = FailingOnce(*errors) if fails == "giving-up" else Script(*errors)
+    if fails == "poison-queue":
+        send = queue.send
+        failures = [StorageUnavailable("queue unavailable")]
+
+        async def flaky_send(name: str, body: str, *, delay: float = 0.0) -> str:
+            if name == "q-poison" and failures:
+                raise failures.pop()
+            return await send(name, body, delay=delay)
+
+        queue.send = flaky_send  # type: ignore[method-assign]
+    worker = consumer(queue, script, attempts=3)
+    await queue.send("q", "a")
+    assert await deliver(queue, worker)
+    assert await queue.count("q-poison") == 0
+    assert not await deliver(queue, worker)  # hidden for a backoff, not a busy loop
+    clock.now += 61
+    while await deliver(queue, worker):
+        clock.now += 61
+    assert await queue.count("q") == 0
+    assert await queue.count("q-poison") == 1
+    assert script.poisoned[-1] == ("a", "bad")
 
 
 async def test_run_consumes_until_stopped(queue: InMemoryMessageQueue) -> None:

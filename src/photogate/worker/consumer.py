@@ -220,10 +220,24 @@ class QueueConsumer:
     async def _poison(
         self, message: QueueMessage, envelope: Envelope, attempts: int, reason: str
     ) -> None:
+        """Settle the work as given up, then move the message to the poison queue.
+
+        In that order: should either step fail, the message comes back and is given up again
+        (settling again changes nothing), and the poison queue gets one record, not one per
+        failed try.
+        """
         log.error("giving up on %s message %s: %s", self._route.queue, message.id, reason)
         record = json.dumps({"body": envelope.body, "error": reason, "attempts": attempts})
-        await self._queue.send(poison_queue(self._route.queue), record)
-        await self._route.on_poison(envelope.body, reason)
+        try:
+            await self._route.on_poison(envelope.body, reason)
+            await self._queue.send(poison_queue(self._route.queue), record)
+        except Exception:
+            delay = self.backoff(attempts)
+            log.warning(
+                "could not give up message %s; again in %.1fs", message.id, delay, exc_info=True
+            )
+            await self._hide(message, delay)
+            return
         await self._delete(message)
 
     async def _delete(self, message: QueueMessage) -> None:
