@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from photogate.ports.rate_limits import RateLedger
+
+# An IPv6 customer is handed a whole /64 network (often more): counted by address, each of its
+# 2**64 addresses would get a limit of its own.
+IPV6_NETWORK_BITS = 64
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,22 @@ class Limit:
 def limit_key(*parts: str) -> str:
     """A one-way key for `parts` (an IP address, an email and a SKU): no personal data stored."""
     return hashlib.sha256("\x1f".join(("photogate-limit", *parts)).encode()).hexdigest()[:32]
+
+
+def client_key(address: str) -> str:
+    """The limit key of a client address: an IPv4 address (also one mapped into IPv6) as it
+    is, an IPv6 address by its /64 network, anything else (no IP: a test client) as given.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return limit_key(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return limit_key(str(ip.ipv4_mapped))
+        network = ipaddress.IPv6Network((ip, IPV6_NETWORK_BITS), strict=False)
+        return limit_key(str(network))
+    return limit_key(str(ip))
 
 
 async def take_slot(ledger: RateLedger, limit: Limit, key: str, now: datetime) -> float | None:

@@ -10,7 +10,7 @@ from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.errors import InputError, RateLimited, StorageUnavailable
 from photogate.intake.limits import UploadLimits, email_slot, take_client_slot
 from photogate.settings import UploadSettings
-from photogate.throttling import Limit, give_back, in_words, limit_key, take_slot
+from photogate.throttling import Limit, client_key, give_back, in_words, limit_key, take_slot
 
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -57,6 +57,17 @@ async def test_upload_limits_speak_plainly_and_carry_retry_after() -> None:
     await take_client_slot(catalog, limits, "198.51.100.1", T0 + timedelta(minutes=30))
 
 
+async def test_the_upload_limit_counts_an_ipv6_network_not_each_address() -> None:
+    """Twenty photos from twenty addresses of one /64: the next, from yet another, is a 429."""
+    catalog = InMemoryCatalog()
+    limits = UploadLimits.from_settings(UploadSettings())
+    for host in range(1, 21):
+        await take_client_slot(catalog, limits, f"2001:db8:5:6::{host:x}", T0)
+    with pytest.raises(RateLimited):
+        await take_client_slot(catalog, limits, "2001:db8:5:6:abcd::1", T0)
+    await take_client_slot(catalog, limits, "2001:db8:5:7::1", T0)
+
+
 async def test_the_email_limit_is_per_product_and_ignores_case() -> None:
     """Five photos of one product by one address; a sixth is refused, another product is fine."""
     catalog = InMemoryCatalog()
@@ -88,6 +99,22 @@ async def test_a_refused_photo_gives_its_email_slot_back() -> None:
     with pytest.raises(RateLimited):
         async with email_slot(catalog, limits, "kim@x.example", "S", T0):
             pass
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", True),  # one /64
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),  # the next /64
+        ("2001:DB8:1:2:0:0:0:1", "2001:db8:1:2::1", True),  # spelt otherwise
+        ("::ffff:192.0.2.7", "192.0.2.7", True),  # IPv4 mapped into IPv6
+        ("192.0.2.7", "192.0.2.8", False),  # IPv4: each address
+        ("testclient", "testclient", True),  # no IP address: as given
+    ],
+)
+def test_client_keys_count_an_ipv6_network_as_one_client(one: str, other: str, same: bool) -> None:
+    """An IPv6 customer holds a /64 and may use any address in it: it is one client."""
+    assert (client_key(one) == client_key(other)) is same
 
 
 def test_keys_are_one_way_and_distinct() -> None:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from photogate.errors import InputError, RateLimited
 from photogate.ports.rate_limits import RateLedger
 from photogate.settings import UploadSettings
-from photogate.throttling import Limit, give_back, in_words, limit_key, take_slot
+from photogate.throttling import Limit, client_key, give_back, in_words, limit_key, take_slot
 
 TOO_MANY = "too_many_uploads"
 
@@ -37,7 +37,7 @@ async def take_client_slot(
     """Count one photo from this client address, or raise RateLimited if it has sent its hour's
     share. Taken before the photo is read and kept whatever becomes of it: each costs the work.
     """
-    wait = await take_slot(ledger, limits.per_client, limit_key(client), now)
+    wait = await take_slot(ledger, limits.per_client, client_key(client), now)
     if wait is not None:
         detail = (
             "You have sent a lot of photos in a short time. "

@@ -23,7 +23,7 @@ from photogate.entrypoints.web.console.session import COOKIE, COOKIE_PATH, Sessi
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.moderation.passwords import verify_password, waste_time
 from photogate.settings import Settings, StaffUser
-from photogate.throttling import Limit, give_back, in_words, limit_key, take_slot
+from photogate.throttling import Limit, client_key, give_back, in_words, limit_key, take_slot
 
 WRONG: Final = "That username and password do not match. Please try again."
 APP_SERVICE_LOGOUT: Final = "/.auth/logout"
@@ -129,7 +129,7 @@ def _keys(request: Request, settings: Settings, username: str) -> list[tuple[Lim
     window = timedelta(seconds=console.signin_window_s)
     client = client_address(request, settings.web.trusted_proxy_hops)
     return [
-        (Limit("signin-ip", console.signin_max_failures, window), limit_key(client)),
+        (Limit("signin-ip", console.signin_max_failures, window), client_key(client)),
         (Limit("signin-user", console.signin_max_failures, window), limit_key(username.lower())),
     ]
 
