@@ -1035,6 +1035,30 @@ async def test_stale_submissions_are_scannable_unchanged_and_sent_oldest_change_
         await catalog.stale_submissions(datetime(2025, 3, 1, 12, 0), 10)
 
 
+async def test_a_noted_scan_retry_keeps_a_scanning_submission_from_looking_stale(
+    catalog: Catalog,
+) -> None:
+    """Noting a retry moves a scanning submission's updated_at on, with no audit entry; a
+    submission in any other state is left alone.
+    """
+    scanning = await moved_to(catalog, await sent(catalog), Status.SCANNING)
+    queued = await moved_to(catalog, await sent(catalog), Status.QUEUED)
+    trail = await catalog.audit_trail(scanning.id)
+    assert scanning.updated_at is not None
+    cutoff = scanning.updated_at + timedelta(milliseconds=1)
+    assert scanning in await catalog.stale_submissions(cutoff, 10)
+    assert await catalog.note_scan_retry(scanning.id)
+    noted = await catalog.get_submission(scanning.id)
+    assert noted is not None and noted.updated_at is not None
+    assert noted.updated_at > scanning.updated_at
+    assert noted == replace(scanning, updated_at=noted.updated_at)
+    assert await catalog.audit_trail(scanning.id) == trail
+    assert scanning.id not in {s.id for s in await catalog.stale_submissions(cutoff, 10)}
+    assert not await catalog.note_scan_retry(queued.id)
+    assert await catalog.get_submission(queued.id) == queued
+    assert not await catalog.note_scan_retry("no-such-submission")
+
+
 async def test_requeue_moves_to_queued_audits_and_queues_in_one_step(catalog: Catalog) -> None:
     """Requeue of an unchanged submission queues it, bumps updated_at, audits and writes outbox."""
     stuck = await moved_to(catalog, await sent(catalog), Status.SCANNING)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,17 +15,20 @@ from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.memory.mailer import InMemoryMailer
 from photogate.adapters.memory.queue import InMemoryMessageQueue
 from photogate.adapters.memory.scanner import InMemoryScanner, scan_result
-from photogate.bootstrap import bootstrap
+from photogate.bootstrap import Services, bootstrap
 from photogate.clock import Clock
 from photogate.domain.catalog import Product
 from photogate.domain.scan import Verdict
 from photogate.domain.submission import Status
-from photogate.errors import StorageUnavailable
+from photogate.errors import ScannerBusy, ScannerUnavailable, StorageUnavailable
 from photogate.intake.accept_upload import accept_upload
 from photogate.messages import NOTIFY_QUEUE, SCAN_QUEUE, field_of
-from photogate.recovery.reconcile import ReconcilePolicy, reconcile
+from photogate.notifying.thank_customer import NotifyPolicy
+from photogate.recovery.reconcile import ACTOR, ReconcilePolicy, reconcile
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
-from photogate.settings import UploadSettings, load_settings
+from photogate.settings import Settings, UploadSettings, load_settings
+from photogate.worker.consumer import QueueConsumer
+from photogate.worker.routes import scan_route
 from photogate.worker.runner import run_worker
 from tests.unit.conftest import SKU, Fakes, another_photo_file, form
 
@@ -242,6 +246,86 @@ async def test_a_message_that_was_only_slow_makes_a_harmless_duplicate(
     assert fakes.scanner.scans == 1
     assert await fakes.catalog.photo_counts() == {SKU: 1}
     assert await fakes.queue.count(NOTIFY_QUEUE) == 1
+
+
+def scan_consumer(fakes: Fakes, scan_policy: ScanPolicy, settings: Settings) -> QueueConsumer:
+    """The worker's scan route on the fakes, as a consumer the test hands messages to."""
+    notify = NotifyPolicy(sender="Shop <photos@shop.example>", shop_url="http://shop.example")
+    services = Services(settings, fakes.ports, scan_policy, notify)
+    return QueueConsumer(fakes.queue, scan_route(services), settings.queue)
+
+
+async def run_for(
+    fakes: Fakes,
+    clock: HandClock,
+    consumer: QueueConsumer,
+    policy: ReconcilePolicy,
+    seconds: int,
+) -> list[int]:
+    """Simulate a worker over `seconds`: every 10 s it takes and handles what is visible, every
+    minute it reconciles. Returns the scan queue's length after each step.
+    """
+    lengths = []
+    for elapsed in range(0, seconds, 10):
+        for message in await fakes.queue.receive(SCAN_QUEUE, max_messages=32):
+            await consumer.process(message)
+        if elapsed % 60 == 0:
+            await reconcile(ports=fakes.ports, policy=policy)
+        lengths.append(await fakes.queue.count(SCAN_QUEUE))
+        clock.advance(10)
+    return lengths
+
+
+async def reconciler_moves(fakes: Fakes, submission_id: str) -> int:
+    trail = await fakes.catalog.audit_trail(submission_id)
+    return sum(1 for entry in trail if entry.actor == ACTOR)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ScannerUnavailable("503", retry_after=300), ScannerBusy("429", retry_after=60)],
+    ids=["retrying-at-the-longest-backoff", "throttled"],
+)
+async def test_a_message_between_attempts_is_never_taken_for_lost(
+    fakes: Fakes, clock: HandClock, scan_policy: ScanPolicy, tmp_path: Path, error: Exception
+) -> None:
+    """A scan retried at the longest backoff, or throttled for an hour, keeps one message: each
+    attempt notes itself, so the reconciler never adds a second, and a failing one is poisoned
+    after exactly max_attempts scanner calls.
+    """
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    policy = replace(ReconcilePolicy.from_settings(settings.queue), clock=clock)
+    sid = await upload(fakes, tmp_path, clock)
+    fakes.scanner.script(sid, *[error] * 400)
+    consumer = scan_consumer(fakes, scan_policy, settings)
+    lengths = await run_for(fakes, clock, consumer, policy, seconds=3600)
+    assert await reconciler_moves(fakes, sid) == 0
+    assert max(lengths) == 1
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    if isinstance(error, ScannerBusy):
+        assert submission.status is Status.SCANNING
+    else:
+        assert submission.status is Status.FAILED
+        assert len(fakes.scanner.calls) == settings.queue.max_attempts
+
+
+async def test_a_run_holds_off_while_a_retried_message_could_be_waiting_in_line(
+    fakes: Fakes, clock: HandClock, tmp_path: Path
+) -> None:
+    """A message may wait out the longest retry delay and then wait in line: with the head of
+    the queue older than the grace period less that delay, nothing is re-queued.
+    """
+    policy = ReconcilePolicy(after_s=GRACE_S, clock=clock, retry_delay_max_s=300.0)
+    lost = await upload(fakes, tmp_path, clock)
+    await lose_scan_messages(fakes)
+    clock.advance(250)
+    await upload(fakes, tmp_path, clock)  # the head of the queue, 351 s old below
+    clock.advance(GRACE_S + 1 - 250)
+    assert (await reconcile(ports=fakes.ports, policy=policy)).behind
+    patient = replace(policy, retry_delay_max_s=0.0)
+    [requeued] = (await reconcile(ports=fakes.ports, policy=patient)).requeued
+    assert requeued.submission_id == lost
 
 
 async def test_a_run_requeues_at_most_its_limit(

@@ -138,3 +138,21 @@ def test_known_variables_raise_no_warning(
     assert caplog.records == []
     assert settings.scanner.fail_thresholds == {"weapons": 0.4}
     assert settings.queue.max_attempts == 3
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"PHOTOGATE_QUEUE__RECONCILE_AFTER_S": "100"}, "visibility timeout (120 s)"),
+        ({"PHOTOGATE_QUEUE__RECONCILE_AFTER_S": "300"}, "backoff_max_s (300 s)"),
+    ],
+)
+def test_a_reconcile_grace_shorter_than_a_message_may_hide_is_refused(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], named: str
+) -> None:
+    """Held by a worker or waiting out a retry delay, a message is alive: a grace period
+    shorter than either would re-queue it as lost.
+    """
+    message = refusal(monkeypatch, **variables)
+    assert "PHOTOGATE_QUEUE__RECONCILE_AFTER_S" in message
+    assert named in message

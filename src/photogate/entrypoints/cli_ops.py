@@ -134,7 +134,7 @@ def reconcile_command(
 ) -> None:
     """Re-queue submissions stuck without a queue message (after a crash); prints them."""
     settings = settings_or_exit()
-    policy = ReconcilePolicy(after_s=settings.queue.reconcile_after_s, limit=limit)
+    policy = ReconcilePolicy.from_settings(settings.queue, limit=limit)
     result: Reconciled = run_with_services(
         lambda s: reconcile(ports=s.ports, policy=policy), settings
     )

@@ -138,6 +138,14 @@ class SubmissionLedger(Protocol):
         """
         ...
 
+    async def note_scan_retry(self, submission_id: str) -> bool:
+        """Record that a worker is trying the submission's scan again: if it is scanning, its
+        `updated_at` becomes now (no audit entry: its state did not change), so the reconciler
+        does not take a message that is only between attempts for a lost one. False, changing
+        nothing, if it is not scanning (or unknown).
+        """
+        ...
+
     async def requeue(
         self,
         submission_id: str,

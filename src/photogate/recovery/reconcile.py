@@ -8,11 +8,17 @@ writes, a queue that dropped it. It gets a new outbox message, written in one tr
 with a compare-and-set on its `updated_at` that also moves it on: two reconcilers never both
 re-queue it, and it is not re-queued again before another grace period without progress.
 
+A message between two attempts (hidden for a retry's backoff, or put back throttled) is not
+lost: each attempt notes itself on the submission (Catalog.note_scan_retry), which counts
+as a change. So the grace period must outlast the longest retry delay (backoff_max_s).
+
 If the message was not lost after all (it waited behind a backlog), one submission now has
 two messages. That is harmless: the scan claims the submission with a compare-and-set, the
 scanner answers a repeated X-Request-Id from its store, and approved or rejected is final,
 so a second message makes no second decision, photo row or email. To keep that rare, a run
-re-queues nothing while the head of the scan queue has waited longer than the grace period.
+re-queues nothing while the head of the scan queue has waited longer than the grace period
+less the longest retry delay: a message may have waited out that delay before it joined the
+line.
 Submissions whose outbox message was never dispatched are the outbox relay's to send.
 """
 
@@ -29,6 +35,7 @@ from photogate.messages import SCAN_QUEUE, scan_request
 from photogate.outbox import relay_soon
 from photogate.ports import MessageQueue, Ports
 from photogate.ports.queue import PeekableQueue
+from photogate.settings import QueueSettings
 
 log = logging.getLogger(__name__)
 ACTOR = "reconciler"
@@ -36,11 +43,27 @@ ACTOR = "reconciler"
 
 @dataclass(frozen=True)
 class ReconcilePolicy:
-    """How long a submission may stand still before it is re-queued, and how many per run."""
+    """How long a submission may stand still before it is re-queued, and how many per run.
+
+    `retry_delay_max_s` is the longest a live message stays hidden between two attempts
+    (the queue's backoff_max_s): a message that waited that long, then behind others, has
+    been still for longer than it waited in line.
+    """
 
     after_s: float = 600.0
     limit: int = 100
     clock: Clock = utcnow
+    retry_delay_max_s: float = 300.0
+
+    @classmethod
+    def from_settings(cls, queue: QueueSettings, *, limit: int = 100) -> ReconcilePolicy:
+        """The policy the queue settings give (reconcile_after_s, backoff_max_s)."""
+        return cls(queue.reconcile_after_s, limit, retry_delay_max_s=queue.backoff_max_s)
+
+    @property
+    def behind_s(self) -> float:
+        """How long the head of the scan queue may have waited before a run holds off."""
+        return max(self.after_s - self.retry_delay_max_s, 0.0)
 
 
 @dataclass(frozen=True)
@@ -64,8 +87,8 @@ async def reconcile(*, ports: Ports, policy: ReconcilePolicy) -> Reconciled:
     """Re-queue the scannable submissions unchanged for `policy.after_s` whose message was sent."""
     now = policy.clock()
     cutoff = now - timedelta(seconds=policy.after_s)
-    if await scan_queue_behind(ports.queue, cutoff):
-        log.info("the scan queue is behind by over %.0f s; not reconciling now", policy.after_s)
+    if await scan_queue_behind(ports.queue, now - timedelta(seconds=policy.behind_s)):
+        log.info("the scan queue is behind by over %.0f s; not reconciling now", policy.behind_s)
         return Reconciled(behind=True)
     requeued = []
     for submission in await ports.catalog.stale_submissions(cutoff, policy.limit):

@@ -83,14 +83,19 @@ async def _finished(claim: asyncio.Task[Submission | None]) -> None:
 
 
 async def _claim(submission_id: str, ports: Ports) -> Submission | None:
-    """Mark the submission as being scanned, unless it was settled already."""
+    """Mark the submission as being scanned, unless it was settled already; an attempt after
+    the first is noted on it, so the reconciler sees its message is alive.
+    """
     moved = await ports.catalog.transition(
         submission_id,
         allowed_from={Status.RECEIVED, Status.QUEUED},
         to=Status.SCANNING,
         actor=ACTOR,
     )
-    return moved or await ports.catalog.get_submission(submission_id)
+    if moved is not None:
+        return moved
+    await ports.catalog.note_scan_retry(submission_id)
+    return await ports.catalog.get_submission(submission_id)
 
 
 async def _scan(ports: Ports, submission: Submission, original: bytes) -> ScanResult:

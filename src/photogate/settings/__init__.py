@@ -144,16 +144,21 @@ class QueueSettings(BaseModel):
     backoff_max_s: float = Field(300.0, gt=0)
     # A scannable submission unchanged this long with its message sent has lost that message
     # (or waits behind it); the reconciler, run every reconcile_every_s, queues it again.
+    # Each attempt at a scan counts as a change, so it must outlast backoff_max_s.
     reconcile_after_s: float = Field(600.0, gt=0, validate_default=True)
     reconcile_every_s: float = Field(60.0, gt=0)
 
     @field_validator("reconcile_after_s")
     @classmethod
     def _after_visibility(cls, value: float, info: ValidationInfo) -> float:
-        # Shorter, and a message hidden while a worker holds it would be taken for lost.
+        # Shorter, and a message hidden while a worker holds it, or between two attempts,
+        # would be taken for lost.
         visibility = info.data.get("visibility_timeout_s")
         if visibility is not None and value <= visibility:
             raise ValueError(f"must exceed the visibility timeout ({visibility:g} s)")
+        backoff = info.data.get("backoff_max_s")
+        if backoff is not None and value <= backoff:
+            raise ValueError(f"must exceed the longest retry delay, backoff_max_s ({backoff:g} s)")
         return value
 
 

@@ -76,7 +76,7 @@ async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
     and settles direct uploads whose grant ran out (see photogate.intake.direct_upload).
     """
     settings = services.settings.queue
-    policy = ReconcilePolicy(after_s=settings.reconcile_after_s)
+    policy = ReconcilePolicy.from_settings(settings)
     while not await _stopped_within(stop, settings.reconcile_every_s):
         try:
             await reconcile(ports=services.ports, policy=policy)

@@ -218,6 +218,14 @@ class InMemoryCatalog(
         ]
         return sorted(stale, key=lambda s: (_last_change(s), s.id))[:limit]
 
+    async def note_scan_retry(self, submission_id: str) -> bool:
+        """Move a scanning submission's updated_at to now; False if it is not scanning."""
+        current = self._submissions.get(submission_id)
+        if current is None or current.status is not Status.SCANNING:
+            return False
+        self._submissions[submission_id] = replace(current, updated_at=self._clock())
+        return True
+
     async def requeue(
         self,
         submission_id: str,

@@ -306,6 +306,16 @@ class SqlCatalog(
             rows = await conn.execute(stale_query(older_than, limit))
             return [mapping.submission_from_row(row) for row in rows.mappings()]
 
+    async def note_scan_retry(self, submission_id: str) -> bool:
+        """Move a scanning submission's updated_at to now; False if it is not scanning."""
+        row = db.submissions.c
+        scanning = (row.id == submission_id) & (row.status == Status.SCANNING.value)
+        async with self._write() as conn:
+            noted = await conn.execute(
+                update(db.submissions).where(scanning).values(updated_at=self._clock())
+            )
+        return noted.rowcount == 1
+
     async def requeue(
         self,
         submission_id: str,

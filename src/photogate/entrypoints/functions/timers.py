@@ -25,7 +25,7 @@ async def sweep_and_reconcile(services: Services) -> Reconciled:
     sent = await relay_outbox(ports.catalog, ports.queue, older_than_s=RELAY_AGE_S)
     if sent:
         log.warning("relayed %d outbox messages their writers had not sent", sent)
-    policy = ReconcilePolicy(after_s=services.settings.queue.reconcile_after_s)
+    policy = ReconcilePolicy.from_settings(services.settings.queue)
     reconciled = await reconcile(ports=ports, policy=policy)
     await settle_abandoned_uploads(services)
     return reconciled
