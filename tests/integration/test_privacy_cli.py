@@ -38,11 +38,14 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
 def run(
     services: Services, *args: str, answer: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m photogate ARGS` on the data dir, with retention set to 0 days."""
+    """`python -m photogate ARGS` on the data dir, with retention set to 0 days and no undo
+    window (which retention would wait out too).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHOTOGATE_")}
     env |= {
         "PHOTOGATE_DATA_DIR": str(services.settings.data_dir),
         "PHOTOGATE_PRIVACY__RETENTION_DAYS": "0",
+        "PHOTOGATE_CONSOLE__UNDO_S": "0",
         "COLUMNS": "200",
     }
     return subprocess.run(

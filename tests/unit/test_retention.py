@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,9 +11,16 @@ import pytest
 
 from photogate.bootstrap import Services
 from photogate.clock import utcnow
+from photogate.domain.moderation import ReasonCode
 from photogate.domain.scan import Thresholds
 from photogate.domain.submission import Status
 from photogate.errors import ConfigError
+from photogate.moderation.review import (
+    UndoWindow,
+    approve_submission,
+    reject_submission,
+    undo_rejection,
+)
 from photogate.notifying.thank_customer import NotifyPolicy
 from photogate.ports import Container
 from photogate.retention import RetentionPolicy, purge, purge_originals
@@ -49,6 +57,31 @@ async def test_settled_originals_stay_within_the_retention_period(fakes: Fakes) 
     report = await purge_originals(fakes.ports, policy(after=timedelta(days=1)))
     assert report.count == 0
     assert fakes.blobs.names(Container.QUARANTINE) == [rejected.original_blob]
+
+
+async def test_a_rejection_keeps_its_original_while_it_can_be_undone(fakes: Fakes) -> None:
+    """With no retention at all, a moderator's rejection still keeps its original for the undo
+    window: undone, the photo is back in review, and it can still be approved.
+    """
+    rejected = await sent_by(fakes.ports, SKU, ANA, Status.NEEDS_REVIEW)
+    window = UndoWindow(timedelta(seconds=60))
+    assert await reject_submission(
+        rejected.id,
+        moderator="sam",
+        code=ReasonCode.LOW_QUALITY,
+        notify=True,
+        ports=fakes.ports,
+        undo=window,
+    )
+    no_retention = RetentionPolicy(retention=timedelta(0), undo=timedelta(seconds=60))
+    assert (await purge_originals(fakes.ports, no_retention)).count == 0
+    rejected_at = (await fakes.catalog.audit_trail(rejected.id))[-1].at
+    assert await undo_rejection(
+        rejected.id, moderator="sam", ports=fakes.ports, undo=window, rejected_at=rejected_at
+    )
+    assert await approve_submission(rejected.id, moderator="sam", ports=fakes.ports)
+    once_undone = replace(no_retention, clock=lambda: utcnow() + timedelta(seconds=61))
+    assert (await purge_originals(fakes.ports, once_undone)).count == 1  # published: it goes
 
 
 async def test_originals_in_review_or_being_scanned_are_never_deleted(fakes: Fakes) -> None:
@@ -102,14 +135,22 @@ async def test_progress_counts_up_to_the_total(fakes: Fakes) -> None:
 
 
 def test_the_policy_follows_the_settings() -> None:
-    """retention_days and keep_published_originals become the policy's period and choice."""
-    settings = PrivacySettings(retention_days=7, keep_published_originals=True)
+    """retention_days and keep_published_originals become the policy's period and choice,
+    and the console's undo window the least time a rejection keeps its original.
+    """
+    privacy = PrivacySettings(retention_days=7, keep_published_originals=True)
+    settings = Settings(_env_file=None, privacy=privacy, console={"undo_s": 300})
     made = RetentionPolicy.from_settings(settings, dry_run=True)
-    assert (made.retention, made.keep_published_originals, made.dry_run) == (
+    assert (made.retention, made.keep_published_originals, made.dry_run, made.undo) == (
         timedelta(days=7),
         True,
         True,
+        timedelta(seconds=300),
     )
+    no_retention = RetentionPolicy.from_settings(
+        settings.model_copy(update={"privacy": PrivacySettings(retention_days=0)})
+    )
+    assert no_retention.settled_for == timedelta(seconds=300)
 
 
 async def test_the_worker_purges_periodically(fakes: Fakes, tmp_path: Path) -> None:
@@ -118,6 +159,7 @@ async def test_the_worker_purges_periodically(fakes: Fakes, tmp_path: Path) -> N
         _env_file=None,
         data_dir=tmp_path,
         privacy={"retention_days": 0, "purge_every_s": 0.05},
+        console={"undo_s": 0},
     )
     notify = NotifyPolicy(sender="Shop <s@shop.example>", shop_url="http://shop.example")
     services = Services(settings, fakes.ports, ScanPolicy(Thresholds()), notify)

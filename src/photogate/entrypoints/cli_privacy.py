@@ -57,7 +57,7 @@ def purge_command(
     __KEEP_PUBLISHED_ORIGINALS); never those of photos in review or still being scanned.
     """
     settings = settings_or_exit()
-    policy = RetentionPolicy.from_settings(settings.privacy, dry_run=dry_run)
+    policy = RetentionPolicy.from_settings(settings, dry_run=dry_run)
     report = run_with_services(lambda s: _with_progress(s, policy), settings)
     verb = "would delete" if report.dry_run else "deleted"
     for item in report.purged:

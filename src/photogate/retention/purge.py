@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Final
 from photogate.clock import Clock, utcnow
 from photogate.domain.submission import Status, Submission
 from photogate.ports import Container, Ports
-from photogate.settings import PrivacySettings
+from photogate.settings import Settings
+from photogate.settings.console import MAX_UNDO_S
 
 if TYPE_CHECKING:
     from photogate.bootstrap import Services
@@ -29,7 +30,11 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class RetentionPolicy:
-    """How long originals stay, and whether those of published photos are kept."""
+    """How long originals stay, and whether those of published photos are kept.
+
+    A rejection keeps its original at least as long as a moderator may undo it (`undo`),
+    whatever the retention: the undone photo is back in review, and people need to see it.
+    """
 
     retention: timedelta = timedelta(days=30)
     keep_published_originals: bool = False
@@ -37,15 +42,23 @@ class RetentionPolicy:
     # One run deletes at most this many; the next run takes the rest.
     limit: int = 10_000
     clock: Clock = utcnow
+    undo: timedelta = timedelta(seconds=MAX_UNDO_S)
 
     @classmethod
-    def from_settings(cls, privacy: PrivacySettings, *, dry_run: bool = False) -> RetentionPolicy:
-        """The policy PHOTOGATE_PRIVACY__* describes."""
+    def from_settings(cls, settings: Settings, *, dry_run: bool = False) -> RetentionPolicy:
+        """The policy PHOTOGATE_PRIVACY__* describes, with the console's undo window."""
+        privacy = settings.privacy
         return cls(
             retention=timedelta(days=privacy.retention_days),
             keep_published_originals=privacy.keep_published_originals,
             dry_run=dry_run,
+            undo=timedelta(seconds=settings.console.undo_s),
         )
+
+    @property
+    def settled_for(self) -> timedelta:
+        """How long ago a rejected or failed submission must have settled to lose its original."""
+        return max(self.retention, self.undo)
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,7 @@ async def _due(
 ) -> list[tuple[Submission, frozenset[Status]]]:
     catalog = ports.catalog
     settled = await catalog.originals_to_purge(
-        SETTLED, settled_before=now - policy.retention, limit=policy.limit
+        SETTLED, settled_before=now - policy.settled_for, limit=policy.limit
     )
     due = [(s, SETTLED) for s in settled]
     if not policy.keep_published_originals:

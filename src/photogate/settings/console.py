@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from photogate.domain.moderation import Role
 from photogate.moderation.passwords import is_password_hash
+
+# The longest a moderator's rejection may stay undoable (retention keeps originals as long).
+MAX_UNDO_S: Final = 600
 
 
 class StaffUser(BaseModel):
@@ -34,7 +39,7 @@ class ConsoleSettings(BaseModel):
     signin_window_s: int = Field(900, ge=1)
     notify_rejections: bool = False
     # How long a moderator's rejection can be undone; its email to the customer waits as long.
-    undo_s: int = Field(60, ge=0, le=600)
+    undo_s: int = Field(60, ge=0, le=MAX_UNDO_S)
     # How long opening a photo in review keeps it from other moderators' "next" (a soft claim).
     claim_minutes: int = Field(5, ge=1, le=60)
     # Only behind App Service / Functions authentication, which sets these headers itself.

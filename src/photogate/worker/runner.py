@@ -88,7 +88,7 @@ async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
 async def _purge_loop(services: Services, stop: asyncio.Event) -> None:
     """Deletes the originals retention allows to go (see photogate.retention)."""
     privacy = services.settings.privacy
-    policy = RetentionPolicy.from_settings(privacy)
+    policy = RetentionPolicy.from_settings(services.settings)
     while not await _stopped_within(stop, privacy.purge_every_s):
         try:
             report = await purge(services, policy)

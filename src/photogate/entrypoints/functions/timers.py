@@ -38,7 +38,7 @@ async def purge_expired_originals(services: Services) -> PurgeReport | None:
     privacy = services.settings.privacy
     if privacy.purge_every_s == 0:
         return None
-    report = await purge(services, RetentionPolicy.from_settings(privacy))
+    report = await purge(services, RetentionPolicy.from_settings(services.settings))
     if report.count:
         log.info("retention deleted %d quarantined originals", report.count)
     return report
