@@ -79,6 +79,21 @@ async def test_a_slot_given_back_is_free_again_and_only_that_one_goes(catalog: C
     assert await take(catalog, T0 + timedelta(seconds=1)) is None
 
 
+async def test_forgetting_keys_deletes_all_their_events_in_that_bucket_only(
+    catalog: Catalog,
+) -> None:
+    """Every event of the keys goes, at any time; other keys and buckets stay."""
+    for key, bucket in [("a", "upload-email"), ("a", "upload-email"), ("b", "upload-email")]:
+        await catalog.record_rate_event(bucket, key, T0, prune_before=T0 - HOUR)
+    await catalog.record_rate_event("upload-ip", "a", T0, prune_before=T0 - HOUR)
+    await catalog.forget_rate_keys("upload-email", ["a", "never-seen"])
+    await catalog.forget_rate_keys("upload-email", [])
+    since = T0 - HOUR
+    assert await catalog.count_rate_events("upload-email", "a", since=since) == (0, None)
+    assert await catalog.count_rate_events("upload-email", "b", since=since) == (1, T0)
+    assert await catalog.count_rate_events("upload-ip", "a", since=since) == (1, T0)
+
+
 async def test_a_limit_below_one_is_refused(catalog: Catalog) -> None:
     """max_events 0 could never be met: it is the caller's bug, and nothing is written."""
     with pytest.raises(ValueError, match="max_events must be at least 1"):

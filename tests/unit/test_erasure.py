@@ -12,9 +12,11 @@ import pytest
 from photogate.adapters.memory.blobs import InMemoryBlobStore
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.memory.mailer import InMemoryMailer
+from photogate.clock import utcnow
 from photogate.domain.catalog import EmailStatus, Product
 from photogate.domain.submission import Status, Submission
 from photogate.errors import InputError, NotFound, StorageUnavailable
+from photogate.intake.limits import EMAIL_BUCKET, UploadLimits, email_slot
 from photogate.moderation.review import approve_submission
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container, Ports
@@ -30,6 +32,8 @@ from photogate.privacy.erase import (
     erasure_plan,
 )
 from photogate.privacy.links import WithdrawalLinks, link_key
+from photogate.settings import UploadSettings
+from photogate.throttling import limit_key
 from tests.support.privacy import sent_by
 from tests.unit.conftest import SKU, Fakes
 from tests.unit.test_thank_customer_claims import GatedMailer
@@ -91,6 +95,26 @@ async def test_erasing_a_customer_removes_every_trace_of_their_photos(fakes: Fak
             "",
             "",
         )
+
+
+async def test_erasure_forgets_the_upload_counts_kept_under_the_address(fakes: Fakes) -> None:
+    """The per-email upload limit counts under a hash of the address and product: anyone can
+    hash a guess, so an erasure deletes the customer's counts; another customer's stay.
+    """
+    limits = UploadLimits.from_settings(UploadSettings())
+    now = utcnow()
+    for email in (ANA, BOB):
+        async with email_slot(fakes.catalog, limits, email, SKU, now):
+            await sent_by(fakes.ports, SKU, email, Status.NEEDS_REVIEW)
+    since = now - timedelta(days=1)
+
+    async def counted(email: str) -> int:
+        key = limit_key(email, SKU)
+        return (await fakes.catalog.count_rate_events(EMAIL_BUCKET, key, since=since))[0]
+
+    assert (await counted(ANA), await counted(BOB)) == (1, 1)
+    await erase_customer("Ana@Example.com", actor=ACTOR, ports=fakes.ports)
+    assert (await counted(ANA), await counted(BOB)) == (0, 1)
 
 
 async def test_the_audit_records_the_erasure_with_no_personal_data(fakes: Fakes) -> None:

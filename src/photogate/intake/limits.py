@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +13,7 @@ from photogate.settings import UploadSettings
 from photogate.throttling import Limit, client_key, give_back, in_words, limit_key, take_slot
 
 TOO_MANY = "too_many_uploads"
+EMAIL_BUCKET = "upload-email"
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class UploadLimits:
         """The limits `uploads` asks for."""
         return cls(
             Limit("upload-ip", uploads.per_ip_per_hour, timedelta(hours=1)),
-            Limit("upload-email", uploads.per_email_per_product_per_day, timedelta(days=1)),
+            Limit(EMAIL_BUCKET, uploads.per_email_per_product_per_day, timedelta(days=1)),
         )
 
 
@@ -77,6 +78,13 @@ async def give_back_email_slot(
     direct upload learns that after the slot's block has ended).
     """
     await give_back(ledger, limits.per_email_product, _email_key(email, sku), at)
+
+
+async def forget_customer(ledger: RateLedger, email: str, skus: Collection[str]) -> None:
+    """Forget the counts kept of the photos `email` sent of `skus`: their keys derive from the
+    address (one-way, but anyone can hash a guess), so an erasure takes them too.
+    """
+    await ledger.forget_rate_keys(EMAIL_BUCKET, {_email_key(email, sku) for sku in skus})
 
 
 def _email_key(email: str, sku: str) -> str:

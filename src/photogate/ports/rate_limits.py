@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -42,6 +43,12 @@ class RateLedger(Protocol):
 
     async def give_back_rate_slot(self, bucket: str, key: str, at: datetime) -> None:
         """Forget one event of `key` in `bucket` at `at` (a slot taken, then not used up)."""
+        ...
+
+    async def forget_rate_keys(self, bucket: str, keys: Collection[str]) -> None:
+        """Forget every event of these keys in `bucket` (keys derived from an erased
+        customer's address); unknown keys are no error.
+        """
         ...
 
 

@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from photogate.domain.submission import Status, Submission
 from photogate.errors import InputError, NotFound, StorageUnavailable
+from photogate.intake.limits import forget_customer
 from photogate.moderation.takedown import take_down
 from photogate.ports import Container, Ports
 
@@ -106,12 +107,15 @@ async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
 async def _erase_all(
     address: str, submissions: list[Submission], actor: str, why: Why, ports: Ports
 ) -> Erasure:
-    """Erase `submissions`, and the mailer's copies of what was sent to `address`.
+    """Erase `submissions`, the upload counts kept under keys derived from `address`, and the
+    mailer's copies of what was sent to `address`.
 
-    The copies go first, so that if this stops half-way the rows still name the customer for
-    a retry; and again last, for a copy written meanwhile by a send already under way (one
-    that finishes after the rows are blanked deletes its own copy: see thank_customer).
+    The counts and copies go first, so that if this stops half-way the rows still name the
+    customer for a retry; the copies again last, for one written meanwhile by a send already
+    under way (one that finishes after the rows are blanked deletes its own copy: see
+    thank_customer).
     """
+    await forget_customer(ports.catalog, address, {s.sku for s in submissions})
     done = Erasure(mail_copies=await ports.mailer.forget_recipient(address))
     for submission in submissions:
         done += await _erase_one(submission, actor, why, ports)

@@ -177,6 +177,13 @@ class InMemoryModeration:
         if (bucket, key, at) in self._rate_events:
             self._rate_events.remove((bucket, key, at))
 
+    async def forget_rate_keys(self: _Stored, bucket: str, keys: Collection[str]) -> None:
+        """Forget every event of these keys in `bucket`."""
+        forgotten = set(keys)
+        self._rate_events[:] = [
+            (b, key, at) for b, key, at in self._rate_events if b != bucket or key not in forgotten
+        ]
+
 
 def _withdrawable(email: EmailRecord, claims: dict[str, datetime], now: datetime) -> bool:
     """Whether a held email may be withdrawn: pending, never claimed, its hold still running."""

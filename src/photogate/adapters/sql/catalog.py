@@ -39,7 +39,12 @@ from photogate.adapters.sql.moderation import SqlModeration
 from photogate.adapters.sql.moves import Move, Since, apply_move
 from photogate.adapters.sql.outbox import SqlOutbox
 from photogate.adapters.sql.privacy import SqlPrivacy
-from photogate.adapters.sql.rate_slots import SlotClaim, give_back_rate_slot, take_rate_slots
+from photogate.adapters.sql.rate_slots import (
+    SlotClaim,
+    forget_rate_keys,
+    give_back_rate_slot,
+    take_rate_slots,
+)
 from photogate.adapters.sql.review_claims import SqlReviewClaims
 from photogate.adapters.sql.stale import stale_query
 from photogate.adapters.sql.uploads import SqlUploads
@@ -383,6 +388,11 @@ class SqlCatalog(
     async def give_back_rate_slot(self, bucket: str, key: str, at: datetime) -> None:
         """Forget one event of `key` in `bucket` at `at`, if there is one."""
         await self._write_in_thread(partial(give_back_rate_slot, bucket=bucket, key=key, at=at))
+
+    async def forget_rate_keys(self, bucket: str, keys: Collection[str]) -> None:
+        """Forget every event of these keys in `bucket`."""
+        if keys:
+            await self._write_in_thread(partial(forget_rate_keys, bucket=bucket, keys=keys))
 
     async def _record_rate_batch(self, batch: Sequence[RateEvent]) -> None:
         await self._write_in_thread(partial(record_rate_events, events=batch))

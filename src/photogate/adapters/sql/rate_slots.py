@@ -14,7 +14,7 @@ at once is a write lock held from before the count until the commit:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,6 +53,12 @@ def give_back_rate_slot(conn: Connection, bucket: str, key: str, at: datetime) -
     same = (events.bucket == bucket) & (events.key == key) & (events.at == at)
     one = select(func.min(events.id)).where(same).scalar_subquery()
     conn.execute(delete(db.rate_events).where(events.id == one))
+
+
+def forget_rate_keys(conn: Connection, bucket: str, keys: Collection[str]) -> None:
+    """Delete every event of these keys in `bucket`."""
+    events = db.rate_events.c
+    conn.execute(delete(db.rate_events).where(events.bucket == bucket, events.key.in_(keys)))
 
 
 def _take(conn: Connection, claim: SlotClaim) -> None:
