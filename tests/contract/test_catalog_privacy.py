@@ -18,6 +18,7 @@ from sqlalchemy.types import TypeEngine
 from photogate.adapters.sql.engine import sync_url
 from photogate.adapters.sql.migrate import alembic_config, upgrade
 from photogate.domain.catalog import EmailRecord, EmailStatus
+from photogate.domain.erasure import ErasureRequest
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.ports.catalog import Catalog
@@ -181,6 +182,30 @@ async def test_erasing_twice_or_an_unknown_submission_changes_nothing(catalog: C
         Status.ERASED,
     ]
     assert await catalog.customer_submissions("ana@example.com") == []
+
+
+def asked(submission: Submission, seconds: int = 0) -> ErasureRequest:
+    """A request to erase `submission`, asked `seconds` after T0."""
+    at = T0 + timedelta(seconds=seconds)
+    return ErasureRequest(submission.id, "operator:sam", "withdrawn", "erased by admin: T-1", at)
+
+
+async def test_erasure_requests_are_kept_until_their_submission_is_erased(
+    catalog: Catalog,
+) -> None:
+    """A request is recorded once (the first one stays), listed oldest first while its
+    submission is not erased, and dropped by the erasure; unknown or erased ones get none.
+    """
+    first, second, gone = [await sent_by(catalog, "ana@example.com", seconds=i) for i in range(3)]
+    assert await catalog.erase_submission(gone.id, actor="a", reason="r")
+    ghost = replace(first, id="f" * 32)
+    await catalog.request_erasure([asked(second, 5), asked(first, 9), asked(gone), asked(ghost)])
+    await catalog.request_erasure([replace(asked(first, 1), actor="someone else")])
+    await catalog.request_erasure([])
+    assert await catalog.erasure_requests(10) == [asked(second, 5), asked(first, 9)]
+    assert await catalog.erasure_requests(1) == [asked(second, 5)]
+    assert await catalog.erase_submission(second.id, actor="operator:sam", reason="r")
+    assert await catalog.erasure_requests(10) == [asked(first, 9)]
 
 
 async def test_originals_to_purge_lists_settled_ones_older_than_the_cutoff(

@@ -160,6 +160,13 @@ ROWS: dict[str, dict[str, Any]] = {
         "url": "https://example.com/mug.jpg",
         "phash": "0f0f0f0f0f0f0f0f",
     },
+    "erasure_requests": {
+        "submission_id": SUBMISSION,
+        "actor": "operator:sam",
+        "takedown_reason": "the customer withdrew consent",
+        "erasure_reason": "erased by admin: T-1",
+        "requested_at": T0,
+    },
     "heartbeats": {
         "worker": "host:1",
         "started_at": T0,
@@ -184,6 +191,7 @@ CREATED = {
     "0003": {"rate_events"},
     "0005": {"fingerprints", "marketing_fingerprints"},
     "0009": {"heartbeats"},
+    "0012": {"erasure_requests"},
 }
 
 

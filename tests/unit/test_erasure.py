@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
 from photogate.adapters.memory.blobs import InMemoryBlobStore
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.memory.mailer import InMemoryMailer
+from photogate.bootstrap import bootstrap
 from photogate.clock import utcnow
 from photogate.domain.catalog import EmailStatus, Product
 from photogate.domain.submission import Status, Submission
@@ -30,10 +32,12 @@ from photogate.privacy.erase import (
     erase_by_link,
     erase_customer,
     erasure_plan,
+    finish_requested_erasures,
 )
 from photogate.privacy.links import WithdrawalLinks, link_key
-from photogate.settings import UploadSettings
+from photogate.settings import UploadSettings, load_settings
 from photogate.throttling import limit_key
+from photogate.worker.runner import run_worker
 from tests.support.privacy import sent_by
 from tests.unit.conftest import SKU, Fakes
 from tests.unit.test_thank_customer_claims import GatedMailer
@@ -307,6 +311,105 @@ async def test_a_link_whose_erasure_lost_the_catalog_finishes_when_used_again(
     catalog.failing.add(other.id)
     await erased_after_a_retry(fakes.ports, linked, other)
     assert fakes.blobs.names(Container.QUARANTINE) == []
+
+
+async def test_another_link_after_a_half_done_erasure_finishes_it(fakes: Fakes) -> None:
+    """The erasure asked by one link stops half-way on the submission that link names, after
+    the others lost the address: another link, to one of those, still finishes it.
+    """
+    fakes.catalog = catalog = CatalogFailingOnce()
+    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    other = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    linked = await sent_by(fakes.ports, SKU, ANA, Status.NEEDS_REVIEW)
+    catalog.failing.add(linked.id)
+    with pytest.raises(StorageUnavailable):
+        await erase_by_link(linked.id, ports=fakes.ports)
+    assert (await erased(fakes, other.id)).email == ""
+    assert (await erased(fakes, linked.id)).email == ANA
+    assert await erase_by_link(other.id, ports=fakes.ports) == Erasure(already_erased=1)
+    done = await erased(fakes, linked.id)
+    assert (done.status, done.email, done.display_name, done.caption) == (Status.ERASED, "", "", "")
+    assert (await fakes.catalog.audit_trail(linked.id))[-1].actor == LINK_ACTOR
+    assert await fakes.catalog.erasure_requests(10) == []
+
+
+async def test_the_worker_finishes_a_half_done_staff_erasure_with_its_reasons(
+    fakes: Fakes,
+) -> None:
+    """An admin's erasure that stopped half-way is finished by the worker's sweep, audited with
+    the admin's actor and reference as if it had gone through at once.
+    """
+    fakes.blobs = blobs = BlobsFailingOnce()
+    live = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
+    later = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    blobs.failing.add(later.original_blob)
+    reason = admin_reason("T-1234")
+    with pytest.raises(StorageUnavailable):
+        await erase_customer(ANA, actor=ACTOR, ports=fakes.ports, reason=reason)
+    assert await finish_requested_erasures(fakes.ports) == Erasure(erased=1)
+    last = (await fakes.catalog.audit_trail(later.id))[-1]
+    assert (last.to_status, last.actor, last.reason) == (Status.ERASED, ACTOR, reason)
+    assert (await erased(fakes, live.id)).status is Status.ERASED
+    assert fakes.blobs.names(Container.QUARANTINE) == []
+    assert await finish_requested_erasures(fakes.ports) == Erasure()
+
+
+async def test_an_erasure_that_fails_again_is_reported_after_the_others_are_done(
+    fakes: Fakes,
+) -> None:
+    """The sweep tries every request; one failing again is raised once the rest are done."""
+    fakes.catalog = catalog = CatalogFailingOnce()
+    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    stuck = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    fine = await sent_by(fakes.ports, SKU, BOB, Status.REJECTED)
+    for submission in (stuck, fine):
+        catalog.failing.add(submission.id)
+        with pytest.raises(StorageUnavailable):
+            await erase_customer(submission.email, actor=ACTOR, ports=fakes.ports)
+    catalog.failing.add(stuck.id)
+    with pytest.raises(StorageUnavailable, match="1 erasure"):
+        await finish_requested_erasures(fakes.ports)
+    assert (await erased(fakes, fine.id)).status is Status.ERASED
+    assert await finish_requested_erasures(fakes.ports) == Erasure(erased=1)
+
+
+async def test_the_running_worker_finishes_half_done_erasures_by_itself(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """run_worker's reconcile loop finishes an erasure left half-done, with no one asking."""
+    fakes.blobs = blobs = BlobsFailingOnce()
+    stuck = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
+    blobs.failing.add(stuck.original_blob)
+    with pytest.raises(StorageUnavailable):
+        await erase_customer(ANA, actor=ACTOR, ports=fakes.ports)
+    settings = load_settings(data_dir=tmp_path / "var", queue={"reconcile_every_s": 0.05})
+    ports = fakes.ports
+    services = await bootstrap(
+        settings,
+        blobs=ports.blobs,
+        queue=ports.queue,
+        catalog=ports.catalog,
+        scanner=ports.scanner,
+        mailer=ports.mailer,
+    )
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(services, stop, notifications=False))
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while (await erased(fakes, stuck.id)).status is not Status.ERASED:
+            assert asyncio.get_running_loop().time() < deadline, "the worker never finished it"
+            await asyncio.sleep(0.02)  # polling a condition with a deadline
+    finally:
+        stop.set()
+        await worker
+        await services.aclose()
+
+
+async def erased(fakes: Fakes, submission_id: str) -> Submission:
+    """The submission as the catalog has it now."""
+    found = await fakes.catalog.get_submission(submission_id)
+    assert found is not None
+    return found
 
 
 # -- copies of the emails sent: the file mailer keeps each one as an .eml ------------------

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from photogate.domain.erasure import ErasureRequest
 from photogate.domain.submission import (
     Status,
     Submission,
@@ -23,10 +24,21 @@ class PrivacyLedger(Protocol):
         """
         ...
 
+    async def request_erasure(self, requests: Collection[ErasureRequest]) -> None:
+        """Record these erasures, in one transaction, before any of them is carried out; a
+        submission already asked for keeps its first request, an unknown or erased one gets
+        none.
+        """
+        ...
+
+    async def erasure_requests(self, limit: int) -> list[ErasureRequest]:
+        """Erasures asked for and not carried out (their submission not erased), oldest first."""
+        ...
+
     async def erase_submission(self, submission_id: str, *, actor: str, reason: str) -> bool:
         """In one transaction: move the submission to erased (audited), remove its fingerprint,
         blank its email (and email key), name, caption and extras, blank the address and last
-        error of its emails and cancel those still owed.
+        error of its emails, cancel those still owed, and drop its erasure request.
 
         Returns False and changes nothing if it is unknown, erased already, or published: a
         published photo is taken down first (its files deleted, then its row), so that no

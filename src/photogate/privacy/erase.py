@@ -8,6 +8,8 @@ from typing import Final
 
 from email_validator import EmailNotValidError, validate_email
 
+from photogate.clock import utcnow
+from photogate.domain.erasure import ErasureRequest
 from photogate.domain.submission import Status, Submission
 from photogate.errors import InputError, NotFound, StorageUnavailable
 from photogate.intake.limits import forget_customer
@@ -97,7 +99,9 @@ async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
     if submission is None:
         raise NotFound("unknown_submission", "We have no photo for this link.")
     if submission.status is Status.ERASED:
-        # Everything of this customer went with the first use of any of their links.
+        # Everything of this customer went with the first use of any of their links, unless
+        # that erasure stopped half-way: its requests say what is left, and it is done now.
+        await finish_requested_erasures(ports)
         return Erasure(already_erased=1)
     found = await ports.catalog.customer_submissions(submission.email)
     linked_last = _linked_last(found, submission)
@@ -114,12 +118,49 @@ async def _erase_all(
     customer for a retry; the copies again last, for one written meanwhile by a send already
     under way (one that finishes after the rows are blanked deletes its own copy: see
     thank_customer).
+
+    Each erasure is recorded first (Catalog.request_erasure): should this stop half-way, the
+    worker finishes the rest (finish_requested_erasures), though no row may name the customer
+    any more.
     """
+    now = utcnow()
+    requests = [
+        ErasureRequest(s.id, actor, why.takedown, why.erasure, now)
+        for s in submissions
+        if s.status is not Status.ERASED
+    ]
+    await ports.catalog.request_erasure(requests)
     await forget_customer(ports.catalog, address, {s.sku for s in submissions})
     done = Erasure(mail_copies=await ports.mailer.forget_recipient(address))
     for submission in submissions:
         done += await _erase_one(submission, actor, why, ports)
     return done + Erasure(mail_copies=await ports.mailer.forget_recipient(address))
+
+
+async def finish_requested_erasures(ports: Ports, *, limit: int = 100) -> Erasure:
+    """Carry out the erasures recorded and left half-done (storage or the database failed
+    during them), each as its request says (actor and reasons); the worker runs this
+    periodically. Raises StorageUnavailable, once it has tried them all, if any failed again.
+    """
+    done, failed = Erasure(), 0
+    for request in await ports.catalog.erasure_requests(limit):
+        try:
+            done += await _finish(request, ports)
+        except Exception:
+            log.warning("finishing the erasure of %s failed", request.submission_id, exc_info=True)
+            failed += 1
+    if failed:
+        raise StorageUnavailable(f"{failed} erasure(s) could not be finished; trying again later")
+    return done
+
+
+async def _finish(request: ErasureRequest, ports: Ports) -> Erasure:
+    submission = await ports.catalog.get_submission(request.submission_id)
+    if submission is None or submission.status is Status.ERASED:
+        return Erasure()
+    why = Why(request.takedown_reason, request.erasure_reason)
+    log.info("finishing the erasure of %s asked for by %s", submission.id, request.actor)
+    return await _erase_all(submission.email, [submission], request.actor, why, ports)
 
 
 def _linked_last(found: list[Submission], linked: Submission) -> list[Submission]:

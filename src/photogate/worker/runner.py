@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from photogate.bootstrap import Services
 from photogate.intake.direct_upload import settle_abandoned_uploads
 from photogate.outbox import relay_outbox
+from photogate.privacy.erase import finish_requested_erasures
 from photogate.recovery.reconcile import ReconcilePolicy, reconcile
 from photogate.retention import RetentionPolicy, purge
 from photogate.scanning.limiter import AdaptiveLimiter
@@ -72,8 +73,9 @@ async def _relay_loop(services: Services, stop: asyncio.Event) -> None:
 
 
 async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
-    """Re-queues submissions that lost their scan message (see photogate.recovery.reconcile)
-    and settles direct uploads whose grant ran out (see photogate.intake.direct_upload).
+    """Re-queues submissions that lost their scan message (see photogate.recovery.reconcile),
+    settles direct uploads whose grant ran out (see photogate.intake.direct_upload) and
+    finishes erasures left half-done (see photogate.privacy.erase).
     """
     settings = services.settings.queue
     policy = ReconcilePolicy.from_settings(settings)
@@ -81,6 +83,7 @@ async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
         try:
             await reconcile(ports=services.ports, policy=policy)
             await settle_abandoned_uploads(services)
+            await finish_requested_erasures(services.ports)
         except Exception:
             log.warning("reconciling failed; trying again later", exc_info=True)
 

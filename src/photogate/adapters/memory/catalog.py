@@ -21,6 +21,7 @@ from photogate.domain.catalog import (
     OutboxMessage,
     Product,
 )
+from photogate.domain.erasure import ErasureRequest
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.heartbeat import Heartbeat
 from photogate.domain.moderation import ReviewClaim
@@ -66,6 +67,7 @@ class InMemoryCatalog(
         self._audit: list[AuditEntry] = []
         self._rate_events: list[RateEvent] = []
         self._fingerprints: dict[str, Fingerprint] = {}
+        self._erasure_requests: dict[str, ErasureRequest] = {}
         self._marketing: dict[str, dict[str, str]] = {}
         self._heartbeats: dict[str, Heartbeat] = {}
 

@@ -9,6 +9,7 @@ from typing import Final, Protocol
 
 from photogate.clock import Clock
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus
+from photogate.domain.erasure import ErasureRequest
 from photogate.domain.fingerprint import Fingerprint
 from photogate.domain.submission import Status, Submission, email_key
 
@@ -23,6 +24,7 @@ class _Stored(Protocol):
     _photos: dict[str, CustomerPhoto]
     _emails: dict[str, EmailRecord]
     _fingerprints: dict[str, Fingerprint]
+    _erasure_requests: dict[str, ErasureRequest]
 
     def _settle(self, current: Submission, moved: Submission, actor: str) -> Submission: ...
 
@@ -37,6 +39,23 @@ class InMemoryPrivacy:
             return []
         found = [s for s in self._submissions.values() if email_key(s.email) == wanted]
         return sorted(found, key=lambda s: (s.created_at, s.id))
+
+    async def request_erasure(self: _Stored, requests: Collection[ErasureRequest]) -> None:
+        """Record the erasures not asked for yet of submissions there and not erased."""
+        for request in requests:
+            current = self._submissions.get(request.submission_id)
+            if current is None or current.status is Status.ERASED:
+                continue
+            self._erasure_requests.setdefault(request.submission_id, request)
+
+    async def erasure_requests(self: _Stored, limit: int) -> list[ErasureRequest]:
+        """Erasures asked for whose submission is not erased yet, oldest first."""
+        left = [
+            r
+            for r in self._erasure_requests.values()
+            if (s := self._submissions.get(r.submission_id)) and s.status is not Status.ERASED
+        ]
+        return sorted(left, key=lambda r: (r.requested_at, r.submission_id))[:limit]
 
     async def erase_submission(
         self: _Stored, submission_id: str, *, actor: str, reason: str
@@ -53,6 +72,7 @@ class InMemoryPrivacy:
         blank = replace(blank, original_purged_at=now)
         self._settle(current, blank.moved(Status.ERASED, reason, now), actor)
         self._fingerprints.pop(submission_id, None)
+        self._erasure_requests.pop(submission_id, None)
         for email in [e for e in self._emails.values() if e.submission_id == submission_id]:
             self._emails[email.id] = _forgotten(email)
         return True

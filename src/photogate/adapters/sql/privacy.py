@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Final, Protocol
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
@@ -15,6 +15,7 @@ from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.moves import Move, apply_move
 from photogate.clock import Clock
 from photogate.domain.catalog import EmailStatus
+from photogate.domain.erasure import ErasureRequest
 from photogate.domain.submission import Status, Submission, email_key
 
 CANCELLED: Final = "cancelled: the customer's data was erased"
@@ -47,6 +48,30 @@ class SqlPrivacy:
             rows = await conn.execute(query.order_by(row.created_at, row.id))
             return [mapping.submission_from_row(r) for r in rows.mappings()]
 
+    async def request_erasure(self: Connected, requests: Collection[ErasureRequest]) -> None:
+        """Record the erasures not asked for yet of submissions there and not erased."""
+        if not requests:
+            return
+        async with self._write() as conn:
+            open_ids = await _erasable_without_request(conn, [r.submission_id for r in requests])
+            rows = [_request_values(r) for r in requests if r.submission_id in open_ids]
+            if rows:
+                await conn.execute(insert(db.erasure_requests), rows)
+
+    async def erasure_requests(self: Connected, limit: int) -> list[ErasureRequest]:
+        """Erasures asked for whose submission is not erased yet, oldest first."""
+        asked, row = db.erasure_requests.c, db.submissions.c
+        query = (
+            select(db.erasure_requests)
+            .join(db.submissions, row.id == asked.submission_id)
+            .where(row.status != Status.ERASED.value)
+            .order_by(asked.requested_at, asked.submission_id)
+            .limit(limit)
+        )
+        async with self._read() as conn:
+            rows = await conn.execute(query)
+            return [ErasureRequest(**r) for r in rows.mappings()]
+
     async def erase_submission(
         self: Connected, submission_id: str, *, actor: str, reason: str
     ) -> bool:
@@ -63,6 +88,11 @@ class SqlPrivacy:
                 return False
             await _drop_fingerprint(conn, submission_id)
             await _forget_emails(conn, submission_id)
+            await conn.execute(
+                delete(db.erasure_requests).where(
+                    db.erasure_requests.c.submission_id == submission_id
+                )
+            )
         return True
 
     async def originals_to_purge(
@@ -101,6 +131,26 @@ class SqlPrivacy:
                 update(db.submissions).where(still).values(original_purged_at=at)
             )
         return changed.rowcount == 1
+
+
+async def _erasable_without_request(conn: AsyncConnection, ids: list[str]) -> set[str]:
+    """Those of `ids` that name a submission not erased and not asked to be erased yet."""
+    row, asked = db.submissions.c, db.erasure_requests.c
+    requested = select(asked.submission_id).where(asked.submission_id.in_(ids))
+    query = select(row.id).where(
+        row.id.in_(ids), row.status != Status.ERASED.value, row.id.not_in(requested)
+    )
+    return set((await conn.execute(query)).scalars())
+
+
+def _request_values(request: ErasureRequest) -> mapping.Values:
+    return {
+        "submission_id": request.submission_id,
+        "actor": request.actor,
+        "takedown_reason": request.takedown_reason,
+        "erasure_reason": request.erasure_reason,
+        "requested_at": request.requested_at,
+    }
 
 
 def _changed_before(moment: datetime) -> ColumnElement[bool]:

@@ -215,6 +215,23 @@ marketing_fingerprints = Table(
     Column("phash", String(16), nullable=False),
 )
 
+erasure_requests = Table(
+    "erasure_requests",
+    metadata,
+    # An erasure recorded before it is carried out, dropped as it is (migration 0012).
+    Column(
+        "submission_id",
+        String,
+        ForeignKey("submissions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("actor", String, nullable=False),
+    Column("takedown_reason", Text, nullable=False),
+    Column("erasure_reason", Text, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Index(None, "requested_at"),
+)
+
 heartbeats = Table(
     "heartbeats",
     metadata,

@@ -7,6 +7,7 @@ import logging
 from photogate.bootstrap import Services
 from photogate.intake.direct_upload import settle_abandoned_uploads
 from photogate.outbox import relay_outbox
+from photogate.privacy.erase import finish_requested_erasures
 from photogate.recovery.reconcile import Reconciled, ReconcilePolicy, reconcile
 from photogate.retention import PurgeReport, RetentionPolicy, purge
 from photogate.worker.runner import RELAY_AGE_S
@@ -15,8 +16,8 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_and_reconcile(services: Services) -> Reconciled:
-    """Send outbox messages their writers left behind, re-queue lost scans, and settle direct
-    uploads whose grant ran out without a completion.
+    """Send outbox messages their writers left behind, re-queue lost scans, settle direct
+    uploads whose grant ran out without a completion, and finish erasures left half-done.
 
     The worker runs these in loops; on Functions nothing runs between invocations, so this timer
     is the outbox's only sweep (writers still send their own message at once).
@@ -28,6 +29,7 @@ async def sweep_and_reconcile(services: Services) -> Reconciled:
     policy = ReconcilePolicy.from_settings(services.settings.queue)
     reconciled = await reconcile(ports=ports, policy=policy)
     await settle_abandoned_uploads(services)
+    await finish_requested_erasures(ports)
     return reconciled
 
 
