@@ -1,5 +1,6 @@
 """Peak memory of the image work on one big, small-file PNG: intake's check, the scanner's copy
-and the public renditions of an 8000x8000 solid-colour PNG (64 MP in a few hundred KB).
+and the public renditions of an 8000x8000 solid-colour PNG (64 MP in a few hundred KB), in RGB,
+RGBA and 16-bit greyscale with a transparent value.
 
     python -m benchmarks.image_memory [--quick] [--json PATH]
 
@@ -28,7 +29,13 @@ from rich.console import Console
 from benchmarks._harness import child_env, run_and_report, verdict
 
 TARGET = 3.0
-MODES = {"RGB": (200, 120, 40), "RGBA": (200, 120, 40, 255)}
+MODES: dict[str, int | tuple[int, ...]] = {
+    "RGB": (200, 120, 40),
+    "RGBA": (200, 120, 40, 255),
+    # 16-bit greyscale with a transparent value (tRNS): the mask is made from the 16-bit values.
+    "I;16": 40000,
+}
+GREY16_TRANSPARENT = 12345
 STAGES = ("intake", "scanner copy", "renditions")
 
 
@@ -38,7 +45,7 @@ def run(side: int, console: Console | None = None) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="photogate-image-memory-") as folder:
         for mode in MODES:
-            image = Path(folder) / f"{mode}.png"
+            image = Path(folder) / f"{mode.replace(';', '-')}.png"
             _child(["--make", mode, "--side", str(side), "--image", str(image)])
             for stage in STAGES:
                 rows.append({"mode": mode, "stage": stage, **_measure(stage, image)})
@@ -102,7 +109,8 @@ def make_png(mode: str, side: int, image: Path) -> None:
     from PIL import Image
 
     out = io.BytesIO()
-    Image.new(mode, (side, side), MODES[mode]).save(out, "PNG")
+    extra = {"transparency": GREY16_TRANSPARENT} if mode == "I;16" else {}
+    Image.new(mode, (side, side), MODES[mode]).save(out, "PNG", **extra)
     image.write_bytes(out.getvalue())
 
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import IO, Final
 
 import pillow_heif
-from PIL import Image, ImageCms, ImageMath, ImageOps, PngImagePlugin
+from PIL import Image, ImageChops, ImageCms, ImageOps, PngImagePlugin
 
 from photogate.errors import PermanentError
 
@@ -59,6 +59,9 @@ _ORIENTATION_TAG: Final = 0x0112
 # convert() clips their values at 255, which turns nearly every pixel white.
 _WIDE_MODES: Final = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 _SIXTEEN_TO_EIGHT: Final = 255 / 65535
+_SIXTEEN_BIT_VALUES: Final = 65536
+# Rows of a 16-bit picture turned into a transparency mask at a time (see _alpha_of).
+_STRIP_ROWS: Final = 256
 _POINTABLE: Final = frozenset({"I;16", "I"})  # the wide modes point() takes as they are
 # Modes that resize() and reduce() resample as they are: 8 bits a sample, no palette.
 _RESAMPLABLE: Final = frozenset({"L", "LA", "RGB", "RGBA", "CMYK"})
@@ -198,45 +201,67 @@ def flatten(img: Image.Image) -> Image.Image:
 
 
 def _resamplable(img: Image.Image) -> Image.Image:
-    """`img` itself, or a copy in a mode resize() and reduce() handle: 8-bit, no palette."""
+    """`img` itself, or a copy in a mode resize() and reduce() handle: 8-bit, no palette.
+
+    A 16-bit picture with a transparent value comes premultiplied ("La"), as resize() would
+    make it anyway, but without the full-size "LA" copy before it (_resized turns it "LA").
+    """
     if img.mode in _WIDE_MODES:
-        return _eight_bit(img)
+        return _eight_bit(img, premultiplied=True)
     if img.mode in _RESAMPLABLE:
         return img
     return img.convert("RGBA" if has_alpha(img) else "RGB")
 
 
-def _eight_bit(img: Image.Image) -> Image.Image:
-    """A 16-bit greyscale image as 8-bit ("L", "LA" if it has a transparent value), its tones
-    scaled rather than clipped; any other image as it is.
+def _eight_bit(img: Image.Image, *, premultiplied: bool = False) -> Image.Image:
+    """A 16-bit greyscale image as 8-bit ("L", or "LA" if it has a transparent value: "La",
+    its grey premultiplied by its alpha, if asked), its tones scaled rather than clipped; any
+    other image as it is.
     """
     if img.mode not in _WIDE_MODES:
         return img
     pointable = img if img.mode in _POINTABLE else img.convert("I")
-    scaled = pointable.point(lambda value: value * _SIXTEEN_TO_EIGHT)
-    transparent = scaled.info.pop("transparency", None)
-    grey = scaled.convert("L")
-    if isinstance(transparent, int):
-        grey.putalpha(_alpha_of(pointable, transparent))
+    transparent = pointable.info.get("transparency")
+    grey = _scaled_to_eight_bit(pointable)
+    if not isinstance(transparent, int):
+        return grey
+    alpha = _alpha_of(pointable, transparent)
+    if premultiplied:
+        return Image.merge("La", (ImageChops.multiply(grey, alpha), alpha))
+    grey.putalpha(alpha)
     return grey
 
 
+def _scaled_to_eight_bit(pointable: Image.Image) -> Image.Image:
+    # A function of its own, so the full-size 16-bit copy is gone before the mask is made.
+    scaled = pointable.point(lambda value: value * _SIXTEEN_TO_EIGHT)
+    scaled.info.pop("transparency", None)
+    return scaled.convert("L")
+
+
 def _resized(img: Image.Image, size: Size) -> Image.Image:
-    if img.size == size:
-        return img
-    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    resized = (
+        img if img.size == size else img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    )
+    return resized.convert("LA") if resized.mode == "La" else resized
 
 
 def _alpha_of(wide: Image.Image, transparent: int) -> Image.Image:
     """Opaque but where a 16-bit image holds its 16-bit `transparent` value.
 
     Only the original values can be matched (and convert("RGBA") matches just their low byte).
+    Made a strip at a time: a whole 32-bit copy of a 64-megapixel picture is 256 MB, and the
+    arithmetic on it made several.
     """
-    values = wide if wide.mode == "I" else wide.convert("I")
-    mask: Image.Image = ImageMath.lambda_eval(
-        lambda args: (args["im"] != transparent) * 255, im=values
-    )
-    return mask.convert("L")
+    opaque = [255] * _SIXTEEN_BIT_VALUES
+    if 0 <= transparent < _SIXTEEN_BIT_VALUES:
+        opaque[transparent] = 0
+    mask = Image.new("L", wide.size)
+    for top in range(0, wide.height, _STRIP_ROWS):
+        strip = wide.crop((0, top, wide.width, min(top + _STRIP_ROWS, wide.height)))
+        values = strip if strip.mode == "I" else strip.convert("I")
+        mask.paste(values.point(opaque, "L"), (0, top))
+    return mask
 
 
 def _to_srgb(img: Image.Image) -> Image.Image:
