@@ -8,15 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from photogate.adapters.memory.blobs import InMemoryBlobStore
+from photogate.adapters.blob_names import blob_url
+from photogate.adapters.memory.blobs import InMemoryBlobStore, StoredBlob
 from photogate.adapters.memory.scanner import MODEL_VERSION, scan_result
-from photogate.domain.catalog import EmailStatus
+from photogate.clock import utcnow
+from photogate.domain.catalog import (
+    CustomerPhoto,
+    EmailRecord,
+    EmailStatus,
+    OutboxMessage,
+    Rendition,
+)
 from photogate.domain.moderation import MAX_NOTE, ReasonCode, TakedownCode, recorded_code
-from photogate.domain.scan import Verdict
-from photogate.domain.submission import Status
+from photogate.domain.scan import Thresholds, Verdict
+from photogate.domain.submission import Status, new_id
 from photogate.errors import InputError, NotFound
 from photogate.intake.accept_upload import accept_upload
-from photogate.messages import NOTIFY_QUEUE, field_of
+from photogate.messages import NOTIFY_QUEUE, field_of, thank_request
 from photogate.moderation.audit_export import audit_csv, safe_cell
 from photogate.moderation.review import (
     APPROVED_IN_REVIEW,
@@ -28,10 +36,14 @@ from photogate.moderation.review import (
 from photogate.moderation.takedown import MAX_REASON, take_down, takedown_reason
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container
-from photogate.publishing.publish import publish
+from photogate.privacy.erase import erase_customer
+from photogate.publishing.publish import public_blob_names, public_key, publish
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings
+from tests.unit.blob_hooks import Hook, HookedBlobStore, twin_sending_to_people
 from tests.unit.conftest import SKU, Fakes, another_photo_file, form
+
+PUBLIC = Container.PUBLIC
 
 
 async def settled(
@@ -255,28 +267,151 @@ async def test_takedown_deletes_renditions_hides_the_photo_and_audits(
 async def test_takedown_deletes_renditions_a_redelivered_scan_writes_meanwhile(
     fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
 ) -> None:
-    """A twin of the approving scan (a redelivered message) writes the renditions again just
-    after the takedown deleted them and, seeing the photo still approved, keeps them; the
-    takedown's sweep after its row change leaves nothing public all the same.
+    """A twin of the approving scan (a redelivered message) writes renditions just after the
+    takedown deleted the photo's and, its approval refused, deletes its own: those are in a
+    folder of their own, so nothing is left public.
     """
     sid = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
     submission = await fakes.catalog.get_submission(sid)
     assert submission is not None
     original = await fakes.blobs.get(Container.QUARANTINE, submission.original_blob)
-    rendition_count = len(fakes.blobs.names(Container.PUBLIC))
+    published = set(fakes.blobs.names(Container.PUBLIC))
     twin_ran: list[bool] = []
 
     async def twin_after_last_delete(container: Container, name: str) -> None:
         await InMemoryBlobStore.delete(fakes.blobs, container, name)
-        if not twin_ran and container is Container.PUBLIC and not fakes.blobs.names(container):
+        left = published.intersection(fakes.blobs.names(Container.PUBLIC))
+        if not twin_ran and container is Container.PUBLIC and name in published and not left:
             twin_ran.append(await publish(submission, original, None, ports=fakes.ports))
 
     fakes.blobs.delete = twin_after_last_delete  # type: ignore[method-assign]
     assert await take_down(sid, actor="moderator:sam", reason="legal request", ports=fakes.ports)
-    assert twin_ran == [False]  # it wrote its files, lost the race to approve and kept them
-    assert rendition_count > 0
+    assert twin_ran == [False]  # it wrote its files, lost the race to approve and deleted them
+    assert published
     assert fakes.blobs.names(Container.PUBLIC) == []
     assert await status_of(fakes, sid) is Status.TAKEN_DOWN
+
+
+async def lost_to_a_twin(
+    fakes: Fakes, tmp_path: Path, meanwhile: Hook | None = None
+) -> tuple[HookedBlobStore, str]:
+    """An upload scanned as a pass whose approval is refused: once the scan starts writing
+    renditions, a redelivered twin of it has sent the photo to people, then `meanwhile` ran.
+    """
+    blobs = HookedBlobStore()
+    fakes.blobs = blobs
+    path, size = another_photo_file(tmp_path)
+    submission = await accept_upload(form(), path, size, ports=fakes.ports, limits=UploadSettings())
+    twin = twin_sending_to_people(fakes.catalog, submission.id)
+
+    async def race() -> None:
+        await twin()
+        if meanwhile is not None:
+            await meanwhile()
+
+    blobs.before_public_put = race
+    await scan_submission(submission.id, ports=fakes.ports, policy=ScanPolicy(Thresholds()))
+    assert blobs.public_writes, "the losing scan wrote its renditions"
+    return blobs, submission.id
+
+
+@pytest.mark.parametrize("settle", ["rejection", "erasure"])
+async def test_a_photo_a_losing_scan_wrote_renditions_for_ends_with_nothing_public(
+    fakes: Fakes, tmp_path: Path, settle: str
+) -> None:
+    """After a scan lost its approval to a twin that sent the photo to people, a moderator's
+    rejection or the customer's erasure leaves nothing public: no row names the scan's files.
+    """
+    blobs, sid = await lost_to_a_twin(fakes, tmp_path)
+    assert await status_of(fakes, sid) is Status.NEEDS_REVIEW
+    if settle == "rejection":
+        assert await reject_submission(
+            sid, moderator="sam", code=ReasonCode.SPAM, notify=False, ports=fakes.ports
+        )
+    else:
+        erased = await erase_customer("kim@example.com", actor="admin", ports=fakes.ports)
+        assert erased.erased == 1
+    assert blobs.names(Container.PUBLIC) == []
+
+
+async def test_a_moderators_approval_racing_a_losing_scan_keeps_the_moderators_files(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """A moderator approves the photo a twin sent to people while the scan that lost is about
+    to write its renditions: the scan deletes its own files and never touches the moderator's.
+    """
+    moderators: dict[str, StoredBlob] = {}
+
+    async def moderator_approves() -> None:
+        sid = (await review_queue(fakes.catalog, limit=1))[0][0].id
+        assert await approve_submission(sid, moderator="sam", ports=fakes.ports)
+        store = fakes.blobs  # the scan's store, set up by lost_to_a_twin
+        moderators.update({name: store.blob(PUBLIC, name) for name in store.names(PUBLIC)})
+
+    blobs, sid = await lost_to_a_twin(fakes, tmp_path, meanwhile=moderator_approves)
+    assert await status_of(fakes, sid) is Status.APPROVED
+    photo = await fakes.catalog.get_photo(sid)
+    assert photo is not None and moderators
+    assert sorted(public_blob_names(photo)) == sorted(moderators) == blobs.names(PUBLIC)
+    assert all(blobs.blob(PUBLIC, name) == blob for name, blob in moderators.items())
+    assert all(blobs.public_writes[name] == 1 for name in moderators), "only she wrote them"
+    assert len(blobs.public_writes) == 2 * len(moderators), "the scan wrote names of its own"
+
+
+async def approved_with(fakes: Fakes, photo: CustomerPhoto) -> None:
+    """Approve the photo's submission with this catalog row, as publish would."""
+    email = EmailRecord(new_id(), photo.submission_id, "thank_you", "kim@example.com")
+    outbox = OutboxMessage(new_id(), NOTIFY_QUEUE, thank_request(email.id), photo.submission_id)
+    approved = await fakes.catalog.approve(
+        photo.submission_id,
+        photo=photo,
+        email=email,
+        outbox=outbox,
+        actor="moderator:sam",
+        scan=None,
+        allowed_from={Status.NEEDS_REVIEW},
+    )
+    assert approved
+
+
+@pytest.mark.parametrize(
+    ("layout", "base_url"),
+    [
+        ("{key}/{suffix}", "/media"),  # one folder per submission, before attempts had their own
+        ("{key}/{suffix}", "https://acct.blob.core.windows.net/shop-public"),
+        ("{key}/0f1e2d3c4b5a6978/{suffix}", "/media"),
+        ("{key}/0f1e2d3c4b5a6978/{suffix}", "https://acct.blob.core.windows.net/shop-public"),
+        ("{key}/an odd%token/{suffix}", "https://cdn.example/photos"),  # percent-encoded
+    ],
+)
+async def test_takedown_deletes_the_files_the_photo_row_names(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path, layout: str, base_url: str
+) -> None:
+    """A takedown deletes the files named by the URLs on the photo's row, whatever the store's
+    base URL was, and in the one folder per submission of photos published before each publish
+    attempt had its own; another photo's files stay.
+    """
+    other = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
+    others = fakes.blobs.names(PUBLIC)
+    sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
+    suffixes = {"webp": "800.webp", "jpeg": "800.jpg"}
+    names = {fmt: layout.format(key=public_key(sid), suffix=s) for fmt, s in suffixes.items()}
+    for name in names.values():
+        await fakes.blobs.put(PUBLIC, name, b"rendition", "image/webp")
+    renditions = tuple(
+        Rendition(fmt, 800, 600, blob_url(base_url, name), 9) for fmt, name in names.items()
+    )
+    await approved_with(fakes, photo_row(sid, renditions))
+    assert await take_down(sid, actor="moderator:sam", reason="legal request", ports=fakes.ports)
+    assert fakes.blobs.names(PUBLIC) == others
+    assert await status_of(fakes, other) is Status.APPROVED
+
+
+def photo_row(submission_id: str, renditions: tuple[Rendition, ...]) -> CustomerPhoto:
+    """A gallery row for the submission with these renditions, made by hand."""
+    return CustomerPhoto(
+        submission_id, SKU, "Kim", "", 800, 600, "#336699", utcnow(), renditions=renditions
+    )
 
 
 async def test_takedown_needs_a_reason_and_a_published_photo(

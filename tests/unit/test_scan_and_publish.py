@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from photogate.adapters.memory.blobs import InMemoryBlobStore
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.memory.scanner import scan_result
 from photogate.domain.scan import ScanResult, Thresholds, Verdict
 from photogate.domain.submission import Status, Submission
-from photogate.errors import ScanInputRejected, ScannerBusy
+from photogate.errors import ScanInputRejected, ScannerBusy, StorageUnavailable
 from photogate.intake.accept_upload import accept_upload
 from photogate.messages import NOTIFY_QUEUE
 from photogate.ports import Container
@@ -22,6 +24,7 @@ from photogate.publishing.renditions import MAX_SIDE
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings
 from photogate.testing import samples
+from tests.unit.blob_hooks import HookedBlobStore, twin_sending_to_people
 from tests.unit.conftest import SKU, Fakes, form, photo_file
 
 
@@ -194,6 +197,92 @@ async def test_a_second_publisher_leaves_the_first_ones_renditions(
     original = await fakes.blobs.get(Container.QUARANTINE, submission.original_blob)
     assert await publish(submission, original, None, ports=fakes.ports) is False
     assert fakes.blobs.names(Container.PUBLIC) == published
+
+
+async def losing_to_a_twin(fakes: Fakes, tmp_path: Path) -> tuple[HookedBlobStore, str]:
+    """An upload whose scan, once it starts writing renditions, finds that a redelivered twin
+    of it sent the photo to people; returns the store and the submission id.
+    """
+    blobs = HookedBlobStore()
+    fakes.blobs = blobs
+    sid = await uploaded(fakes, tmp_path)
+    blobs.before_public_put = twin_sending_to_people(fakes.catalog, sid)
+    return blobs, sid
+
+
+async def test_a_scan_losing_its_approval_to_a_twin_in_review_leaves_nothing_public(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """A pass whose approval is refused because a twin sent the photo to people meanwhile
+    deletes the renditions it wrote: none stay public, with no row naming them.
+    """
+    blobs, sid = await losing_to_a_twin(fakes, tmp_path)
+    await scan_submission(sid, ports=fakes.ports, policy=scan_policy)
+    assert blobs.public_writes, "the losing scan wrote its renditions"
+    assert blobs.names(Container.PUBLIC) == []
+    assert await fakes.catalog.get_photo(sid) is None
+    assert await fakes.queue.count(NOTIFY_QUEUE) == 0
+
+
+async def test_a_scan_losing_its_approval_reports_the_state_it_left_the_photo_in(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The scan step reports needs_review, what the twin decided, not the approval it lost."""
+    caplog.set_level(logging.INFO, logger="photogate.scanning.scan_submission")
+    _, sid = await losing_to_a_twin(fakes, tmp_path)
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.NEEDS_REVIEW
+    assert f"submission {sid} not published: settled meanwhile as needs_review" in caplog.text
+    assert "-> approved" not in caplog.text
+
+
+async def test_a_publish_attempt_gets_names_of_its_own(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """Two publish attempts for one photo write different names, all under its public key."""
+    sid = await uploaded(fakes, tmp_path)
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.APPROVED
+    first = set(fakes.blobs.names(Container.PUBLIC))
+    submission = await fakes.catalog.get_submission(sid)
+    assert submission is not None
+    fakes.blobs.delete = _kept  # type: ignore[method-assign]
+    original = await fakes.blobs.get(Container.QUARANTINE, submission.original_blob)
+    assert await publish(submission, original, None, ports=fakes.ports) is False
+    both = fakes.blobs.names(Container.PUBLIC)
+    assert len(both) == 2 * len(first) and first < set(both)
+    assert all(name.startswith(public_key(sid) + "/") for name in both)
+
+
+async def _kept(container: Container, name: str) -> None:
+    """A delete that keeps the blob, to see what a losing publisher wrote."""
+
+
+class FailingBlobStore(InMemoryBlobStore):
+    """An in-memory blob store whose third write to the public container fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.public_puts = 0
+
+    async def put(self, container: Container, name: str, data: bytes, content_type: str) -> None:
+        if container is Container.PUBLIC:
+            self.public_puts += 1
+            if self.public_puts == 3:
+                raise StorageUnavailable("the public container is unreachable")
+        await super().put(container, name, data, content_type)
+
+
+async def test_a_publish_whose_writes_fail_takes_back_the_files_it_wrote(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path
+) -> None:
+    """Renditions written before a write failed are deleted (no retry writes those names
+    again), and the error goes on to the caller for a retry.
+    """
+    fakes.blobs = FailingBlobStore()
+    sid = await uploaded(fakes, tmp_path)
+    with pytest.raises(StorageUnavailable):
+        await scan_submission(sid, ports=fakes.ports, policy=scan_policy)
+    assert fakes.blobs.names(Container.PUBLIC) == []
+    assert await scan_submission(sid, ports=fakes.ports, policy=scan_policy) is Status.APPROVED
 
 
 class GatedCatalog(InMemoryCatalog):

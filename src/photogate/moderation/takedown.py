@@ -6,8 +6,8 @@ from photogate.domain.moderation import TakedownCode
 from photogate.domain.submission import Status
 from photogate.errors import InputError, NotFound
 from photogate.moderation.coded_reasons import checked_coded_reason
-from photogate.ports import Container, Ports
-from photogate.publishing.publish import public_blob_names
+from photogate.ports import Ports
+from photogate.publishing.publish import delete_public, public_blob_names
 
 PUBLISHED = frozenset({Status.APPROVED})
 MAX_REASON = 500
@@ -19,9 +19,9 @@ async def take_down(submission_id: str, *, actor: str, reason: str, ports: Ports
     The renditions go first, because they are what the public sees. If this stops half-way,
     the photo's catalog row is still there, so running it again finishes the job.
 
-    They are deleted once more after the row has changed: a redelivered twin of the approving
-    scan may write them again in between, and, finding the photo still approved, keep them.
-    A twin writing after the row has changed finds it taken down and deletes its own files.
+    Once deleted they stay deleted: the names come from the photo row, and every publish
+    attempt writes to a folder of its own. A redelivered twin of the approving scan writing
+    meanwhile writes other files, and deletes them when its approval is refused.
     """
     reason = _reason(reason)
     submission = await ports.catalog.get_submission(submission_id)
@@ -30,19 +30,10 @@ async def take_down(submission_id: str, *, actor: str, reason: str, ports: Ports
     if submission.status not in PUBLISHED:
         return False
     photo = await ports.catalog.get_photo(submission_id)
-    names = public_blob_names(photo) if photo else []
-    await _delete_public(names, ports)
-    unpublished = await ports.catalog.unpublish(
+    await delete_public(public_blob_names(photo) if photo else [], ports)
+    return await ports.catalog.unpublish(
         submission_id, allowed_from=PUBLISHED, to=Status.TAKEN_DOWN, actor=actor, reason=reason
     )
-    if unpublished:
-        await _delete_public(names, ports)
-    return unpublished
-
-
-async def _delete_public(names: list[str], ports: Ports) -> None:
-    for name in names:
-        await ports.blobs.delete(Container.PUBLIC, name)
 
 
 def takedown_reason(code: TakedownCode, note: str = "") -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+import logging
+import secrets
+from collections.abc import Collection, Sequence
+from urllib.parse import unquote, urlsplit
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Rendition
@@ -13,19 +16,30 @@ from photogate.image_work import run_image_work
 from photogate.messages import NOTIFY_QUEUE, thank_request
 from photogate.outbox import relay_soon
 from photogate.ports import Container, Ports
-from photogate.publishing.renditions import PublicImages, blob_suffix, make_renditions
+from photogate.publishing.renditions import (
+    PublicImages,
+    RenditionBlob,
+    blob_suffix,
+    make_renditions,
+)
 
+log = logging.getLogger(__name__)
 ACTOR = "scanner"
 THANK_YOU = "thank_you"
-# Where a submission is never published again. Renditions written for one that got there
-# while they were being made (erased at the customer's request, say) are deleted; in any other
-# state they are another publisher's files (a redelivery's twin, a moderator's approval).
-_NEVER_SHOWN = frozenset({Status.ERASED, Status.REJECTED, Status.FAILED, Status.TAKEN_DOWN})
+# Random bytes in the folder of each publish attempt: 64 bits, never guessed nor repeated.
+_ATTEMPT_TOKEN_BYTES = 8
 
 
 def public_key(submission_id: str) -> str:
     """The folder of a submission's public files; one-way, so a photo URL does not reveal the id."""
     return hashlib.sha256(f"photogate-public:{submission_id}".encode()).hexdigest()[:24]
+
+
+def attempt_folder(submission_id: str) -> str:
+    """The folder of one publish attempt's files: the submission's public key, then a random
+    part, so that no two attempts (a redelivered twin, a moderator's approval) share a name.
+    """
+    return f"{public_key(submission_id)}/{secrets.token_hex(_ATTEMPT_TOKEN_BYTES)}"
 
 
 async def publish(
@@ -42,11 +56,15 @@ async def publish(
     """Write the renditions, then approve, add the photo and owe a thank-you in one transaction.
 
     Approves only from `allowed_from`: scannable for the scanner, needs_review for a moderator.
-    Returns False if the submission was settled by someone else first (nothing changes then;
-    rewriting the same rendition files is harmless).
+    Returns False if the submission was settled by someone else first; nothing changes then.
+
+    Each call writes to a folder of its own (attempt_folder), so the files of a call whose
+    approval is refused are its own whoever won, and it deletes them. Only if the approval
+    itself raises are they left: it may have committed, and they would then be the photo's.
     """
     images = await run_image_work(make_renditions, original)
-    renditions = await _write_public(submission.id, images, ports)
+    names = _names(attempt_folder(submission.id), images)
+    renditions = await _write_public(names, images, ports)
     photo = _photo(submission, images, renditions, clock)
     email = EmailRecord(
         id=new_id(), submission_id=submission.id, kind=THANK_YOU, to=submission.email
@@ -65,36 +83,69 @@ async def publish(
     if approved:
         await relay_soon(ports.catalog, ports.queue, outbox)
     else:
-        await _withdraw_if_unwanted(photo, ports)
+        await delete_public(names, ports)
     return approved
 
 
 def public_blob_names(photo: CustomerPhoto) -> list[str]:
     """The names in the public container of the photo's renditions (what a takedown deletes)."""
     folder = public_key(photo.submission_id)
-    return [f"{folder}/{blob_suffix(r.format, r.width)}" for r in photo.renditions]
+    return [_blob_name(rendition, folder) for rendition in photo.renditions]
 
 
-async def _withdraw_if_unwanted(photo: CustomerPhoto, ports: Ports) -> None:
-    """Delete the renditions just written if their submission will never be shown."""
-    current = await ports.catalog.get_submission(photo.submission_id)
-    if current is not None and current.status not in _NEVER_SHOWN:
-        return
-    for name in public_blob_names(photo):
+async def delete_public(names: Sequence[str], ports: Ports) -> None:
+    """Delete these blobs from the public container; missing ones are no error."""
+    for name in names:
         await ports.blobs.delete(Container.PUBLIC, name)
 
 
+def _blob_name(rendition: Rendition, folder: str) -> str:
+    """The blob name in the rendition's URL, from the submission's `folder` on: "folder/token/
+    suffix", or "folder/suffix" for photos published before attempts had folders of their own.
+
+    Read from the path's last segments, so any base URL the store had then (a path such as
+    /media, a CDN, the container's own URL) will do. A URL of neither shape gets the name the
+    old naming would have given it.
+    """
+    segments = [unquote(segment) for segment in urlsplit(rendition.url).path.split("/")]
+    for start in (-3, -2):
+        if len(segments) >= -start and segments[start] == folder:
+            return "/".join(segments[start:])
+    return f"{folder}/{blob_suffix(rendition.format, rendition.width)}"
+
+
+def _names(folder: str, images: PublicImages) -> list[str]:
+    return [f"{folder}/{blob.suffix}" for blob in images.renditions]
+
+
 async def _write_public(
-    submission_id: str, images: PublicImages, ports: Ports
+    names: Sequence[str], images: PublicImages, ports: Ports
 ) -> tuple[Rendition, ...]:
-    folder = public_key(submission_id)
-    written = []
-    for blob in images.renditions:
-        name = f"{folder}/{blob.suffix}"
-        await ports.blobs.put(Container.PUBLIC, name, blob.data, blob.content_type)
-        url = ports.blobs.public_url(name)
-        written.append(Rendition(blob.format, blob.width, blob.height, url, len(blob.data)))
-    return tuple(written)
+    """Write the renditions under `names`; if that fails, delete what it wrote, as no photo
+    row will ever name those files.
+    """
+    try:
+        for name, blob in zip(names, images.renditions, strict=True):
+            await ports.blobs.put(Container.PUBLIC, name, blob.data, blob.content_type)
+    except BaseException:
+        await _take_back(names, ports)
+        raise
+    return tuple(
+        _rendition(blob, ports.blobs.public_url(name))
+        for name, blob in zip(names, images.renditions, strict=True)
+    )
+
+
+async def _take_back(names: Sequence[str], ports: Ports) -> None:
+    """Delete a failed attempt's files; a failure here is logged, so the first one propagates."""
+    try:
+        await delete_public(names, ports)
+    except Exception:
+        log.warning("could not delete the renditions of a failed publish", exc_info=True)
+
+
+def _rendition(blob: RenditionBlob, url: str) -> Rendition:
+    return Rendition(blob.format, blob.width, blob.height, url, len(blob.data))
 
 
 def _photo(

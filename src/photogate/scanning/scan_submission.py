@@ -113,16 +113,31 @@ async def _decide(
     # The scanner passed the photo or was unsure: screening may still want a person to look.
     findings = await _screen(ports, policy, submission, original)
     if verdict is Verdict.PASS and not findings:
-        actor, why = scanner_actor(result.model_version), scan_summary(result)
-        await publish(
-            submission, original, result, ports=ports, clock=policy.clock, actor=actor, reason=why
-        )
-        return Status.APPROVED
+        return await _approve(ports, policy, submission, original, result)
     if verdict is Verdict.PASS:
         why = findings.reason or "screening"
         return await _settle(ports, submission, Status.NEEDS_REVIEW, why, result, actor=SCREENING)
     why = "; ".join(filter(None, (reason or "scanner unsure", findings.reason)))
     return await _settle(ports, submission, Status.NEEDS_REVIEW, why, result)
+
+
+async def _approve(
+    ports: Ports, policy: ScanPolicy, submission: Submission, original: bytes, result: ScanResult
+) -> Status | None:
+    """Publish a photo that passed; its state afterwards, which is another's decision if one
+    came first (a redelivered twin of this scan that sent it to people, say).
+    """
+    actor, why = scanner_actor(result.model_version), scan_summary(result)
+    published = await publish(
+        submission, original, result, ports=ports, clock=policy.clock, actor=actor, reason=why
+    )
+    if published:
+        log.info("submission %s -> %s (%s)", submission.id, Status.APPROVED, why)
+        return Status.APPROVED
+    current = await ports.catalog.get_submission(submission.id)
+    status = None if current is None else current.status
+    log.info("submission %s not published: settled meanwhile as %s", submission.id, status)
+    return status
 
 
 async def _screen(
