@@ -16,7 +16,13 @@ from photogate.domain.fingerprint import Fingerprint
 from photogate.errors import InputError
 from photogate.imaging import is_metadata_overflow
 from photogate.intake.fingerprint import perceptual_hash
-from photogate.intake.image_check import MAX_ASPECT, ImageInfo, examine, inspect_upload
+from photogate.intake.image_check import (
+    MAX_ASPECT,
+    MAX_JPEG_SCANS,
+    ImageInfo,
+    examine,
+    inspect_upload,
+)
 from photogate.settings import UploadSettings
 from photogate.testing import samples
 
@@ -213,6 +219,42 @@ def test_pixel_limit_is_ours_and_named_in_megapixels(tmp_path: Path) -> None:
     error = refusal(tmp_path, samples.clean_jpeg(), UploadSettings(max_pixels=500_000))
     assert (error.code, error.status) == ("image_too_large", 413)
     assert "0.5 megapixels" in error.detail
+
+
+def test_a_heic_is_judged_by_its_coded_size_not_its_crop(tmp_path: Path) -> None:
+    """A crop box shows 100x80 of a 400x300 picture, all of which the decoder must decode:
+    with a 20,000-pixel limit the shown size would pass, the coded one is refused.
+    """
+    limits = UploadSettings(max_pixels=20_000)
+    cropped = samples.heic_cropped(400, 300, (100, 80))
+    assert inspect(tmp_path, cropped).width == 100  # what the decoder shows
+    error = refusal(tmp_path, cropped, limits)
+    assert (error.code, error.status) == ("image_too_large", 413)
+    assert refusal(tmp_path, samples.heic_photo(400, 300), limits).code == "image_too_large"
+    assert inspect(tmp_path, samples.heic_cropped(120, 100, (100, 80)), limits).height == 80
+
+
+def many_scans(count: int) -> bytes:
+    """A progressive JPEG whose last scan is repeated until it holds `count` scans."""
+    out = io.BytesIO()
+    samples.landscape((320, 240), seed=5).save(out, "JPEG", progressive=True)
+    data = out.getvalue()
+    last = data.rindex(b"\xff\xda")
+    held = data.count(b"\xff\xda")
+    return data[:last] + data[last:-2] * (count - held + 1) + b"\xff\xd9"
+
+
+def test_a_jpeg_in_more_scans_than_any_photo_is_refused_before_decoding(tmp_path: Path) -> None:
+    """Each progressive scan walks the whole picture again: 101 scans are refused at once, a
+    hundred pass; an ordinary progressive JPEG holds about ten.
+    """
+    error = refusal(tmp_path, many_scans(101))
+    assert (error.code, error.status) == ("too_many_scans", 400)
+    assert "101 scans" in error.detail
+    assert inspect(tmp_path, many_scans(MAX_JPEG_SCANS)).width == 320
+    progressive = io.BytesIO()
+    samples.landscape((320, 240)).save(progressive, "JPEG", progressive=True)
+    assert progressive.getvalue().count(b"\xff\xda") < 20
 
 
 def test_pillow_bomb_warning_becomes_a_refusal(tmp_path: Path) -> None:

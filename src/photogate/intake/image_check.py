@@ -27,9 +27,13 @@ from photogate.imaging import (
     sniff,
 )
 from photogate.intake.fingerprint import draft_small, phash_of
+from photogate.intake.structure import heif_coded_pixels, jpeg_scans
 from photogate.settings import UploadSettings
 
 MIN_SIDE: Final = 64
+# Each scan of a progressive JPEG walks every block of the picture again; crafted files with
+# thousands of tiny scans take minutes to decode.
+MAX_JPEG_SCANS: Final = 100
 # No product photo is this elongated; such a strip would publish as a sliver of pixels.
 MAX_ASPECT: Final = 20
 ACCEPTED: Final = "JPEG, PNG, WebP or HEIC"
@@ -72,6 +76,7 @@ def inspect_bytes(data: bytes, limits: UploadSettings) -> ImageInfo:
 def _inspect_stream(fp: IO[bytes], limits: UploadSettings) -> ImageInfo:
     head = fp.read(SNIFF_BYTES)
     fmt = _check_signature(head)
+    _check_structure(fp, fmt, limits)
     fp.seek(0)
     with _opened(fp, fmt, limits) as img:
         return _inspect(img, fmt)
@@ -96,6 +101,21 @@ def _check_signature(head: bytes) -> str:
     if fmt == "heic" and heif_brand(head) in HEIF_SEQUENCE_BRANDS:
         raise _animated("This HEIC file is an image sequence")
     return fmt
+
+
+def _check_structure(fp: IO[bytes], fmt: str, limits: UploadSettings) -> None:
+    """Refuse what the decoder would take too long or too much memory for, before it starts:
+    a JPEG in more scans than any photo needs, a HEIC coded larger than the pixel limit (its
+    crop box, which the decoder applies after decoding it all, may show a small part).
+    """
+    if fmt == "jpeg" and (scans := jpeg_scans(fp)) > MAX_JPEG_SCANS:
+        detail = (
+            f"This JPEG is stored in {scans} scans; photos use a few dozen at most. Please save "
+            "it again from your photo app or editor and upload that."
+        )
+        raise InputError("too_many_scans", detail, status=400)
+    if fmt == "heic" and (heif_coded_pixels(fp) or 0) > limits.max_pixels:
+        raise _too_large(limits)
 
 
 def _opened(fp: IO[bytes], fmt: str, limits: UploadSettings) -> Image.Image:

@@ -11,6 +11,7 @@ import io
 import random
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import Any, Final
 
 from PIL import ExifTags, Image, ImageCms, ImageDraw
@@ -68,6 +69,50 @@ def heic_photo(w: int = 640, h: int = 480) -> bytes:
     """A HEIC photo encoded with pillow-heif (x265)."""
     enable_heif()
     return _save(landscape((w, h), seed=3), "HEIF", quality=80)
+
+
+def heic_cropped(w: int, h: int, shown: Size) -> bytes:
+    """heic_photo(w, h) with a clean-aperture crop box (clap) showing only `shown`, centred:
+    decoders report the shown size, but must decode all w x h coded pixels first.
+
+    Edits the one-item file pillow-heif writes (iloc version 0, a 4-byte base offset): the
+    box goes at the end of ipco, the item gets it as one more property, and the sizes of
+    the boxes around it, and the offset of the coded data after them, grow by as much.
+    """
+    data = bytearray(heic_photo(w, h))
+    at = {kind: (start, size) for kind, start, size in _boxes_in(bytes(data))}
+    clap = struct.pack(">I4s8I", 40, b"clap", shown[0], 1, shown[1], 1, 0, 1, 0, 1)
+    properties = sum(
+        1 for _ in _boxes_in(bytes(data), at[b"ipco"][0] + 8, at[b"ipco"][0] + at[b"ipco"][1])
+    )
+    ipma_start, ipma_size = at[b"ipma"]
+    assert data[ipma_start + 8 : ipma_start + 18] == b"\x00" * 7 + b"\x01\x00\x01", "one item"
+    data[ipma_start + 18] += 1  # one more association, to the new last property (essential)
+    data[ipma_start + ipma_size : ipma_start + ipma_size] = bytes([0x80 | (properties + 1)])
+    ipco_end = sum(at[b"ipco"])
+    data[ipco_end:ipco_end] = clap
+    for kind, grows in ((b"meta", 41), (b"iprp", 41), (b"ipco", 40), (b"ipma", 1)):
+        start, size = at[kind]
+        moved = start + (40 if kind == b"ipma" else 0)
+        struct.pack_into(">I", data, moved, size + grows)
+    iloc = at[b"iloc"][0]
+    assert data[iloc + 8 : iloc + 14] == b"\x00\x00\x00\x00\x44\x40", "iloc v0, 4-byte offsets"
+    base = iloc + 20  # item count, item id and data reference index come first
+    struct.pack_into(">I", data, base, struct.unpack_from(">I", data, base)[0] + 41)
+    return bytes(data)
+
+
+def _boxes_in(
+    data: bytes, start: int = 0, end: int | None = None
+) -> Iterator[tuple[bytes, int, int]]:
+    """(kind, start, size) of the boxes from `start` to `end`, and inside meta, iprp and ipco."""
+    at, end = start, len(data) if end is None else end
+    while at + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, at)
+        yield kind, at, size
+        if kind in (b"meta", b"iprp", b"ipco"):
+            yield from _boxes_in(data, at + (12 if kind == b"meta" else 8), at + size)
+        at += size
 
 
 @functools.cache

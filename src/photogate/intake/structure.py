@@ -1,0 +1,75 @@
+"""What an image file's structure says before any pixel is decoded, where the decoder's own
+view would let a costly file through: how many scans a JPEG is stored in, and how large a
+HEIC picture is coded (its crop box may show a small part of it).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import IO, Final
+
+# Start of scan. A baseline JPEG has one scan per component at most, a progressive one about
+# ten (libjpeg's script), seldom a few dozen; each scan walks every block of the picture again.
+_SOS: Final = b"\xff\xda"
+_BOX_HEADER: Final = struct.Struct(">I4s")
+_LARGE_SIZE: Final = struct.Struct(">Q")
+_ISPE: Final = struct.Struct(">4xII")  # version and flags, then width and height
+# Boxes under meta that hold item properties: meta > iprp > ipco > ispe.
+_CONTAINERS: Final = frozenset({b"iprp", b"ipco"})
+_FULL_BOX_HEADER: Final = 4
+# A meta box holds item info and locations, a few KB even for a tiled picture.
+MAX_META_BYTES: Final = 4 * 1024 * 1024
+
+
+def jpeg_scans(fp: IO[bytes]) -> int:
+    """How many start-of-scan markers the JPEG holds (a thumbnail's count too, erring high)."""
+    fp.seek(0)
+    return fp.read().count(_SOS)
+
+
+def heif_coded_pixels(fp: IO[bytes]) -> int | None:
+    """The most pixels any item of the HEIF file is coded with (its `ispe` properties), or
+    None if its meta box cannot be found or is larger than MAX_META_BYTES.
+    """
+    meta = _top_level_box(fp, b"meta")
+    if meta is None:
+        return None
+    sizes = [_ISPE.unpack_from(body) for body in _boxes_named(meta[_FULL_BOX_HEADER:], b"ispe")]
+    return max((width * height for width, height in sizes), default=None)
+
+
+def _top_level_box(fp: IO[bytes], wanted: bytes) -> bytes | None:
+    fp.seek(0)
+    while header := fp.read(_BOX_HEADER.size):
+        if len(header) < _BOX_HEADER.size:
+            return None
+        size, kind = _BOX_HEADER.unpack(header)
+        start = _BOX_HEADER.size
+        if size == 1:
+            size, start = _LARGE_SIZE.unpack(fp.read(_LARGE_SIZE.size))[0], start + 8
+        if size == 0 or size < start:
+            return None  # to the end of the file, or malformed: no box after it to read
+        if kind == wanted:
+            return fp.read(size - start) if size - start <= MAX_META_BYTES else None
+        fp.seek(size - start, 1)
+    return None
+
+
+def _boxes_named(data: bytes, wanted: bytes) -> Iterator[bytes]:
+    """The bodies of the boxes named `wanted` in `data`, looking inside iprp and ipco."""
+    for kind, body in _boxes(data):
+        if kind == wanted and len(body) >= _ISPE.size:
+            yield body
+        elif kind in _CONTAINERS:
+            yield from _boxes_named(body, wanted)
+
+
+def _boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    at = 0
+    while at + _BOX_HEADER.size <= len(data):
+        size, kind = _BOX_HEADER.unpack_from(data, at)
+        if size < _BOX_HEADER.size or at + size > len(data):
+            return  # a 64-bit or damaged size: no property box is that large
+        yield kind, data[at + _BOX_HEADER.size : at + size]
+        at += size
