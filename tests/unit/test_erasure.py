@@ -74,6 +74,13 @@ class CatalogFailingOnce(InMemoryCatalog):
         return await super().erase_submission(submission_id, actor=actor, reason=reason)
 
 
+async def failing_catalog(fakes: Fakes) -> CatalogFailingOnce:
+    """Put a CatalogFailingOnce, with the product, in place of the fakes' catalog."""
+    fakes.catalog = catalog = CatalogFailingOnce()
+    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    return catalog
+
+
 def owed_email_id(fakes: Fakes, submission_id: str) -> str:
     """The id of the email owed for the submission (the fake keeps them in a dict)."""
     # No port method lists the emails of a submission; the fake keeps them in a dict.
@@ -304,8 +311,7 @@ async def test_a_link_whose_erasure_lost_the_catalog_finishes_when_used_again(
     fakes: Fakes,
 ) -> None:
     """A catalog outage on another submission leaves the linked one standing, so a retry ends it."""
-    fakes.catalog = catalog = CatalogFailingOnce()
-    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    catalog = await failing_catalog(fakes)
     linked = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
     other = await sent_by(fakes.ports, SKU, ANA, Status.APPROVED)
     catalog.failing.add(other.id)
@@ -317,8 +323,7 @@ async def test_another_link_after_a_half_done_erasure_finishes_it(fakes: Fakes) 
     """The erasure asked by one link stops half-way on the submission that link names, after
     the others lost the address: another link, to one of those, still finishes it.
     """
-    fakes.catalog = catalog = CatalogFailingOnce()
-    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    catalog = await failing_catalog(fakes)
     other = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
     linked = await sent_by(fakes.ports, SKU, ANA, Status.NEEDS_REVIEW)
     catalog.failing.add(linked.id)
@@ -358,8 +363,7 @@ async def test_an_erasure_that_fails_again_is_reported_after_the_others_are_done
     fakes: Fakes,
 ) -> None:
     """The sweep tries every request; one failing again is raised once the rest are done."""
-    fakes.catalog = catalog = CatalogFailingOnce()
-    await catalog.upsert_products([Product(SKU, "Trail Tent 2P", "A tent.", 19900)])
+    catalog = await failing_catalog(fakes)
     stuck = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
     fine = await sent_by(fakes.ports, SKU, BOB, Status.REJECTED)
     for submission in (stuck, fine):
