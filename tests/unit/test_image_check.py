@@ -19,6 +19,7 @@ from photogate.intake.fingerprint import perceptual_hash
 from photogate.intake.image_check import (
     MAX_ASPECT,
     MAX_JPEG_SCANS,
+    MAX_PNG_CHUNKS,
     ImageInfo,
     examine,
     inspect_upload,
@@ -255,6 +256,28 @@ def test_a_jpeg_in_more_scans_than_any_photo_is_refused_before_decoding(tmp_path
     progressive = io.BytesIO()
     samples.landscape((320, 240)).save(progressive, "JPEG", progressive=True)
     assert progressive.getvalue().count(b"\xff\xda") < 20
+
+
+def png_in_chunks(total: int) -> bytes:
+    """A PNG with empty private chunks after its header, `total` chunks in all."""
+    png = samples.png_with_alpha()
+    header_end = 8 + 25  # the signature, then IHDR: 13 bytes of data and 12 of framing
+    held = 0
+    at = 8
+    while at < len(png):
+        held += 1
+        at += 12 + int.from_bytes(png[at : at + 4], "big")
+    flood = samples.private_chunk() * (total - held)
+    return png[:header_end] + flood + png[header_end:]
+
+
+def test_a_png_in_more_chunks_than_any_photo_is_refused_before_decoding(
+    tmp_path: Path,
+) -> None:
+    """Pillow reads each chunk in Python: past MAX_PNG_CHUNKS the file is refused at once."""
+    error = refusal(tmp_path, png_in_chunks(MAX_PNG_CHUNKS + 1))
+    assert (error.code, error.status) == ("too_many_chunks", 400)
+    assert inspect(tmp_path, png_in_chunks(MAX_PNG_CHUNKS)).has_alpha
 
 
 def test_pillow_bomb_warning_becomes_a_refusal(tmp_path: Path) -> None:

@@ -27,13 +27,16 @@ from photogate.imaging import (
     sniff,
 )
 from photogate.intake.fingerprint import draft_small, phash_of
-from photogate.intake.structure import heif_coded_pixels, jpeg_scans
+from photogate.intake.structure import heif_coded_pixels, jpeg_scans, png_chunks
 from photogate.settings import UploadSettings
 
 MIN_SIDE: Final = 64
 # Each scan of a progressive JPEG walks every block of the picture again; crafted files with
 # thousands of tiny scans take minutes to decode.
 MAX_JPEG_SCANS: Final = 100
+# Encoders split a PNG's pixels into chunks of 8-64 KB (a 15 MB file: a few thousand at most);
+# Pillow reads each in Python, and a flood of a million empty ones takes seconds.
+MAX_PNG_CHUNKS: Final = 20_000
 # No product photo is this elongated; such a strip would publish as a sliver of pixels.
 MAX_ASPECT: Final = 20
 ACCEPTED: Final = "JPEG, PNG, WebP or HEIC"
@@ -105,8 +108,9 @@ def _check_signature(head: bytes) -> str:
 
 def _check_structure(fp: IO[bytes], fmt: str, limits: UploadSettings) -> None:
     """Refuse what the decoder would take too long or too much memory for, before it starts:
-    a JPEG in more scans than any photo needs, a HEIC coded larger than the pixel limit (its
-    crop box, which the decoder applies after decoding it all, may show a small part).
+    a JPEG in more scans or a PNG in more chunks than any photo needs, a HEIC coded larger
+    than the pixel limit (its crop box, which the decoder applies after decoding it all, may
+    show a small part).
     """
     if fmt == "jpeg" and (scans := jpeg_scans(fp)) > MAX_JPEG_SCANS:
         detail = (
@@ -114,6 +118,12 @@ def _check_structure(fp: IO[bytes], fmt: str, limits: UploadSettings) -> None:
             "it again from your photo app or editor and upload that."
         )
         raise InputError("too_many_scans", detail, status=400)
+    if fmt == "png" and png_chunks(fp, stop_after=MAX_PNG_CHUNKS) > MAX_PNG_CHUNKS:
+        detail = (
+            f"This PNG is split into more than {MAX_PNG_CHUNKS:,} pieces (chunks); photos have "
+            "a few thousand at most. Please save it again and upload that."
+        )
+        raise InputError("too_many_chunks", detail, status=400)
     if fmt == "heic" and (heif_coded_pixels(fp) or 0) > limits.max_pixels:
         raise _too_large(limits)
 

@@ -1,6 +1,6 @@
 """What an image file's structure says before any pixel is decoded, where the decoder's own
-view would let a costly file through: how many scans a JPEG is stored in, and how large a
-HEIC picture is coded (its crop box may show a small part of it).
+view would let a costly file through: how many scans a JPEG is stored in, how many chunks a
+PNG has, and how large a HEIC picture is coded (its crop box may show a small part of it).
 """
 
 from __future__ import annotations
@@ -20,12 +20,28 @@ _CONTAINERS: Final = frozenset({b"iprp", b"ipco"})
 _FULL_BOX_HEADER: Final = 4
 # A meta box holds item info and locations, a few KB even for a tiled picture.
 MAX_META_BYTES: Final = 4 * 1024 * 1024
+_PNG_SIGNATURE_BYTES: Final = 8
+_PNG_CHUNK: Final = struct.Struct(">I4s")
+_PNG_CHUNK_OVERHEAD: Final = 12  # length, type and CRC
 
 
 def jpeg_scans(fp: IO[bytes]) -> int:
     """How many start-of-scan markers the JPEG holds (a thumbnail's count too, erring high)."""
     fp.seek(0)
     return fp.read().count(_SOS)
+
+
+def png_chunks(fp: IO[bytes], *, stop_after: int) -> int:
+    """How many chunks the PNG has, counting no further than `stop_after` + 1 (each is a step
+    of the decoder's Python code, and a flood of tiny ones costs seconds).
+    """
+    fp.seek(_PNG_SIGNATURE_BYTES)
+    count = 0
+    while count <= stop_after and len(header := fp.read(_PNG_CHUNK.size)) == _PNG_CHUNK.size:
+        length, _ = _PNG_CHUNK.unpack(header)
+        fp.seek(length + _PNG_CHUNK_OVERHEAD - _PNG_CHUNK.size, 1)
+        count += 1
+    return count
 
 
 def heif_coded_pixels(fp: IO[bytes]) -> int | None:

@@ -252,6 +252,11 @@ def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + body
 
 
+def private_chunk() -> bytes:
+    """One empty private, ancillary PNG chunk ("prVt"), which decoders skip."""
+    return _chunk(b"prVt", b"")
+
+
 def _compressed_rows(row: bytes, count: int, batch: int = 256) -> bytes:
     packer = zlib.compressobj(9)
     parts = [packer.compress(row * batch) for _ in range(count // batch)]
