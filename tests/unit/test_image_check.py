@@ -258,6 +258,21 @@ def test_a_jpeg_in_more_scans_than_any_photo_is_refused_before_decoding(tmp_path
     assert progressive.getvalue().count(b"\xff\xda") < 20
 
 
+def test_only_the_main_pictures_scans_count(tmp_path: Path) -> None:
+    """What follows the picture (the video of a "motion photo", the secondary images of a
+    multi-picture file) may hold any bytes, start-of-scan markers among them; a thumbnail in
+    an APP segment has a scan of its own. Neither counts.
+    """
+    appended = samples.clean_jpeg() + b"\x00\x00\x00\x18ftypmp42" + b"\xff\xda" * 500
+    assert inspect(tmp_path, appended).width == 1200
+    thumbnail = io.BytesIO()
+    samples.landscape((160, 120)).save(thumbnail, "JPEG")
+    segment = b"Exif\x00\x00" + thumbnail.getvalue() * 3  # three scans, were they counted
+    app1 = b"\xff\xe1" + (len(segment) + 2).to_bytes(2, "big") + segment
+    photo = many_scans(MAX_JPEG_SCANS - 2)
+    assert inspect(tmp_path, photo[:2] + app1 + photo[2:]).width == 320
+
+
 def png_in_chunks(total: int) -> bytes:
     """A PNG with empty private chunks after its header, `total` chunks in all."""
     png = samples.png_with_alpha()

@@ -5,13 +5,20 @@ PNG has, and how large a HEIC picture is coded (its crop box may show a small pa
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator
 from typing import IO, Final
 
-# Start of scan. A baseline JPEG has one scan per component at most, a progressive one about
+# JPEG markers. A baseline JPEG has one scan per component at most, a progressive one about
 # ten (libjpeg's script), seldom a few dozen; each scan walks every block of the picture again.
-_SOS: Final = b"\xff\xda"
+_SOI_BYTES: Final = 2
+_SOS_KIND: Final = 0xDA
+_EOI: Final = 0xD9
+# Markers with no segment after them: TEM and the restart markers.
+_STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD8)})
+# In coded data FF is followed by 00 (a stuffed byte) or a restart marker; anything else ends it.
+_NEXT_MARKER: Final = re.compile(rb"\xff(?=[^\x00\xd0-\xd7])")
 _BOX_HEADER: Final = struct.Struct(">I4s")
 _LARGE_SIZE: Final = struct.Struct(">Q")
 _ISPE: Final = struct.Struct(">4xII")  # version and flags, then width and height
@@ -26,9 +33,43 @@ _PNG_CHUNK_OVERHEAD: Final = 12  # length, type and CRC
 
 
 def jpeg_scans(fp: IO[bytes]) -> int:
-    """How many start-of-scan markers the JPEG holds (a thumbnail's count too, erring high)."""
+    """How many scans the JPEG's main picture is stored in: its start-of-scan markers, read
+    marker by marker up to its end-of-image one. A thumbnail inside an APP segment is
+    skipped with the segment, and whatever follows the picture (the secondary images of a
+    multi-picture file, the video of a "motion photo") is not read.
+    """
     fp.seek(0)
-    return fp.read().count(_SOS)
+    data = fp.read()
+    scans, at = 0, _SOI_BYTES
+    while (marker := _marker_at(data, at)) is not None:
+        kind, at = marker
+        if kind == _EOI:
+            break
+        if kind in _STANDALONE:
+            continue
+        at += int.from_bytes(data[at : at + 2], "big")  # the segment's length counts itself
+        if kind == _SOS_KIND:
+            scans += 1
+            at = _after_entropy_coded_data(data, at)
+    return scans
+
+
+def _marker_at(data: bytes, at: int) -> tuple[int, int] | None:
+    """The marker at `at` (fill bytes before it skipped) and where its segment starts."""
+    if data[at : at + 1] != b"\xff":
+        return None
+    while data[at + 1 : at + 2] == b"\xff":
+        at += 1
+    kind = data[at + 1 : at + 2]
+    return (kind[0], at + 2) if kind else None
+
+
+def _after_entropy_coded_data(data: bytes, at: int) -> int:
+    """Where the next marker after a scan's coded data is (stuffed FF 00 bytes and restart
+    markers are part of that data), or the end of the file.
+    """
+    found = _NEXT_MARKER.search(data, at)
+    return len(data) if found is None else found.start()
 
 
 def png_chunks(fp: IO[bytes], *, stop_after: int) -> int:
