@@ -528,6 +528,29 @@ async def test_smtp_connection_dropped_before_the_message_is_deferred() -> None:
     assert handler.received == []
 
 
+async def _closes_at_data(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A server that greets, takes the envelope, and closes on DATA, before its 354."""
+    writer.write(b"220 relay\r\n")
+    while line := await reader.readline():
+        if line.strip().upper() == b"DATA":
+            break
+        writer.write(b"250 OK\r\n")
+        await writer.drain()
+    writer.close()
+
+
+@pytest.mark.integration
+async def test_smtp_connection_dropped_at_data_before_its_go_ahead_is_deferred() -> None:
+    """DATA sent but no "354 go ahead" yet: no byte of the message left, so it is deferred,
+    to be sent again, not taken for delivered.
+    """
+    server = await asyncio.start_server(_closes_at_data, "127.0.0.1", 0)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(MailDeferred):
+            await smtp_mailer(port, smtp_timeout_s=2.0).send(thank_you())
+
+
 @pytest.mark.integration
 async def test_smtp_nothing_listening_is_deferred() -> None:
     """A refused connection raises MailDeferred."""

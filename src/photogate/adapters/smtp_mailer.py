@@ -44,7 +44,7 @@ class SmtpMailer:
                 refused, _ = await client.send_message(message)
         except (aiosmtplib.SMTPException, OSError) as exc:
             # Not chained: aiosmtplib's error names the recipient, and a logged traceback would too.
-            raise _translate(exc, handed_over=client.data_started) from None
+            raise _translate(exc, handed_over=client.handed_over) from None
         _log_sent(message, refused, self._settings.smtp_host)
 
     async def forget_recipient(self, address: str) -> int:
@@ -67,14 +67,33 @@ class SmtpMailer:
 
 
 class _Client(aiosmtplib.SMTP):
-    """An SMTP client that knows whether it got as far as handing the message over (DATA)."""
+    """An SMTP client that knows whether it handed the whole message over: the server said
+    "354, go ahead" to DATA, and the message and its closing "." went to the connection.
+    """
 
-    data_started = False
+    handed_over = False
 
     async def data(self, message: str | bytes, /, **options: Any) -> aiosmtplib.SMTPResponse:
-        """Send DATA and the message (see aiosmtplib), noting that it began."""
-        self.data_started = True
-        return await super().data(message, **options)
+        """Send DATA and the message (see aiosmtplib), noting when the message itself is sent.
+
+        aiosmtplib writes "DATA", waits for 354, then writes the message with its closing
+        line in one write: the write after the command's is the message.
+        """
+        protocol = self.protocol
+        if protocol is None:
+            return await super().data(message, **options)
+        command_write = protocol.write
+
+        def write(data: bytes) -> None:
+            command_write(data)
+            if data != b"DATA\r\n":
+                self.handed_over = True
+
+        protocol.write = write  # type: ignore[method-assign]
+        try:
+            return await super().data(message, **options)
+        finally:
+            del protocol.write  # the class's own again
 
 
 def _translate(
