@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from photogate.entrypoints.functions.deliveries import deliver
+from photogate.errors import PermanentError, StorageUnavailable
 from photogate.messages import SCAN_QUEUE, poison_queue, scan_request
 from photogate.worker.consumer import Route
 from tests.unit.conftest import Fakes
@@ -45,3 +48,27 @@ async def test_the_hosts_last_delivery_settles_a_message_whose_last_attempt_died
     assert recorder.given_up == [(body, f"delivered {attempts} times without completing")]
     [poisoned] = await fakes.queue.receive(poison_queue(SCAN_QUEUE), max_messages=5)
     assert json.loads(poisoned.body)["attempts"] == attempts
+
+
+async def test_a_give_up_that_fails_is_retried_by_the_host_and_poisons_once(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """Giving the work up fails once (a catalog blip): the delivery raises for the host to
+    retry, no poison record is written yet, and the retry writes the one record.
+    """
+    services = services_for(fakes, tmp_path, fakes.blobs)
+    body, failures = scan_request("0" * 32), [StorageUnavailable("the catalog is busy")]
+
+    async def refused(_: str) -> object:
+        raise PermanentError("not a photo")
+
+    async def give_up(_: str, reason: str) -> None:
+        if failures:
+            raise failures.pop()
+
+    route = Route(SCAN_QUEUE, refused, give_up, max_in_flight=1)
+    with pytest.raises(StorageUnavailable):
+        await deliver(services, route, body, dequeue_count=1)
+    assert await fakes.queue.count(poison_queue(SCAN_QUEUE)) == 0
+    await deliver(services, route, body, dequeue_count=2)
+    assert await fakes.queue.count(poison_queue(SCAN_QUEUE)) == 1

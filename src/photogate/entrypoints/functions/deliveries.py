@@ -66,8 +66,12 @@ async def _put_back(
 async def _poison(
     services: Services, route: Route, envelope: Envelope, attempts: int, reason: str
 ) -> None:
-    """Record the message on the poison queue (the worker's format) and give its work up."""
+    """Give the message's work up, then record it on the poison queue (the worker's format).
+
+    In that order, as the worker's consumer does: should either step fail, the host retries
+    the delivery, giving up again changes nothing, and the poison queue gets one record.
+    """
     log.error("giving up on a %s message after %d attempts: %s", route.queue, attempts, reason)
     record = json.dumps({"body": envelope.body, "error": reason, "attempts": attempts})
-    await services.ports.queue.send(poison_queue(route.queue), record)
     await route.on_poison(envelope.body, reason)
+    await services.ports.queue.send(poison_queue(route.queue), record)
