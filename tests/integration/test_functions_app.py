@@ -88,7 +88,7 @@ def settings(tmp_path: Any, scanner: BackgroundRefScanner) -> Settings:
         azure=azurite.settings_for(connection, prefix),
         scanner=ScannerSettings(url=scanner.url, api_key=API_KEY),
         # Short enough for the reconciler test to see a lost message within seconds.
-        queue=QueueSettings(visibility_timeout_s=1, backoff_max_s=1, reconcile_after_s=2),
+        queue=QueueSettings(visibility_timeout_s=1, backoff_max_s=0.5, reconcile_after_s=2),
         web=WebSettings(public_base_url="https://shop.example"),
         # Backend azure requires one key shared by every instance.
         console=ConsoleSettings(secret_key="k" * 32),

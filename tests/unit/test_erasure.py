@@ -319,9 +319,10 @@ async def test_a_link_whose_erasure_lost_the_catalog_finishes_when_used_again(
     assert fakes.blobs.names(Container.QUARANTINE) == []
 
 
-async def test_another_link_after_a_half_done_erasure_finishes_it(fakes: Fakes) -> None:
+async def test_a_half_done_link_erasure_is_finished_by_the_sweep(fakes: Fakes) -> None:
     """The erasure asked by one link stops half-way on the submission that link names, after
-    the others lost the address: another link, to one of those, still finishes it.
+    the others lost the address: another link answers that its photo is erased, and the
+    worker's sweep of the recorded requests finishes the rest, as the link's customer.
     """
     catalog = await failing_catalog(fakes)
     other = await sent_by(fakes.ports, SKU, ANA, Status.REJECTED)
@@ -332,10 +333,29 @@ async def test_another_link_after_a_half_done_erasure_finishes_it(fakes: Fakes) 
     assert (await erased(fakes, other.id)).email == ""
     assert (await erased(fakes, linked.id)).email == ANA
     assert await erase_by_link(other.id, ports=fakes.ports) == Erasure(already_erased=1)
+    assert await finish_requested_erasures(fakes.ports) == Erasure(erased=1)
     done = await erased(fakes, linked.id)
     assert (done.status, done.email, done.display_name, done.caption) == (Status.ERASED, "", "", "")
     assert (await fakes.catalog.audit_trail(linked.id))[-1].actor == LINK_ACTOR
     assert await fakes.catalog.erasure_requests(10) == []
+
+
+async def test_erasure_forgets_the_upload_counts_of_every_spelling_of_the_address(
+    fakes: Fakes,
+) -> None:
+    """Submissions are found by the address folded in any alphabet, the counts keyed by its
+    ASCII lower case: a count kept under each spelling the customer used goes.
+    """
+    limits = UploadLimits.from_settings(UploadSettings())
+    now, spellings = utcnow(), ["straße@example.com", "STRASSE@example.com"]
+    for email in spellings:
+        async with email_slot(fakes.catalog, limits, email, SKU, now):
+            await sent_by(fakes.ports, SKU, email, Status.REJECTED)
+    await erase_customer("strasse@example.com", actor=ACTOR, ports=fakes.ports)
+    for email in spellings:
+        key = limit_key(email.lower(), SKU)
+        since = now - timedelta(days=1)
+        assert await fakes.catalog.count_rate_events(EMAIL_BUCKET, key, since=since) == (0, None)
 
 
 async def test_the_worker_finishes_a_half_done_staff_erasure_with_its_reasons(

@@ -144,7 +144,7 @@ def test_known_variables_raise_no_warning(
     ("variables", "named"),
     [
         ({"PHOTOGATE_QUEUE__RECONCILE_AFTER_S": "100"}, "visibility timeout (120 s)"),
-        ({"PHOTOGATE_QUEUE__RECONCILE_AFTER_S": "300"}, "backoff_max_s (300 s)"),
+        ({"PHOTOGATE_QUEUE__RECONCILE_AFTER_S": "420"}, "visibility_timeout_s (420 s)"),
     ],
 )
 def test_a_reconcile_grace_shorter_than_a_message_may_hide_is_refused(

@@ -80,11 +80,12 @@ async def give_back_email_slot(
     await give_back(ledger, limits.per_email_product, _email_key(email, sku), at)
 
 
-async def forget_customer(ledger: RateLedger, email: str, skus: Collection[str]) -> None:
-    """Forget the counts kept of the photos `email` sent of `skus`: their keys derive from the
-    address (one-way, but anyone can hash a guess), so an erasure takes them too.
+async def forget_customer(ledger: RateLedger, sent: Collection[tuple[str, str]]) -> None:
+    """Forget the counts kept of the photos sent as each (email, sku): their keys derive from
+    the address (one-way, but anyone can hash a guess), so an erasure takes them too. Give
+    every spelling the customer used: the key folds only ASCII case.
     """
-    await ledger.forget_rate_keys(EMAIL_BUCKET, {_email_key(email, sku) for sku in skus})
+    await ledger.forget_rate_keys(EMAIL_BUCKET, {_email_key(email, sku) for email, sku in sent})
 
 
 def _email_key(email: str, sku: str) -> str:

@@ -99,9 +99,8 @@ async def erase_by_link(submission_id: str, *, ports: Ports) -> Erasure:
     if submission is None:
         raise NotFound("unknown_submission", "We have no photo for this link.")
     if submission.status is Status.ERASED:
-        # Everything of this customer went with the first use of any of their links, unless
-        # that erasure stopped half-way: its requests say what is left, and it is done now.
-        await finish_requested_erasures(ports)
+        # Everything of this customer went with the first use of any of their links, or, if
+        # that erasure stopped half-way, goes with the worker's next sweep of its requests.
         return Erasure(already_erased=1)
     found = await ports.catalog.customer_submissions(submission.email)
     linked_last = _linked_last(found, submission)
@@ -130,7 +129,8 @@ async def _erase_all(
         if s.status is not Status.ERASED
     ]
     await ports.catalog.request_erasure(requests)
-    await forget_customer(ports.catalog, address, {s.sku for s in submissions})
+    sent = {(address, s.sku) for s in submissions} | {(s.email, s.sku) for s in submissions}
+    await forget_customer(ports.catalog, sent)
     done = Erasure(mail_copies=await ports.mailer.forget_recipient(address))
     for submission in submissions:
         done += await _erase_one(submission, actor, why, ports)

@@ -144,7 +144,8 @@ class QueueSettings(BaseModel):
     backoff_max_s: float = Field(300.0, gt=0)
     # A scannable submission unchanged this long with its message sent has lost that message
     # (or waits behind it); the reconciler, run every reconcile_every_s, queues it again.
-    # Each attempt at a scan counts as a change, so it must outlast backoff_max_s.
+    # Each attempt at a scan counts as a change, so it must outlast backoff_max_s plus an
+    # attempt (visibility_timeout_s).
     reconcile_after_s: float = Field(600.0, gt=0, validate_default=True)
     reconcile_every_s: float = Field(60.0, gt=0)
 
@@ -157,8 +158,13 @@ class QueueSettings(BaseModel):
         if visibility is not None and value <= visibility:
             raise ValueError(f"must exceed the visibility timeout ({visibility:g} s)")
         backoff = info.data.get("backoff_max_s")
-        if backoff is not None and value <= backoff:
-            raise ValueError(f"must exceed the longest retry delay, backoff_max_s ({backoff:g} s)")
+        if backoff is not None and visibility is not None and value <= backoff + visibility:
+            # Between two attempts' notes: one attempt (held up to the visibility timeout)
+            # and the longest delay before the next.
+            raise ValueError(
+                f"must exceed the longest retry delay and an attempt, backoff_max_s + "
+                f"visibility_timeout_s ({backoff + visibility:g} s)"
+            )
         return value
 
 

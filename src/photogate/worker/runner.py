@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 
 from photogate.bootstrap import Services
 from photogate.intake.direct_upload import settle_abandoned_uploads
@@ -79,13 +80,17 @@ async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
     """
     settings = services.settings.queue
     policy = ReconcilePolicy.from_settings(settings)
+    chores: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("reconciling", partial(reconcile, ports=services.ports, policy=policy)),
+        ("settling abandoned direct uploads", partial(settle_abandoned_uploads, services)),
+        ("finishing erasures", partial(finish_requested_erasures, services.ports)),
+    ]
     while not await _stopped_within(stop, settings.reconcile_every_s):
-        try:
-            await reconcile(ports=services.ports, policy=policy)
-            await settle_abandoned_uploads(services)
-            await finish_requested_erasures(services.ports)
-        except Exception:
-            log.warning("reconciling failed; trying again later", exc_info=True)
+        for what, chore in chores:  # each on its own: one failing holds up none of the others
+            try:
+                await chore()
+            except Exception:
+                log.warning("%s failed; trying again later", what, exc_info=True)
 
 
 async def _purge_loop(services: Services, stop: asyncio.Event) -> None:
