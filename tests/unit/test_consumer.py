@@ -181,8 +181,28 @@ async def test_giving_up_that_fails_is_tried_again_and_poisons_once(
     while await deliver(queue, worker):
         clock.now += 61
     assert await queue.count("q") == 0
-    assert await queue.count("q-poison") == 1
+    [record] = await queue.receive("q-poison")
+    assert json.loads(record.body)["error"] == "bad"  # not "delivered N times"
     assert script.poisoned[-1] == ("a", "bad")
+
+
+async def test_a_last_attempt_whose_give_up_fails_is_poisoned_for_its_own_error(
+    queue: InMemoryMessageQueue, clock: Clock
+) -> None:
+    """The last attempt fails (503) and giving it up fails too: the message comes back past
+    its attempts carrying the 503, and is given up for that, not for its deliveries.
+    """
+    script = FailingOnce(*[ScannerUnavailable("503 redeploy") for _ in range(3)])
+    worker = consumer(queue, script, attempts=3)
+    await queue.send("q", "a")
+    for _ in range(4):
+        assert await deliver(queue, worker)
+        clock.now += 61
+    assert not await deliver(queue, worker)
+    [record] = await queue.receive("q-poison")
+    assert json.loads(record.body) == {"body": "a", "error": "503 redeploy", "attempts": 3}
+    assert script.poisoned[-1] == ("a", "503 redeploy")
+    assert len(script.calls) == 3
 
 
 async def test_run_consumes_until_stopped(queue: InMemoryMessageQueue) -> None:

@@ -25,3 +25,13 @@ def test_a_broken_envelope_is_handed_over_as_it_is() -> None:
     """A body that only looks like an envelope reaches the handler untouched, not lost."""
     broken = json.dumps({"photogate_requeued": {"failures": "many"}, "body": "x"})
     assert open_envelope(broken) == Envelope(broken)
+
+
+def test_a_copy_given_up_for_a_reason_keeps_it_and_a_plain_one_has_none() -> None:
+    """The reason travels with the copy, and says why a message past its attempts goes."""
+    copy = Envelope("body", failures=5, throttles=1, given_up_for="scanner said 503")
+    assert open_envelope(seal(copy)) == copy
+    assert copy.over_limit_reason(5) == "scanner said 503"
+    plain = open_envelope(seal(Envelope("body", failures=2)))
+    assert plain.given_up_for is None
+    assert plain.over_limit_reason(5) == "delivered 5 times without completing"

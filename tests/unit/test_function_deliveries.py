@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
+from photogate.adapters.memory.queue import InMemoryMessageQueue
 from photogate.entrypoints.functions.deliveries import deliver
 from photogate.errors import PermanentError, StorageUnavailable
 from photogate.messages import SCAN_QUEUE, poison_queue, scan_request
@@ -50,25 +49,33 @@ async def test_the_hosts_last_delivery_settles_a_message_whose_last_attempt_died
     assert json.loads(poisoned.body)["attempts"] == attempts
 
 
-async def test_a_give_up_that_fails_is_retried_by_the_host_and_poisons_once(
+async def test_a_give_up_that_fails_comes_back_and_poisons_once_with_its_reason(
     fakes: Fakes, tmp_path: Path
 ) -> None:
-    """Giving the work up fails once (a catalog blip): the delivery raises for the host to
-    retry, no poison record is written yet, and the retry writes the one record.
+    """Giving the work up fails once (a catalog blip): a delayed copy past its attempts and
+    carrying the reason is sent, no poison record yet; the copy's delivery gives the work up
+    for that same reason, not "delivered N times", and writes the one record.
     """
+    now = [1_000.0]
+    fakes.queue = InMemoryMessageQueue(clock=lambda: now[0])
     services = services_for(fakes, tmp_path, fakes.blobs)
     body, failures = scan_request("0" * 32), [StorageUnavailable("the catalog is busy")]
+    reasons: list[str] = []
 
     async def refused(_: str) -> object:
         raise PermanentError("not a photo")
 
     async def give_up(_: str, reason: str) -> None:
+        reasons.append(reason)
         if failures:
             raise failures.pop()
 
     route = Route(SCAN_QUEUE, refused, give_up, max_in_flight=1)
-    with pytest.raises(StorageUnavailable):
-        await deliver(services, route, body, dequeue_count=1)
+    await deliver(services, route, body, dequeue_count=1)
     assert await fakes.queue.count(poison_queue(SCAN_QUEUE)) == 0
-    await deliver(services, route, body, dequeue_count=2)
-    assert await fakes.queue.count(poison_queue(SCAN_QUEUE)) == 1
+    now[0] += 3600  # past the copy's delay
+    [copy] = await fakes.queue.receive(SCAN_QUEUE, max_messages=5)
+    await deliver(services, route, copy.body, dequeue_count=1)
+    assert reasons == ["not a photo", "not a photo"]
+    [record] = await fakes.queue.receive(poison_queue(SCAN_QUEUE), max_messages=5)
+    assert json.loads(record.body) == {"body": body, "error": "not a photo", "attempts": 5}

@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from photogate.errors import PermanentError, ReceiptExpired, Throttled, TransientError
@@ -95,7 +95,7 @@ class QueueConsumer:
         envelope = open_envelope(message.body)
         attempt = envelope.failures + message.dequeue_count
         if attempt > self._settings.max_attempts:
-            reason = f"delivered {attempt - 1} times without completing"
+            reason = envelope.over_limit_reason(attempt - 1)
             await self._poison(message, envelope, attempt - 1, reason)
             return
         visibility = self._settings.visibility_timeout_s
@@ -232,11 +232,25 @@ class QueueConsumer:
             await self._route.on_poison(envelope.body, reason)
             await self._queue.send(poison_queue(self._route.queue), record)
         except Exception:
-            delay = self.backoff(attempts)
-            log.warning(
-                "could not give up message %s; again in %.1fs", message.id, delay, exc_info=True
-            )
-            await self._hide(message, delay)
+            log.warning("could not give up message %s; trying again", message.id, exc_info=True)
+            await self._give_up_later(message, envelope, attempts, reason)
+            return
+        await self._delete(message)
+
+    async def _give_up_later(
+        self, message: QueueMessage, envelope: Envelope, attempts: int, reason: str
+    ) -> None:
+        """Put the message back, after a backoff, as a copy past its attempts that carries
+        `reason`, so it is given up again for that reason, not for its deliveries.
+        """
+        delay = self.backoff(attempts)
+        past_limit = max(attempts, self._settings.max_attempts)  # not handled again
+        copy = replace(envelope, failures=past_limit, given_up_for=reason)
+        try:
+            await self._queue.send(self._route.queue, seal(copy), delay=delay)
+        except Exception:
+            log.warning("could not put message %s back; delaying it", message.id, exc_info=True)
+            await self._hide(message, delay)  # given up again later, for its deliveries
             return
         await self._delete(message)
 

@@ -16,11 +16,20 @@ _PREFIX = '{"' + KEY + '"'
 
 @dataclass(frozen=True)
 class Envelope:
-    """A message's body with the real failures and the throttles of its earlier copies."""
+    """A message's body with the real failures and the throttles of its earlier copies, and,
+    for a copy sent again because giving it up failed, the reason it is given up for.
+    """
 
     body: str
     failures: int = 0
     throttles: int = 0
+    given_up_for: str | None = None
+
+    def over_limit_reason(self, attempts: int) -> str:
+        """Why a message past its attempts is given up: the reason an earlier delivery gave
+        it up for, if giving up failed there, else that the deliveries never completed.
+        """
+        return self.given_up_for or f"delivered {attempts} times without completing"
 
 
 def open_envelope(raw: str) -> Envelope:
@@ -30,8 +39,14 @@ def open_envelope(raw: str) -> Envelope:
     try:
         data = json.loads(raw)
         counts, body = data[KEY], data["body"]
-        envelope = Envelope(body, int(counts["failures"]), int(counts["throttles"]))
-    except (ValueError, KeyError, TypeError):
+        reason = data.get("given_up_for")
+        envelope = Envelope(
+            body,
+            int(counts["failures"]),
+            int(counts["throttles"]),
+            reason if isinstance(reason, str) else None,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
         return Envelope(raw)
     return envelope if isinstance(body, str) else Envelope(raw)
 
@@ -39,4 +54,7 @@ def open_envelope(raw: str) -> Envelope:
 def seal(envelope: Envelope) -> str:
     """The body to send for `envelope` (its key first, so open_envelope spots it cheaply)."""
     counts = {"failures": envelope.failures, "throttles": envelope.throttles}
-    return json.dumps({KEY: counts, "body": envelope.body})
+    sealed: dict[str, object] = {KEY: counts, "body": envelope.body}
+    if envelope.given_up_for is not None:
+        sealed["given_up_for"] = envelope.given_up_for
+    return json.dumps(sealed)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 from photogate.bootstrap import Services
 from photogate.errors import PermanentError, Throttled
 from photogate.messages import poison_queue
-from photogate.worker.consumer import Route, requeue_delay
+from photogate.worker.consumer import Route, backoff_delay, requeue_delay
 from photogate.worker.envelope import Envelope, open_envelope, seal
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,10 @@ async def deliver(services: Services, route: Route, body: str, dequeue_count: in
     envelope = open_envelope(body)
     attempt = envelope.failures + max(1, dequeue_count)
     max_attempts = services.settings.queue.max_attempts
-    if attempt > max_attempts:  # earlier deliveries crashed or timed out
-        reason = f"delivered {attempt - 1} times without completing"
-        await _poison(services, route, envelope, attempt - 1, reason)
+    if attempt > max_attempts:  # earlier deliveries crashed, timed out, or failed to give up
+        await _poison(
+            services, route, envelope, attempt - 1, envelope.over_limit_reason(attempt - 1)
+        )
         return
     try:
         await route.handle(envelope.body)
@@ -68,10 +70,19 @@ async def _poison(
 ) -> None:
     """Give the message's work up, then record it on the poison queue (the worker's format).
 
-    In that order, as the worker's consumer does: should either step fail, the host retries
-    the delivery, giving up again changes nothing, and the poison queue gets one record.
+    In that order, as the worker's consumer does: should either step fail, a delayed copy past
+    its attempts and carrying `reason` is sent (the host then deletes this one), so the next
+    delivery gives it up again for that reason, and the poison queue gets one record. Should
+    that send fail too, this raises and the host retries.
     """
     log.error("giving up on a %s message after %d attempts: %s", route.queue, attempts, reason)
     record = json.dumps({"body": envelope.body, "error": reason, "attempts": attempts})
-    await route.on_poison(envelope.body, reason)
-    await services.ports.queue.send(poison_queue(route.queue), record)
+    try:
+        await route.on_poison(envelope.body, reason)
+        await services.ports.queue.send(poison_queue(route.queue), record)
+    except Exception:
+        log.warning("could not give up a %s message; trying again", route.queue, exc_info=True)
+        settings = services.settings.queue
+        copy = replace(envelope, failures=max(attempts, settings.max_attempts), given_up_for=reason)
+        delay = backoff_delay(settings, attempts)
+        await services.ports.queue.send(route.queue, seal(copy), delay=delay)
