@@ -468,6 +468,36 @@ async def test_abandoned_uploads_are_settled_once_their_grant_ran_out(
     assert still is not None and still.status is Status.AWAITING_UPLOAD
 
 
+class FailingReads(CountingStore):
+    """The direct-upload fake, failing every read of the blobs named in `failing`."""
+
+    failing: frozenset[str] = frozenset()
+
+    async def get(self, container: Container, name: str) -> bytes:
+        if name in self.failing:
+            raise RuntimeError("a bug, or a storage error nobody foresaw")
+        return await super().get(container, name)
+
+
+async def test_an_upload_that_cannot_be_settled_holds_up_no_other(
+    fakes: Fakes, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The oldest expired upload fails unexpectedly every time: the others behind it are
+    settled all the same, and it stays awaiting for the next sweep.
+    """
+    store = FailingReads(clock=clock)
+    services = services_for(fakes, tmp_path, store)
+    stuck, behind = await start(services, clock), await start(services, clock, email="b@x.io")
+    for started in (stuck, behind):
+        store.upload(started.grant.url, samples.clean_jpeg(640, 480, seed=8), "image/jpeg")
+    store.failing = frozenset({stuck.submission.original_blob})
+    clock.advance(timedelta(minutes=10) + ARRIVAL_GRACE)
+    settled = await settle_abandoned_uploads(services, clock=clock)
+    assert [s.id for s in settled] == [behind.submission.id]
+    left = await fakes.catalog.get_submission(stuck.submission.id)
+    assert left is not None and left.status is Status.AWAITING_UPLOAD
+
+
 def test_submission_id_from_blob_name_knows_only_granted_blobs() -> None:
     """Only "<32 hex>/upload" names a direct upload; multipart originals and others do not."""
     sid = "0123456789abcdef0123456789abcdef"

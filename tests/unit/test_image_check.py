@@ -22,6 +22,7 @@ from photogate.intake.image_check import (
     MAX_PNG_CHUNKS,
     ImageInfo,
     examine,
+    inspect_bytes,
     inspect_upload,
 )
 from photogate.settings import UploadSettings
@@ -293,6 +294,32 @@ def test_a_png_in_more_chunks_than_any_photo_is_refused_before_decoding(
     error = refusal(tmp_path, png_in_chunks(MAX_PNG_CHUNKS + 1))
     assert (error.code, error.status) == ("too_many_chunks", 400)
     assert inspect(tmp_path, png_in_chunks(MAX_PNG_CHUNKS)).has_alpha
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [samples.heic_photo, samples.clean_jpeg, samples.png_with_alpha, samples.webp_photo],
+)
+def test_a_file_cut_anywhere_is_refused_with_a_code_not_an_error(sample: Sample) -> None:
+    """The structure is read before the decoder: cut short at any point (in a box header,
+    a segment, a chunk), the file is refused as an InputError, never a crash. (A PNG cut
+    after its last pixels, in its final CRC or IEND, is whole enough to keep.)
+    """
+    data = sample()
+    cuts = sorted({*range(1, 64), *range(64, len(data), max(1, len(data) // 97))})
+    refused = 0
+    for cut in cuts:
+        try:
+            inspect_bytes(data[:cut], UploadSettings())
+        except InputError:
+            refused += 1
+    assert refused >= len(cuts) - 1
+
+
+def test_a_heic_box_with_a_cut_64_bit_size_is_refused() -> None:
+    """A 64-bit box size announced and then missing (12 bytes in all) is refused, not a crash."""
+    with pytest.raises(InputError):
+        inspect_bytes(b"\x00\x00\x00\x01ftypheic", UploadSettings())
 
 
 def test_pillow_bomb_warning_becomes_a_refusal(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ create the blob again whenever it is not there, and only the first file is ever 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,8 @@ from photogate.ports.blobs import MAX_GRANT_LIFETIME
 
 if TYPE_CHECKING:
     from photogate.bootstrap import Services
+
+log = logging.getLogger(__name__)
 
 ACTOR: Final = "intake"
 MISSING: Final = "upload_missing"
@@ -144,7 +147,13 @@ async def settle_abandoned_uploads(
     waiting, _ = await services.ports.catalog.list_submissions(Status.AWAITING_UPLOAD, limit=limit)
     now = clock()
     due = [s for s in waiting if upload_expires_at(s) + ARRIVAL_GRACE <= now]
-    return [await complete_direct_upload(services, s.id, clock=clock) for s in due]
+    settled = []
+    for submission in due:  # each on its own: one that cannot be settled holds up no other
+        try:
+            settled.append(await complete_direct_upload(services, submission.id, clock=clock))
+        except Exception:
+            log.warning("settling direct upload %s failed", submission.id, exc_info=True)
+    return settled
 
 
 def upload_expires_at(submission: Submission) -> datetime:

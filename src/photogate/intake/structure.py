@@ -104,7 +104,10 @@ def _top_level_box(fp: IO[bytes], wanted: bytes) -> bytes | None:
         size, kind = _BOX_HEADER.unpack(header)
         start = _BOX_HEADER.size
         if size == 1:
-            size, start = _LARGE_SIZE.unpack(fp.read(_LARGE_SIZE.size))[0], start + 8
+            large = fp.read(_LARGE_SIZE.size)
+            if len(large) < _LARGE_SIZE.size:
+                return None
+            size, start = _LARGE_SIZE.unpack(large)[0], start + _LARGE_SIZE.size
         if size == 0 or size < start:
             return None  # to the end of the file, or malformed: no box after it to read
         if kind == wanted:
