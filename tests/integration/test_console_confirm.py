@@ -334,3 +334,31 @@ async def test_the_pipeline_page_lists_scan_workers_and_warns_of_a_failing_scann
     assert alert is not None
     assert "scan-host:77" in alert[1]
     assert "500 &lt;html&gt;" in alert[1]
+
+
+async def test_a_form_sent_twice_is_answered_as_its_first_copy(shop: Console) -> None:
+    """A double click sends a decision twice: the second copy finds its own first copy's work
+    and says so (the takedown done, the rejection with its undo, the erasure done), not that
+    someone else decided or that nothing was changed.
+    """
+    ports = shop.services.ports
+    live = await published(ports, SKU)
+    waiting = await in_review(ports, SKU)
+    await sent_by(ports, SKU, ANA, Status.REJECTED)
+    async with signed_in(shop, "ada", "198.51.100.27") as ada:
+        takedown = await takedown_form(ada, reason="privacy")
+        url = f"/console/submissions/{live.id}/takedown/confirm"
+        taken = [await ada.post(url, data=takedown) for _ in range(2)]
+        token = csrf_of((await ada.get(f"/console/submissions/{waiting.id}")).text)
+        reject = {"csrf_token": token, "reason": "spam", "back": "/console/review"}
+        url = f"/console/submissions/{waiting.id}/reject"
+        rejected = [await ada.post(url, data=reject) for _ in range(2)]
+        page = await check_erasure(ada, email=ANA, reference="T-42")
+        erased = [await ada.post("/console/erase/confirm", data=confirm_fields(page))]
+        erased.append(await ada.post("/console/erase/confirm", data=confirm_fields(page)))
+    assert [r.headers["location"] for r in taken] == [f"{PHOTOS}&notice=taken_down"] * 2
+    assert rejected[0].headers["location"] == rejected[1].headers["location"]
+    assert "undo=" in rejected[1].headers["location"]
+    assert [r.status_code for r in erased] == [200, 200]
+    assert "Erased 1 submission" in erased[0].text
+    assert "Nothing left to erase" in erased[1].text

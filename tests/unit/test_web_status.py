@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from photogate.adapters.memory.blobs import InMemoryBlobStore
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.domain.catalog import OutboxMessage, Product
 from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.entrypoints.web.app import STATIC_DIR
+from photogate.entrypoints.web.pages import NO_SCRIPT_REFRESH_S
 from photogate.entrypoints.web.status import status_message, submission_status
 from photogate.errors import NotFound
+from photogate.intake.accept_upload import accept_upload
+from photogate.settings import UploadSettings
+from tests.unit.conftest import Fakes, another_photo_file, form
+from tests.unit.test_web_direct_upload import client_for
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 EMAIL = "secret.person@example.com"
@@ -93,3 +100,22 @@ def test_the_status_script_names_no_state_of_its_own() -> None:
     script = (STATIC_DIR / "status.js").read_text()
     assert "data-final-states" in script
     assert [state for state in Status if f'"{state}"' in script] == []
+
+
+async def test_without_scripts_the_status_page_reloads_itself_until_settled(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """It says it updates by itself: without status.js a refresh does it, and stops once the
+    photo is settled.
+    """
+    path, size = another_photo_file(tmp_path)
+    accepted = await accept_upload(form(), path, size, ports=fakes.ports, limits=UploadSettings())
+    refresh = f'<noscript><meta http-equiv="refresh" content="{NO_SCRIPT_REFRESH_S}"></noscript>'
+    async with client_for(fakes, tmp_path, InMemoryBlobStore()) as client:
+        waiting = (await client.get(f"/submissions/{accepted.id}")).text
+        await fakes.catalog.transition(
+            accepted.id, allowed_from=SCANNABLE, to=Status.REJECTED, actor="scanner:v1"
+        )
+        settled = (await client.get(f"/submissions/{accepted.id}")).text
+    assert refresh in waiting and "updates by itself" in waiting
+    assert refresh not in settled and "updates by itself" not in settled

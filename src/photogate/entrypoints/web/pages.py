@@ -28,6 +28,8 @@ from photogate.intake.form import MAX_DISPLAY_NAME
 from photogate.intake.image_check import MIN_SIDE
 
 GALLERY_PAGE: Final = 12
+# A status page shown without scripts reloads itself this often until the photo is settled.
+NO_SCRIPT_REFRESH_S: Final = 10
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -77,6 +79,7 @@ async def product_context(
         "max_caption": limits.max_caption,
         "max_display_name": MAX_DISPLAY_NAME,
         "licence_version": services.settings.privacy.licence_version,
+        "tells_rejections": services.settings.console.notify_rejections,
         # The page sends the photo straight to storage when the blob store can grant that.
         "direct_upload_url": uploads_api_url(sku) if direct_uploads(services) else "",
         "errors": error_table(limits),
@@ -108,5 +111,7 @@ async def submission_page(
         "final_states": " ".join(sorted(FINAL)),
         # ...but only once this is over: until then an "in review" may still become "rejected".
         "final_after_ms": ceil(view.undecided_for.total_seconds() * 1000),
+        # Without scripts the page reloads itself this often until then.
+        "refresh_s": NO_SCRIPT_REFRESH_S,
     }
     return templates().TemplateResponse(request, "submission.html", context)

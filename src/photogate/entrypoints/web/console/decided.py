@@ -19,6 +19,13 @@ OUTCOMES: Final = {
 OTHER_ACTORS: Final = {"scanner": "the scanner", "customer": "the customer"}
 
 
+def own_repeat(trail: list[AuditEntry], actor: str, outcome: Status) -> bool:
+    """Whether the photo's last decision is `actor`'s own `outcome`: a form sent twice (a
+    double click) finds its first copy's work done, and is answered as that copy was.
+    """
+    return bool(trail) and trail[-1].to_status is outcome and trail[-1].actor == actor
+
+
 def settled_notice(last: AuditEntry, now: datetime) -> str:
     """The notice for a form that found the photo already decided: who did what, and when."""
     did = OUTCOMES.get(last.to_status, f"moved it to {last.to_status}")

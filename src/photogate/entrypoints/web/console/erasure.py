@@ -18,6 +18,7 @@ from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import render
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.privacy.erase import (
+    Erasure,
     ErasurePlan,
     admin_reason,
     checked_reference,
@@ -64,13 +65,19 @@ async def erase(request: Request, action: AdminAction, services: ServicesDep) ->
     asked = _asked(action)
     confirmed = confirmed_plan(codec_of(request), asked, action.field("confirmation"), time.time())
     with as_refusal():
-        _unchanged(confirmed, await erasure_plan(asked.email, ports=services.ports))
-        erasure = await erase_customer(
-            asked.email,
-            actor=moderator_actor(action.staff.username),
-            reason=admin_reason(asked.reference),
-            ports=services.ports,
-        )
+        now = await erasure_plan(asked.email, ports=services.ports)
+        if now.submissions == 0 < confirmed.submissions:
+            # All gone since the confirmation: this form sent twice (a double click), or
+            # another admin first. What was asked is done.
+            erasure = Erasure(already_erased=confirmed.submissions)
+        else:
+            _unchanged(confirmed, now)
+            erasure = await erase_customer(
+                asked.email,
+                actor=moderator_actor(action.staff.username),
+                reason=admin_reason(asked.reference),
+                ports=services.ports,
+            )
     return render(request, "erase.html", {"plan": None, "erasure": erasure}, staff=action.staff)
 
 

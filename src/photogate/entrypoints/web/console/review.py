@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from photogate.bootstrap import Services
-from photogate.domain.moderation import REASON_LABELS, ReasonCode
-from photogate.domain.submission import Submission
+from photogate.domain.moderation import REASON_LABELS, ReasonCode, moderator_actor
+from photogate.domain.submission import Status, Submission
 from photogate.entrypoints.web.console.auth import ModeratorAction, ModeratorPage
 from photogate.entrypoints.web.console.claim_view import claim_terms, claim_views
+from photogate.entrypoints.web.console.decided import own_repeat
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import (
     HOME,
@@ -111,6 +112,7 @@ async def approve(submission_id: str, action: ModeratorAction, services: Service
             ports=services.ports,
             drop_caption=action.field("drop_caption") == DROP_CAPTION,
         )
+    done = done or await _repeated(action, submission_id, services, Status.APPROVED)
     return _decided(action, submission_id, "approved" if done else None)
 
 
@@ -130,9 +132,18 @@ async def reject(submission_id: str, action: ModeratorAction, services: Services
             ports=services.ports,
             undo=undo,
         )
+    done = done or await _repeated(action, submission_id, services, Status.REJECTED)
     if done and undo is not None:
         return see_other(undo_offered(safe_back(action.field("back")), submission_id), "rejected")
     return _decided(action, submission_id, "rejected" if done else None)
+
+
+async def _repeated(
+    action: ModeratorAction, submission_id: str, services: Services, outcome: Status
+) -> bool:
+    """Whether this moderator's own decision came first: this form is a second copy of it."""
+    trail = await services.ports.catalog.audit_trail(submission_id)
+    return own_repeat(trail, moderator_actor(action.staff.username), outcome)
 
 
 def _decided(action: ModeratorAction, submission_id: str, notice: str | None) -> Response:
