@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,16 @@ async def test_a_catalog_down_past_the_retries_raises_and_keeps_the_claim(
         email_id, now=policy.clock(), until=policy.clock() + policy.claim_lease
     )
     assert len(fakes.mailer.sent) == 1
+
+
+async def test_the_email_is_dated_when_it_is_written_not_when_the_photo_was_sent(
+    fakes: Fakes, tmp_path: Path, scan_policy: ScanPolicy, notify_policy: NotifyPolicy
+) -> None:
+    """A thank-you after days in review is dated that day, so it sorts with today's mail."""
+    email_id = await owed_email(fakes, tmp_path, scan_policy)
+    later = datetime(2031, 6, 1, 9, 30, tzinfo=UTC)
+    await thank_customer(
+        email_id, ports=fakes.ports, policy=replace(notify_policy, clock=lambda: later)
+    )
+    [sent] = fakes.mailer.sent
+    assert parsedate_to_datetime(sent["Date"]) == later

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -33,6 +34,8 @@ class ThankYou:
     sender: str
     # The signed link with which the customer withdraws consent; empty: none in the email.
     withdraw_url: str = ""
+    # When the email is written (its Date); None: when the photo was sent.
+    written_at: datetime | None = None
 
 
 REJECTION = "rejection"
@@ -73,7 +76,7 @@ def _message(
     message["Subject"] = subject
     message["From"] = letter.sender
     message["To"] = Address(display_name=letter.submission.display_name, addr_spec=letter.email.to)
-    message["Date"] = format_datetime(letter.submission.created_at)
+    message["Date"] = format_datetime(letter.written_at or letter.submission.created_at)
     message["Message-ID"] = f"<{letter.email.id}@{_domain(letter.sender)}>"
     message.set_content(_templates.get_template(f"{template}.txt").render(context))
     message.add_alternative(

@@ -141,7 +141,16 @@ async def _load(email_id: str, ports: Ports, policy: NotifyPolicy) -> ThankYou |
         return None
     photo = await ports.catalog.get_photo(submission.id)
     withdraw = policy.links.url(submission.id) if policy.links else ""
-    return ThankYou(email, submission, product, photo, policy.shop_url, policy.sender, withdraw)
+    return ThankYou(
+        email,
+        submission,
+        product,
+        photo,
+        policy.shop_url,
+        policy.sender,
+        withdraw,
+        written_at=policy.clock(),
+    )
 
 
 def _wait_out_hold(thanks: ThankYou, policy: NotifyPolicy) -> None:
