@@ -244,6 +244,18 @@ async def test_unknown_user_and_wrong_password_answer_alike(shop: Console) -> No
     assert "do not match" in wrong.text and "do not match" in unknown.text
 
 
+async def test_a_wrong_password_keeps_the_username_typed_and_escapes_it(shop: Console) -> None:
+    """The form comes back with the username as typed, known or not (so it tells nothing),
+    escaped like any text on the page.
+    """
+    async with shop.client({"X-Forwarded-For": "203.0.113.21"}) as client:
+        wrong = await sign_in(client, "sam", "nope")
+        crafted = await sign_in(client, '"><script>x()</script>', "nope")
+    assert 'value="sam"' in wrong.text
+    assert "<script>x()" not in crafted.text
+    assert "&#34;&gt;&lt;script&gt;x()" in crafted.text
+
+
 async def test_forged_cookies_and_foreign_next_urls_get_nowhere(shop: Console) -> None:
     """A made-up session cookie is ignored; after sign-in, next= never leaves the console."""
     async with shop.client({"X-Forwarded-For": "203.0.113.30"}) as client:

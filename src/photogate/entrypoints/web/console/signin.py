@@ -58,7 +58,9 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
         return response
     user = await _check_password(services.settings, username, password)
     if user is None:
-        return _form(request, services.settings, session, target, WRONG, status=401)
+        return _form(
+            request, services.settings, session, target, WRONG, status=401, username=username
+        )
     await _give_back(services, keys, now)
     return _signed_in(request, services.settings, user, target)
 
@@ -79,8 +81,11 @@ def _form(
     error: str | None = None,
     *,
     status: int = 200,
+    username: str = "",
 ) -> HTMLResponse:
+    """The sign-in form; after a wrong password, with the username typed kept."""
     context = {
+        "username": username,
         "csrf": session.csrf,
         "target": target,
         "error": error,
