@@ -119,3 +119,23 @@ async def test_without_scripts_the_status_page_reloads_itself_until_settled(
         settled = (await client.get(f"/submissions/{accepted.id}")).text
     assert refresh in waiting and "updates by itself" in waiting
     assert refresh not in settled and "updates by itself" not in settled
+
+
+async def test_the_current_step_is_marked_in_words_not_only_in_colour(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """aria-current marks the step the photo is at, and a photo in review is "With our team",
+    not "Decided".
+    """
+    path, size = another_photo_file(tmp_path)
+    accepted = await accept_upload(form(), path, size, ports=fakes.ports, limits=UploadSettings())
+    async with client_for(fakes, tmp_path, InMemoryBlobStore()) as client:
+        waiting = (await client.get(f"/submissions/{accepted.id}")).text
+        await fakes.catalog.transition(
+            accepted.id, allowed_from=SCANNABLE, to=Status.NEEDS_REVIEW, actor="scanner:v1"
+        )
+        in_review = (await client.get(f"/submissions/{accepted.id}")).text
+    assert 'data-step="waiting" aria-current="step">Received<' in waiting
+    assert waiting.count('aria-current="step"') == 1
+    assert 'data-step="done" aria-current="step">With our team<' in in_review
+    assert "Decided" not in in_review

@@ -30,6 +30,8 @@ from photogate.intake.image_check import MIN_SIDE
 GALLERY_PAGE: Final = 12
 # A status page shown without scripts reloads itself this often until the photo is settled.
 NO_SCRIPT_REFRESH_S: Final = 10
+# The status page's step each state is at (any other: the last, "done"); status.js is given it.
+STEPS: Final = {"received": "waiting", "queued": "waiting", "scanning": "scanning"}
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -113,5 +115,7 @@ async def submission_page(
         "final_after_ms": ceil(view.undecided_for.total_seconds() * 1000),
         # Without scripts the page reloads itself this often until then.
         "refresh_s": NO_SCRIPT_REFRESH_S,
+        "current_step": STEPS.get(status.status, "done"),
+        "steps": " ".join(f"{state}:{step}" for state, step in STEPS.items()),
     }
     return templates().TemplateResponse(request, "submission.html", context)

@@ -17,8 +17,28 @@
   var url = panel.getAttribute("data-status-url");
   var failures = 0;
 
+  // Which step each state is at, for assistive technology (the colours say it to the eye);
+  // the page renders the map as "state:step" pairs, any other state being at "done".
+  var STEPS = {};
+  (panel.getAttribute("data-steps") || "").split(" ").filter(Boolean).forEach(function (pair) {
+    var parts = pair.split(":");
+    STEPS[parts[0]] = parts[1];
+  });
+
+  function markStep(status) {
+    var current = STEPS[status] || "done";
+    panel.querySelectorAll("[data-step]").forEach(function (step) {
+      if (step.getAttribute("data-step") === current) {
+        step.setAttribute("aria-current", "step");
+      } else {
+        step.removeAttribute("aria-current");
+      }
+    });
+  }
+
   function show(data) {
     panel.setAttribute("data-status", data.status);
+    markStep(data.status);
     if (text.textContent !== data.message) {
       text.textContent = data.message;
     }
