@@ -19,6 +19,8 @@ from photogate.domain.catalog import Product
 from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.review import PAGE
 from photogate.moderation.review import APPROVED_WITHOUT_CAPTION
+from photogate.moderation.takedown import take_down
+from photogate.retention import RetentionPolicy, purge_originals
 from tests.integration.test_console_security import (  # noqa: F401
     PRODUCT,
     SKU,
@@ -26,7 +28,7 @@ from tests.integration.test_console_security import (  # noqa: F401
     shop,
     signed_in,
 )
-from tests.support.console import csrf_of, in_review
+from tests.support.console import csrf_of, in_review, published
 
 pytestmark = pytest.mark.integration
 
@@ -198,3 +200,23 @@ async def test_each_item_has_a_heading_its_buttons_point_to_and_isolates_custome
         assert all(f'aria-describedby="{heading}"' in b for b in buttons)
     assert '<dd class="caption" dir="auto">رائع جدا!</dd>' in page[arabic.id]
     assert '<dd class="display-name" dir="auto">سارة!</dd>' in page[arabic.id]
+
+
+async def test_a_photo_whose_original_is_gone_shows_what_is_left_not_a_broken_image(
+    shop: Console,
+) -> None:
+    """Retention deleted the original: a published photo's page shows its largest rendition,
+    a taken-down one says there is nothing to show; neither links to a preview that is gone.
+    """
+    ports = shop.services.ports
+    live, gone = await published(ports, SKU), await published(ports, SKU)
+    assert await take_down(gone.id, actor="moderator:ada", reason="privacy", ports=ports)
+    await purge_originals(ports, RetentionPolicy(keep_published_originals=False))
+    async with signed_in(shop, "ada", "198.51.100.90") as ada:
+        shown = (await ada.get(f"/console/submissions/{live.id}")).text
+        nothing = (await ada.get(f"/console/submissions/{gone.id}")).text
+    photo = await ports.catalog.get_photo(live.id)
+    assert photo is not None
+    largest = sorted(photo.renditions, key=lambda rendition: rendition.width)[-1]
+    assert f'<img src="{largest.url}"' in shown and "/preview" not in shown
+    assert "there is nothing to show" in nothing and "/preview" not in nothing
