@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from photogate.domain.submission import AuditEntry, Status
-from photogate.entrypoints.web.console.decided import settled_notice
+from photogate.entrypoints.web.console.decided import own_repeat, settled_notice
 from photogate.entrypoints.web.console.erase_confirmation import (
     EXPIRED,
     INVALID,
@@ -104,3 +104,17 @@ def test_the_settled_notice_gives_the_date_of_an_older_decision() -> None:
         entry("moderator:mia", Status.APPROVED, at), datetime(2025, 3, 6, tzinfo=UTC)
     )
     assert "mia approved it at 10:42 UTC on 05 Mar 2025." in notice
+
+
+def test_only_a_decision_made_moments_ago_by_the_same_moderator_is_a_repeat() -> None:
+    """A double click finds its own decision seconds old; a tab left open for hours, or
+    another moderator's decision, or another outcome, is not a repeat.
+    """
+    now = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+    rejected = AuditEntry("s1", Status.NEEDS_REVIEW, Status.REJECTED, "moderator:sam", "spam", now)
+    trail = [rejected]
+    assert own_repeat(trail, "moderator:sam", Status.REJECTED, now + timedelta(seconds=5))
+    assert not own_repeat(trail, "moderator:sam", Status.REJECTED, now + timedelta(hours=3))
+    assert not own_repeat(trail, "moderator:ada", Status.REJECTED, now)
+    assert not own_repeat(trail, "moderator:sam", Status.APPROVED, now)
+    assert not own_repeat([], "moderator:sam", Status.REJECTED, now)

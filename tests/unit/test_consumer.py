@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from photogate.scanning.concurrency_limit import ConcurrencyLimit
 from photogate.scanning.limiter import AdaptiveLimiter
 from photogate.settings import QueueSettings
 from photogate.worker.consumer import QueueConsumer, Route
+from photogate.worker.envelope import open_envelope
 
 
 class Clock:
@@ -403,3 +405,36 @@ async def test_an_idle_consumer_wakes_on_a_send_and_otherwise_rarely_looks() -> 
     stop.set()
     await task
     assert started[0] - sent < 2.0  # polling alone would take 3.75 s, the first idle wait
+
+
+class NeverGivesUp(Script):
+    """A script whose giving-up always fails, as a catalog down for an hour would."""
+
+    async def on_poison(self, body: str, reason: str) -> None:
+        self.poisoned.append((body, reason))
+        raise StorageUnavailable("the catalog database is unavailable")
+
+
+async def test_a_give_up_that_keeps_failing_backs_off_more_each_time(
+    queue: InMemoryMessageQueue, clock: Clock
+) -> None:
+    """Each failed give-up puts the message back later than the one before (up to the cap),
+    not every few seconds for as long as the outage lasts.
+    """
+    script = NeverGivesUp(PermanentError("not a photo"))
+    worker = consumer(queue, script, attempts=3)
+    await queue.send("q", "a")
+    delivered_at, start = [], clock.now
+    while clock.now - start < 3600:
+        if await deliver(queue, worker):
+            delivered_at.append(clock.now)
+        clock.now += 1
+    gaps = [later - earlier for earlier, later in itertools.pairwise(delivered_at)]
+    # The consumer's backoff: 2 s doubling to its 60 s cap, jittered down to half.
+    assert gaps[:3] == sorted(gaps[:3]) and gaps[0] <= 2
+    assert min(gaps[6:]) >= 30
+    assert len(delivered_at) <= 3600 / 30 + 6
+    clock.now += 3600  # past the last copy's delay
+    tries = [open_envelope(m.body).give_up_tries for m in await queue.receive("q")]
+    assert tries == [len(delivered_at)]
+    assert script.calls == ["a"]  # handled once: every copy is past its attempts

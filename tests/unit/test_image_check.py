@@ -322,6 +322,18 @@ def test_a_heic_box_with_a_cut_64_bit_size_is_refused() -> None:
         inspect_bytes(b"\x00\x00\x00\x01ftypheic", UploadSettings())
 
 
+def test_a_heic_nesting_property_boxes_thousands_deep_is_refused_not_a_crash() -> None:
+    """ipco inside ipco, 2,000 deep, in the meta box: refused with a code, no RecursionError."""
+    nested = b""
+    for _ in range(2000):
+        nested = (8 + len(nested)).to_bytes(4, "big") + b"ipco" + nested
+    meta_body = b"\x00\x00\x00\x00" + (8 + len(nested)).to_bytes(4, "big") + b"iprp" + nested
+    meta = (8 + len(meta_body)).to_bytes(4, "big") + b"meta" + meta_body
+    ftyp = b"\x00\x00\x00\x10ftypheic\x00\x00\x00\x00"
+    with pytest.raises(InputError):
+        inspect_bytes(ftyp + meta, UploadSettings())
+
+
 def test_pillow_bomb_warning_becomes_a_refusal(tmp_path: Path) -> None:
     """An image over Pillow's own bomb threshold is refused even when our limit is higher."""
     limits = UploadSettings(max_pixels=500_000_000)

@@ -12,7 +12,7 @@ from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.domain.catalog import OutboxMessage, Product
 from photogate.domain.submission import SCANNABLE, Status, Submission
 from photogate.entrypoints.web.app import STATIC_DIR
-from photogate.entrypoints.web.pages import NO_SCRIPT_REFRESH_S
+from photogate.entrypoints.web.pages import NO_SCRIPT_REFRESH_S, STEPS
 from photogate.entrypoints.web.status import status_message, submission_status
 from photogate.errors import NotFound
 from photogate.intake.accept_upload import accept_upload
@@ -139,3 +139,12 @@ async def test_the_current_step_is_marked_in_words_not_only_in_colour(
     assert waiting.count('aria-current="step"') == 1
     assert 'data-step="done" aria-current="step">With our team<' in in_review
     assert "Decided" not in in_review
+
+
+def test_every_state_before_scanning_is_at_the_first_step() -> None:
+    """A direct upload still arriving is waiting, like a received or queued one, not at the
+    last step; only states after the scan are there.
+    """
+    before = {Status.AWAITING_UPLOAD, Status.RECEIVED, Status.QUEUED}
+    assert {state for state, step in STEPS.items() if step == "waiting"} == before
+    assert STEPS[Status.SCANNING] == "scanning"

@@ -24,6 +24,7 @@ _LARGE_SIZE: Final = struct.Struct(">Q")
 _ISPE: Final = struct.Struct(">4xII")  # version and flags, then width and height
 # Boxes under meta that hold item properties: meta > iprp > ipco > ispe.
 _CONTAINERS: Final = frozenset({b"iprp", b"ipco"})
+_MAX_NESTING: Final = 4  # meta > iprp > ipco is two
 _FULL_BOX_HEADER: Final = 4
 # A meta box holds item info and locations, a few KB even for a tiled picture.
 MAX_META_BYTES: Final = 4 * 1024 * 1024
@@ -116,13 +117,15 @@ def _top_level_box(fp: IO[bytes], wanted: bytes) -> bytes | None:
     return None
 
 
-def _boxes_named(data: bytes, wanted: bytes) -> Iterator[bytes]:
-    """The bodies of the boxes named `wanted` in `data`, looking inside iprp and ipco."""
+def _boxes_named(data: bytes, wanted: bytes, depth: int = 0) -> Iterator[bytes]:
+    """The bodies of the boxes named `wanted` in `data`, looking inside iprp and ipco (as deep
+    as they nest in a real file: a crafted one may nest thousands).
+    """
     for kind, body in _boxes(data):
         if kind == wanted and len(body) >= _ISPE.size:
             yield body
-        elif kind in _CONTAINERS:
-            yield from _boxes_named(body, wanted)
+        elif kind in _CONTAINERS and depth < _MAX_NESTING:
+            yield from _boxes_named(body, wanted, depth + 1)
 
 
 def _boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:

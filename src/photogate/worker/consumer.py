@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from photogate.errors import PermanentError, ReceiptExpired, Throttled, TransientError
@@ -243,9 +243,8 @@ class QueueConsumer:
         """Put the message back, after a backoff, as a copy past its attempts that carries
         `reason`, so it is given up again for that reason, not for its deliveries.
         """
-        delay = self.backoff(attempts)
-        past_limit = max(attempts, self._settings.max_attempts)  # not handled again
-        copy = replace(envelope, failures=past_limit, given_up_for=reason)
+        copy = envelope.giving_up_again(attempts, self._settings.max_attempts, reason)
+        delay = self.backoff(copy.give_up_tries)
         try:
             await self._queue.send(self._route.queue, seal(copy), delay=delay)
         except Exception:

@@ -8,7 +8,7 @@ carrying in this envelope the failures the original had; the handler sees the or
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 KEY = "photogate_requeued"
 _PREFIX = '{"' + KEY + '"'
@@ -24,6 +24,19 @@ class Envelope:
     failures: int = 0
     throttles: int = 0
     given_up_for: str | None = None
+    # How many times giving it up has failed: the delay before the next try grows with it.
+    give_up_tries: int = 0
+
+    def giving_up_again(self, attempts: int, max_attempts: int, reason: str) -> Envelope:
+        """The copy to send when giving this message up failed: past its attempts (so it is
+        not handled again), carrying `reason`, with one more failed give-up counted.
+        """
+        return replace(
+            self,
+            failures=max(attempts, max_attempts),
+            given_up_for=reason,
+            give_up_tries=self.give_up_tries + 1,
+        )
 
     def over_limit_reason(self, attempts: int) -> str:
         """Why a message past its attempts is given up: the reason an earlier delivery gave
@@ -45,6 +58,7 @@ def open_envelope(raw: str) -> Envelope:
             int(counts["failures"]),
             int(counts["throttles"]),
             reason if isinstance(reason, str) else None,
+            int(data.get("give_up_tries", 0)),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return Envelope(raw)
@@ -57,4 +71,5 @@ def seal(envelope: Envelope) -> str:
     sealed: dict[str, object] = {KEY: counts, "body": envelope.body}
     if envelope.given_up_for is not None:
         sealed["given_up_for"] = envelope.given_up_for
+        sealed["give_up_tries"] = envelope.give_up_tries
     return json.dumps(sealed)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
 
 from photogate.bootstrap import Services
 from photogate.errors import PermanentError, Throttled
@@ -83,6 +82,6 @@ async def _poison(
     except Exception:
         log.warning("could not give up a %s message; trying again", route.queue, exc_info=True)
         settings = services.settings.queue
-        copy = replace(envelope, failures=max(attempts, settings.max_attempts), given_up_for=reason)
-        delay = backoff_delay(settings, attempts)
+        copy = envelope.giving_up_again(attempts, settings.max_attempts, reason)
+        delay = backoff_delay(settings, copy.give_up_tries)
         await services.ports.queue.send(route.queue, seal(copy), delay=delay)

@@ -31,7 +31,12 @@ GALLERY_PAGE: Final = 12
 # A status page shown without scripts reloads itself this often until the photo is settled.
 NO_SCRIPT_REFRESH_S: Final = 10
 # The status page's step each state is at (any other: the last, "done"); status.js is given it.
-STEPS: Final = {"received": "waiting", "queued": "waiting", "scanning": "scanning"}
+STEPS: Final = {
+    "awaiting_upload": "waiting",
+    "received": "waiting",
+    "queued": "waiting",
+    "scanning": "scanning",
+}
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from photogate.domain.submission import AuditEntry, Status
@@ -15,15 +15,21 @@ OUTCOMES: Final = {
     Status.TAKEN_DOWN: "took it down",
     Status.ERASED: "erased it",
 }
+# How soon a second copy of a moderator's own decision must come to be taken for a double click.
+REPEAT_WITHIN: Final = timedelta(minutes=1)
 # Actors other than staff, by the prefix they sign the audit with.
 OTHER_ACTORS: Final = {"scanner": "the scanner", "customer": "the customer"}
 
 
-def own_repeat(trail: list[AuditEntry], actor: str, outcome: Status) -> bool:
-    """Whether the photo's last decision is `actor`'s own `outcome`: a form sent twice (a
-    double click) finds its first copy's work done, and is answered as that copy was.
+def own_repeat(trail: list[AuditEntry], actor: str, outcome: Status, now: datetime) -> bool:
+    """Whether the photo's last decision is `actor`'s own `outcome`, made moments ago: a form
+    sent twice (a double click) finds its first copy's work done, and is answered as that
+    copy was. An older one (a tab left open) is told who decided and when, as anyone is.
     """
-    return bool(trail) and trail[-1].to_status is outcome and trail[-1].actor == actor
+    if not trail:
+        return False
+    last = trail[-1]
+    return last.to_status is outcome and last.actor == actor and now - last.at <= REPEAT_WITHIN
 
 
 def settled_notice(last: AuditEntry, now: datetime) -> str:

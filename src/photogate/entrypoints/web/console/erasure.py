@@ -6,6 +6,7 @@ signed confirmation of exactly that, erases.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Final
 
 from fastapi import APIRouter, Request
@@ -18,7 +19,6 @@ from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import render
 from photogate.entrypoints.web.deps import ServicesDep
 from photogate.privacy.erase import (
-    Erasure,
     ErasurePlan,
     admin_reason,
     checked_reference,
@@ -66,18 +66,20 @@ async def erase(request: Request, action: AdminAction, services: ServicesDep) ->
     confirmed = confirmed_plan(codec_of(request), asked, action.field("confirmation"), time.time())
     with as_refusal():
         now = await erasure_plan(asked.email, ports=services.ports)
-        if now.submissions == 0 < confirmed.submissions:
-            # All gone since the confirmation: this form sent twice (a double click), or
-            # another admin first. What was asked is done.
-            erasure = Erasure(already_erased=confirmed.submissions)
-        else:
+        # All gone since the confirmation: this form sent twice (a double click), or another
+        # admin first. It still runs, for the sweeps of mail copies an earlier copy may not
+        # have finished, and then says nothing was left.
+        gone = now.submissions == 0 < confirmed.submissions
+        if not gone:
             _unchanged(confirmed, now)
-            erasure = await erase_customer(
-                asked.email,
-                actor=moderator_actor(action.staff.username),
-                reason=admin_reason(asked.reference),
-                ports=services.ports,
-            )
+        erasure = await erase_customer(
+            asked.email,
+            actor=moderator_actor(action.staff.username),
+            reason=admin_reason(asked.reference),
+            ports=services.ports,
+        )
+    if gone and not erasure.erased:
+        erasure = replace(erasure, already_erased=confirmed.submissions)
     return render(request, "erase.html", {"plan": None, "erasure": erasure}, staff=action.staff)
 
 

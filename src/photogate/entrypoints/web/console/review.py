@@ -143,7 +143,7 @@ async def _repeated(
 ) -> bool:
     """Whether this moderator's own decision came first: this form is a second copy of it."""
     trail = await services.ports.catalog.audit_trail(submission_id)
-    return own_repeat(trail, moderator_actor(action.staff.username), outcome)
+    return own_repeat(trail, moderator_actor(action.staff.username), outcome, services.clock())
 
 
 def _decided(action: ModeratorAction, submission_id: str, notice: str | None) -> Response:

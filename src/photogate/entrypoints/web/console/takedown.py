@@ -93,7 +93,9 @@ async def takedown(submission_id: str, action: ModeratorAction, services: Servic
     done = await _take_down_as(action, submission_id, services)
     if not done:  # a second copy of this moderator's own takedown is answered as the first
         trail = await services.ports.catalog.audit_trail(submission_id)
-        done = own_repeat(trail, moderator_actor(action.staff.username), Status.TAKEN_DOWN)
+        done = own_repeat(
+            trail, moderator_actor(action.staff.username), Status.TAKEN_DOWN, services.clock()
+        )
     back = safe_back(action.field("back"), PHOTOS)
     return see_other(back, "taken_down") if done else decided_first(back, submission_id)
 
