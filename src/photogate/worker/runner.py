@@ -21,6 +21,8 @@ from photogate.worker.limiter_trace import log_limiter, trace_limiter
 from photogate.worker.routes import notify_route, scan_route
 
 log = logging.getLogger(__name__)
+# A periodic job's name (for the log) and the job.
+Chore = tuple[str, Callable[[], Awaitable[object]]]
 RELAY_EVERY_S = 2.0
 # Writers send their own outbox message at once; the sweep only takes what they left behind.
 RELAY_AGE_S = 5.0
@@ -73,24 +75,37 @@ async def _relay_loop(services: Services, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=RELAY_EVERY_S)
 
 
-async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
-    """Re-queues submissions that lost their scan message (see photogate.recovery.reconcile),
-    settles direct uploads whose grant ran out (see photogate.intake.direct_upload) and
-    finishes erasures left half-done (see photogate.privacy.erase).
+def reconcile_chores(services: Services) -> list[Chore]:
+    """What the reconcile loop runs (and, on Functions, the reconcile timer): re-queue
+    submissions that lost their scan message (photogate.recovery.reconcile), settle direct
+    uploads whose grant ran out (photogate.intake.direct_upload) and finish erasures left
+    half-done (photogate.privacy.erase).
     """
-    settings = services.settings.queue
-    policy = ReconcilePolicy.from_settings(settings)
-    chores: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+    policy = ReconcilePolicy.from_settings(services.settings.queue)
+    return [
         ("reconciling", partial(reconcile, ports=services.ports, policy=policy)),
         ("settling abandoned direct uploads", partial(settle_abandoned_uploads, services)),
         ("finishing erasures", partial(finish_requested_erasures, services.ports)),
     ]
-    while not await _stopped_within(stop, settings.reconcile_every_s):
-        for what, chore in chores:  # each on its own: one failing holds up none of the others
-            try:
-                await chore()
-            except Exception:
-                log.warning("%s failed; trying again later", what, exc_info=True)
+
+
+async def run_chores(chores: list[Chore]) -> list[Exception]:
+    """Run each chore whatever became of the ones before it; the errors, each logged."""
+    errors = []
+    for what, chore in chores:
+        try:
+            await chore()
+        except Exception as exc:
+            log.warning("%s failed; trying again later", what, exc_info=True)
+            errors.append(exc)
+    return errors
+
+
+async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
+    """Runs reconcile_chores every reconcile_every_s."""
+    chores = reconcile_chores(services)
+    while not await _stopped_within(stop, services.settings.queue.reconcile_every_s):
+        await run_chores(chores)
 
 
 async def _purge_loop(services: Services, stop: asyncio.Event) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from photogate.domain.submission import AuditEntry, Status
+from photogate.ports import Catalog
 
 # What each outcome reads as after a name: "mia approved it".
 OUTCOMES: Final = {
@@ -30,6 +31,15 @@ def own_repeat(trail: list[AuditEntry], actor: str, outcome: Status, now: dateti
         return False
     last = trail[-1]
     return last.to_status is outcome and last.actor == actor and now - last.at <= REPEAT_WITHIN
+
+
+async def is_second_copy(
+    catalog: Catalog, submission_id: str, actor: str, outcome: Status, now: datetime
+) -> bool:
+    """Whether a decision form that changed nothing is a second copy of `actor`'s own
+    `outcome` (see own_repeat), read from the photo's audit trail.
+    """
+    return own_repeat(await catalog.audit_trail(submission_id), actor, outcome, now)
 
 
 def settled_notice(last: AuditEntry, now: datetime) -> str:

@@ -12,7 +12,7 @@ from photogate.domain.moderation import REASON_LABELS, ReasonCode, moderator_act
 from photogate.domain.submission import Status, Submission
 from photogate.entrypoints.web.console.auth import ModeratorAction, ModeratorPage
 from photogate.entrypoints.web.console.claim_view import claim_terms, claim_views
-from photogate.entrypoints.web.console.decided import own_repeat
+from photogate.entrypoints.web.console.decided import is_second_copy
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import (
     HOME,
@@ -142,8 +142,8 @@ async def _repeated(
     action: ModeratorAction, submission_id: str, services: Services, outcome: Status
 ) -> bool:
     """Whether this moderator's own decision came first: this form is a second copy of it."""
-    trail = await services.ports.catalog.audit_trail(submission_id)
-    return own_repeat(trail, moderator_actor(action.staff.username), outcome, services.clock())
+    actor, now = moderator_actor(action.staff.username), services.clock()
+    return await is_second_copy(services.ports.catalog, submission_id, actor, outcome, now)
 
 
 def _decided(action: ModeratorAction, submission_id: str, notice: str | None) -> Response:

@@ -15,7 +15,7 @@ from photogate.bootstrap import Services
 from photogate.domain.moderation import TAKEDOWN_LABELS, TakedownCode, moderator_actor
 from photogate.domain.submission import Status
 from photogate.entrypoints.web.console.auth import Action, ModeratorAction, ModeratorPage
-from photogate.entrypoints.web.console.decided import own_repeat
+from photogate.entrypoints.web.console.decided import is_second_copy
 from photogate.entrypoints.web.console.errors import Refused, as_refusal
 from photogate.entrypoints.web.console.rendering import (
     decided_first,
@@ -92,10 +92,9 @@ async def takedown(submission_id: str, action: ModeratorAction, services: Servic
     """Unpublish the photo: renditions deleted, gallery row gone, the audit keeps why."""
     done = await _take_down_as(action, submission_id, services)
     if not done:  # a second copy of this moderator's own takedown is answered as the first
-        trail = await services.ports.catalog.audit_trail(submission_id)
-        done = own_repeat(
-            trail, moderator_actor(action.staff.username), Status.TAKEN_DOWN, services.clock()
-        )
+        actor, now = moderator_actor(action.staff.username), services.clock()
+        catalog = services.ports.catalog
+        done = await is_second_copy(catalog, submission_id, actor, Status.TAKEN_DOWN, now)
     back = safe_back(action.field("back"), PHOTOS)
     return see_other(back, "taken_down") if done else decided_first(back, submission_id)
 
