@@ -118,6 +118,31 @@ async def test_delete_leaves_sibling_blobs_alone(store: BlobStore) -> None:
     assert await store.get(P, "3f2a9c/800.webp") == b"large"
 
 
+async def test_delete_folder_removes_every_blob_below_it_and_nothing_else(
+    store: BlobStore,
+) -> None:
+    """Every blob under the folder, however deep, goes; a blob named as the folder itself, a
+    folder whose name merely starts the same, and the other container's blobs stay.
+    """
+    doomed = ["3f2a9c/a1/800.webp", "3f2a9c/a1/320.jpg", "3f2a9c/b2/800.webp", "3f2a9c/x.jpg"]
+    kept = [(P, "3f2a9cd/800.webp"), (P, "other/3f2a9c/800.webp"), (Q, "3f2a9c/a1/800.webp")]
+    for name in doomed:
+        await store.put(P, name, b"r", "image/webp")
+    for container, name in kept:
+        await store.put(container, name, b"k", "image/webp")
+    assert await store.delete_folder(P, "3f2a9c") == len(doomed)
+    assert [name for name in doomed if await store.exists(P, name)] == []
+    assert [name for where, name in kept if not await store.exists(where, name)] == []
+
+
+async def test_delete_folder_of_nothing_removes_nothing(store: BlobStore) -> None:
+    """A folder with no blobs under it, or naming a blob rather than a folder, is no error."""
+    await store.put(P, "3f2a9c", b"blob, not folder", "image/webp")
+    assert await store.delete_folder(P, "never/written") == 0
+    assert await store.delete_folder(P, "3f2a9c") == 0
+    assert await store.get(P, "3f2a9c") == b"blob, not folder"
+
+
 async def test_containers_are_independent(store: BlobStore) -> None:
     """The same name in quarantine and public are two different blobs."""
     await store.put(Q, NAME, b"original", "image/jpeg")
@@ -139,6 +164,8 @@ async def test_unsafe_names_are_refused_by_every_operation(store: BlobStore, nam
         await store.exists(Q, name)
     with pytest.raises(ValueError, match="blob name"):
         await store.delete(Q, name)
+    with pytest.raises(ValueError, match="blob name"):
+        await store.delete_folder(Q, name)
     with pytest.raises(ValueError, match="blob name"):
         store.public_url(name)
 
@@ -248,6 +275,31 @@ async def test_delete_prunes_folders_it_leaves_empty(
     await fs_store.put(Q, "a/b/c.jpg", b"x", "image/jpeg")
     await fs_store.delete(Q, "a/b/c.jpg")
     assert list((tmp_path / "blobs" / "quarantine").iterdir()) == []
+
+
+async def test_delete_folder_prunes_it_and_the_folders_it_leaves_empty(
+    fs_store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    """No empty folder is left where the deleted one was, up to the container's own."""
+    await fs_store.put(P, "a/b/c/d.webp", b"x", "image/webp")
+    await fs_store.put(P, "a/b/c/e/f.webp", b"x", "image/webp")
+    assert await fs_store.delete_folder(P, "a/b") == 2
+    assert list((tmp_path / "blobs" / "public").iterdir()) == []
+
+
+async def test_delete_folder_does_not_follow_a_link(
+    fs_store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    """A symbolic link in the container (none of ours) is not walked into."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the store's")
+    await fs_store.put(P, "a/x.webp", b"x", "image/webp")
+    (tmp_path / "blobs" / "public" / "a" / "link").symlink_to(outside)
+    (tmp_path / "blobs" / "public" / "b").symlink_to(outside)
+    assert await fs_store.delete_folder(P, "b") == 0
+    await fs_store.delete_folder(P, "a")
+    assert (outside / "keep.txt").read_text() == "not the store's"
 
 
 async def test_name_clashing_with_a_folder_is_refused(fs_store: FilesystemBlobStore) -> None:

@@ -37,7 +37,7 @@ from photogate.moderation.takedown import MAX_REASON, take_down, takedown_reason
 from photogate.notifying.thank_customer import NotifyPolicy, thank_customer
 from photogate.ports import Container
 from photogate.privacy.erase import erase_customer
-from photogate.publishing.publish import public_blob_names, public_key, publish
+from photogate.publishing.publish import attempt_folder, public_key, publish
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import UploadSettings
 from tests.unit.blob_hooks import Hook, HookedBlobStore, twin_sending_to_people
@@ -352,7 +352,8 @@ async def test_a_moderators_approval_racing_a_losing_scan_keeps_the_moderators_f
     assert await status_of(fakes, sid) is Status.APPROVED
     photo = await fakes.catalog.get_photo(sid)
     assert photo is not None and moderators
-    assert sorted(public_blob_names(photo)) == sorted(moderators) == blobs.names(PUBLIC)
+    assert sorted(r.url for r in photo.renditions) == sorted(map(blobs.public_url, moderators))
+    assert sorted(moderators) == blobs.names(PUBLIC)
     assert all(blobs.blob(PUBLIC, name) == blob for name, blob in moderators.items())
     assert all(blobs.public_writes[name] == 1 for name in moderators), "only she wrote them"
     assert len(blobs.public_writes) == 2 * len(moderators), "the scan wrote names of its own"
@@ -375,36 +376,47 @@ async def approved_with(fakes: Fakes, photo: CustomerPhoto) -> None:
 
 
 @pytest.mark.parametrize(
-    ("layout", "base_url"),
+    "layout",
     [
-        ("{key}/{suffix}", "/media"),  # one folder per submission, before attempts had their own
-        ("{key}/{suffix}", "https://acct.blob.core.windows.net/shop-public"),
-        ("{key}/0f1e2d3c4b5a6978/{suffix}", "/media"),
-        ("{key}/0f1e2d3c4b5a6978/{suffix}", "https://acct.blob.core.windows.net/shop-public"),
-        ("{key}/an odd%token/{suffix}", "https://cdn.example/photos"),  # percent-encoded
+        "{key}/{suffix}",  # one folder per submission, before attempts had their own
+        "{key}/0f1e2d3c4b5a6978/{suffix}",
+        "{key}/an odd%token/{suffix}",
     ],
 )
-async def test_takedown_deletes_the_files_the_photo_row_names(
-    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path, layout: str, base_url: str
+async def test_takedown_deletes_every_file_of_the_submission_and_no_other(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path, layout: str
 ) -> None:
-    """A takedown deletes the files named by the URLs on the photo's row, whatever the store's
-    base URL was, and in the one folder per submission of photos published before each publish
-    attempt had its own; another photo's files stay.
+    """A takedown deletes the photo's files in either layout, and those an attempt that
+    crashed mid-publish left, which no row names; another photo's files stay.
     """
     other = await settled(fakes, scan_policy, tmp_path, Verdict.PASS)
     others = fakes.blobs.names(PUBLIC)
     sid = await settled(fakes, scan_policy, tmp_path, Verdict.INCONCLUSIVE)
     suffixes = {"webp": "800.webp", "jpeg": "800.jpg"}
     names = {fmt: layout.format(key=public_key(sid), suffix=s) for fmt, s in suffixes.items()}
-    for name in names.values():
+    for name in [*names.values(), f"{attempt_folder(sid)}/800.webp"]:
         await fakes.blobs.put(PUBLIC, name, b"rendition", "image/webp")
     renditions = tuple(
-        Rendition(fmt, 800, 600, blob_url(base_url, name), 9) for fmt, name in names.items()
+        Rendition(fmt, 800, 600, blob_url("/media", name), 9) for fmt, name in names.items()
     )
     await approved_with(fakes, photo_row(sid, renditions))
     assert await take_down(sid, actor="moderator:sam", reason="legal request", ports=fakes.ports)
     assert fakes.blobs.names(PUBLIC) == others
     assert await status_of(fakes, other) is Status.APPROVED
+
+
+@pytest.mark.parametrize("verdict", [Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.PASS])
+async def test_erasure_deletes_the_files_a_crashed_publish_left(
+    fakes: Fakes, scan_policy: ScanPolicy, tmp_path: Path, verdict: Verdict
+) -> None:
+    """Files an attempt wrote before it crashed (no row names them) go with the customer's
+    erasure, whatever became of the photo; nothing public of theirs is left.
+    """
+    sid = await settled(fakes, scan_policy, tmp_path, verdict)
+    await fakes.blobs.put(PUBLIC, f"{attempt_folder(sid)}/800.webp", b"left", "image/webp")
+    erased = await erase_customer("kim@example.com", actor="admin", ports=fakes.ports)
+    assert erased.erased == 1
+    assert fakes.blobs.names(PUBLIC) == []
 
 
 def photo_row(submission_id: str, renditions: tuple[Rendition, ...]) -> CustomerPhoto:

@@ -118,6 +118,19 @@ class AzureBlobStore:
             except ResourceNotFoundError:
                 return
 
+    async def delete_folder(self, container: Container, folder: str) -> int:
+        """Remove every blob whose name starts with `folder`/ (one listing, one delete each)."""
+        prefix = f"{check_blob_name(folder)}/"
+        client = self._containers[Container(container)]
+        with storage_errors(f"list the blobs under {prefix!r}"):
+            try:
+                names = [blob.name async for blob in client.list_blobs(name_starts_with=prefix)]
+            except ResourceNotFoundError:
+                return 0
+        for name in names:
+            await self.delete(container, name)
+        return len(names)
+
     async def grant_upload(self, name: str, expires_in: timedelta) -> UploadGrant:
         """A create-only SAS URL for quarantine blob `name`, valid for at most 10 minutes."""
         if not self._ready_for_uploads:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from pathlib import Path
 
 from photogate.adapters.atomic_files import write_atomically
@@ -63,6 +65,11 @@ class FilesystemBlobStore:
         path = self.path_of(container, name)
         await asyncio.to_thread(_remove_file, path, self._folder(container))
 
+    async def delete_folder(self, container: Container, folder: str) -> int:
+        """Remove every file under `folder`/ and the folders left empty; how many files went."""
+        path = self.path_of(container, folder)
+        return await asyncio.to_thread(_remove_tree, path, self._folder(container))
+
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`, the URL the web app serves a public blob at."""
         return blob_url(self._public_base_url, name)
@@ -97,6 +104,24 @@ def _remove_file(path: Path, container_folder: Path) -> None:
     except _MISSING:
         return
     _prune_empty_folders(path.parent, container_folder)
+
+
+def _remove_tree(folder: Path, container_folder: Path) -> int:
+    """Unlink every file below `folder` (symbolic links as links, never followed), deepest
+    first, then prune the folders left empty; a folder a concurrent put refills is kept.
+    """
+    if folder.is_symlink():  # not ours: a blob store writes no links
+        return 0
+    removed = 0
+    for current, _, files in os.walk(folder, topdown=False):
+        for name in files:
+            with contextlib.suppress(*_MISSING):
+                (Path(current) / name).unlink()
+                removed += 1
+        with contextlib.suppress(OSError):
+            Path(current).rmdir()
+    _prune_empty_folders(folder.parent, container_folder)
+    return removed
 
 
 def _prune_empty_folders(folder: Path, stop: Path) -> None:

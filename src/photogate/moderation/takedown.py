@@ -7,7 +7,7 @@ from photogate.domain.submission import Status
 from photogate.errors import InputError, NotFound
 from photogate.moderation.coded_reasons import checked_coded_reason
 from photogate.ports import Ports
-from photogate.publishing.publish import delete_public, public_blob_names
+from photogate.publishing.publish import delete_all_public
 
 PUBLISHED = frozenset({Status.APPROVED})
 MAX_REASON = 500
@@ -19,9 +19,9 @@ async def take_down(submission_id: str, *, actor: str, reason: str, ports: Ports
     The renditions go first, because they are what the public sees. If this stops half-way,
     the photo's catalog row is still there, so running it again finishes the job.
 
-    Once deleted they stay deleted: the names come from the photo row, and every publish
-    attempt writes to a folder of its own. A redelivered twin of the approving scan writing
-    meanwhile writes other files, and deletes them when its approval is refused.
+    Every file under the submission's public folder goes, the photo's and any an attempt
+    that crashed mid-publish left. A redelivered twin of the approving scan writing meanwhile
+    writes to an attempt folder of its own, and deletes its files when its approval is refused.
     """
     reason = _reason(reason)
     submission = await ports.catalog.get_submission(submission_id)
@@ -29,8 +29,7 @@ async def take_down(submission_id: str, *, actor: str, reason: str, ports: Ports
         raise NotFound("unknown_submission", "There is no submission with this id.")
     if submission.status not in PUBLISHED:
         return False
-    photo = await ports.catalog.get_photo(submission_id)
-    await delete_public(public_blob_names(photo) if photo else [], ports)
+    await delete_all_public(submission_id, ports)
     return await ports.catalog.unpublish(
         submission_id, allowed_from=PUBLISHED, to=Status.TAKEN_DOWN, actor=actor, reason=reason
     )

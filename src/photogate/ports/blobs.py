@@ -41,6 +41,12 @@ class BlobStore(Protocol):
         """Remove the blob; removing one that is not there is not an error."""
         ...
 
+    async def delete_folder(self, container: Container, folder: str) -> int:
+        """Remove every blob whose name starts with `folder` + "/"; how many went. None there
+        is not an error. `folder` must itself be a safe blob name.
+        """
+        ...
+
     def public_url(self, name: str) -> str:
         """The URL at which a blob of the public container is served to browsers."""
         ...

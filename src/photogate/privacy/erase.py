@@ -15,6 +15,7 @@ from photogate.errors import InputError, NotFound, StorageUnavailable
 from photogate.intake.limits import forget_customer
 from photogate.moderation.takedown import take_down
 from photogate.ports import Container, Ports
+from photogate.publishing.publish import delete_all_public
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ async def _erase_one(submission: Submission, actor: str, why: Why, ports: Ports)
             done = await take_down(submission.id, actor=actor, reason=why.takedown, ports=ports)
             unpublished += int(done)
         await ports.blobs.delete(Container.QUARANTINE, submission.original_blob)
+        await delete_all_public(submission.id, ports)  # what a crashed publish left unnamed
         if await ports.catalog.erase_submission(submission.id, actor=actor, reason=why.erasure):
             log.info("erased submission %s (%s)", submission.id, actor)
             return Erasure(1, unpublished)

@@ -6,7 +6,6 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Collection, Sequence
-from urllib.parse import unquote, urlsplit
 
 from photogate.clock import Clock, utcnow
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage, Rendition
@@ -19,7 +18,6 @@ from photogate.ports import Container, Ports
 from photogate.publishing.renditions import (
     PublicImages,
     RenditionBlob,
-    blob_suffix,
     make_renditions,
 )
 
@@ -87,31 +85,17 @@ async def publish(
     return approved
 
 
-def public_blob_names(photo: CustomerPhoto) -> list[str]:
-    """The names in the public container of the photo's renditions (what a takedown deletes)."""
-    folder = public_key(photo.submission_id)
-    return [_blob_name(rendition, folder) for rendition in photo.renditions]
-
-
 async def delete_public(names: Sequence[str], ports: Ports) -> None:
     """Delete these blobs from the public container; missing ones are no error."""
     for name in names:
         await ports.blobs.delete(Container.PUBLIC, name)
 
 
-def _blob_name(rendition: Rendition, folder: str) -> str:
-    """The blob name in the rendition's URL, from the submission's `folder` on: "folder/token/
-    suffix", or "folder/suffix" for photos published before attempts had folders of their own.
-
-    Read from the path's last segments, so any base URL the store had then (a path such as
-    /media, a CDN, the container's own URL) will do. A URL of neither shape gets the name the
-    old naming would have given it.
+async def delete_all_public(submission_id: str, ports: Ports) -> int:
+    """Delete every public file of the submission, whichever attempt wrote it: the photo's,
+    and any an attempt that crashed mid-publish left unnamed; how many went.
     """
-    segments = [unquote(segment) for segment in urlsplit(rendition.url).path.split("/")]
-    for start in (-3, -2):
-        if len(segments) >= -start and segments[start] == folder:
-            return "/".join(segments[start:])
-    return f"{folder}/{blob_suffix(rendition.format, rendition.width)}"
+    return await ports.blobs.delete_folder(Container.PUBLIC, public_key(submission_id))
 
 
 def _names(folder: str, images: PublicImages) -> list[str]:

@@ -43,6 +43,14 @@ class InMemoryBlobStore:
         """Remove the blob; a missing blob is not an error."""
         self._blobs.pop(_key(container, name), None)
 
+    async def delete_folder(self, container: Container, folder: str) -> int:
+        """Remove every blob under `folder`/; how many went."""
+        prefix = f"{check_blob_name(folder)}/"
+        doomed = [name for name in self.names(container) if name.startswith(prefix)]
+        for name in doomed:
+            await self.delete(container, name)
+        return len(doomed)
+
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`, like the filesystem store."""
         return blob_url(self._public_base_url, name)
