@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 from alembic import command
@@ -22,6 +23,8 @@ from photogate.errors import CatalogConflict
 from photogate.ports.catalog import Catalog
 from tests.contract.test_catalog import (  # noqa: F401 - fixtures are found by name
     SKU,
+    T0,
+    TickingClock,
     a_photo,
     a_product,
     a_scan,
@@ -51,13 +54,13 @@ async def fingerprinted(
     return submission.id
 
 
-async def publish(catalog: Catalog, submission_id: str) -> None:
-    """Approve the submission with a photo, as the publish stage does."""
+async def publish(catalog: Catalog, submission_id: str, at: datetime = T0) -> None:
+    """Approve the submission with a photo published `at`, as the publish stage does."""
     submission = await catalog.get_submission(submission_id)
     assert submission is not None
     assert await catalog.approve(
         submission_id,
-        photo=a_photo(submission),
+        photo=a_photo(submission, at),
         email=an_email(submission_id),
         outbox=an_outbox(submission_id, "publish"),
         actor="scanner",
@@ -151,7 +154,7 @@ async def test_marketing_fingerprints_are_replaced_per_product(catalog: Catalog)
     await catalog.record_marketing_fingerprints(SKU, {"/img/1.jpg": A.phash, "/img/2.jpg": B.phash})
     await catalog.record_marketing_fingerprints("CAP-9", {"/img/cap.jpg": A.phash})
     await catalog.record_marketing_fingerprints(SKU, {"/img/3.jpg": B.phash})
-    assert await catalog.known_images() == [
+    assert await everything(catalog) == [
         KnownImage(ImageKind.MARKETING, "CAP-9", "/img/cap.jpg", A.phash),
         KnownImage(ImageKind.MARKETING, SKU, "/img/3.jpg", B.phash),
     ]
@@ -163,17 +166,17 @@ async def test_marketing_fingerprints_of_an_unknown_product_are_refused(
     """Fingerprints for a SKU the catalog does not have are refused as a conflict."""
     with pytest.raises(CatalogConflict):
         await catalog.record_marketing_fingerprints("NOPE", {"/img/1.jpg": A.phash})
-    assert await catalog.known_images() == []
+    assert await everything(catalog) == []
 
 
-async def test_known_images_list_published_photos_until_they_are_taken_down(
+async def test_published_photos_are_known_images_until_they_are_taken_down(
     catalog: Catalog,
 ) -> None:
     """A published, fingerprinted photo is a known image (its JPEG URL) until unpublished."""
     waiting = await fingerprinted(catalog, B)
     live = await fingerprinted(catalog, A)
     await publish(catalog, live)
-    [image] = await catalog.known_images()
+    [image] = await everything(catalog)
     assert image == KnownImage(
         ImageKind.CUSTOMER, SKU, f"/media/{live}-1200.jpg", A.phash, submission_id=live
     )
@@ -181,7 +184,86 @@ async def test_known_images_list_published_photos_until_they_are_taken_down(
     assert await catalog.unpublish(
         live, allowed_from={Status.APPROVED}, to=Status.TAKEN_DOWN, actor="op", reason="x"
     )
-    assert await catalog.known_images() == []
+    assert await everything(catalog) == []
+
+
+async def everything(catalog: Catalog, *, with_pending: bool = False) -> list[KnownImage]:
+    """Every known image: all are within 64 bits of any hash."""
+    return await catalog.images_near(["0" * 16], max_distance=64, with_pending=with_pending)
+
+
+async def test_images_near_are_those_within_the_distance_of_any_hash_given(
+    catalog: Catalog,
+) -> None:
+    """Marketing, published and pending images are found only within `max_distance` bits of
+    one of the hashes asked about; no hashes, no images.
+    """
+    await catalog.upsert_products([a_product(SKU)])
+    await catalog.record_marketing_fingerprints(SKU, {"/img/0.jpg": f"{0b111:016x}"})
+    live = await fingerprinted(catalog, Fingerprint("a" * 64, f"{0xFFFF_0000:016x}"))
+    await publish(catalog, live)
+    scanning = await fingerprinted(catalog, Fingerprint("b" * 64, f"{0xFF << 40:016x}"))
+    assert await catalog.transition(scanning, allowed_from=ANY, to=Status.SCANNING, actor="t")
+    assert await catalog.images_near([], max_distance=64, with_pending=True) == []
+    assert await catalog.images_near(["0" * 16], max_distance=2, with_pending=True) == []
+    found = await catalog.images_near(["0" * 16], max_distance=3, with_pending=True)
+    assert [(i.kind, i.submission_id) for i in found] == [(ImageKind.MARKETING, None)]
+    asked = [f"{0xFFFE_0000:016x}", f"{0xFE << 40:016x}"]  # one bit off each photo
+    found = await catalog.images_near(asked, max_distance=1, with_pending=True)
+    assert [(i.kind, i.submission_id) for i in found] == [
+        (ImageKind.CUSTOMER, live),
+        (ImageKind.PENDING, scanning),
+    ]
+    found = await catalog.images_near(asked, max_distance=1)
+    assert [(i.kind, i.submission_id) for i in found] == [(ImageKind.CUSTOMER, live)]
+
+
+async def test_images_near_see_photos_published_and_taken_down_since_an_earlier_look(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """A photo published after an earlier look (the SQL catalog keeps a copy of the hashes)
+    is found, one taken down since is not, and once the copy is a minute old one published
+    with an older time than that (clocks apart) is found too.
+    """
+    first = await fingerprinted(catalog, A)
+    await publish(catalog, first, at=clock())
+    assert [i.submission_id for i in await everything(catalog)] == [first]
+    second = await fingerprinted(catalog, B)
+    await publish(catalog, second, at=clock())
+    assert await catalog.unpublish(
+        first, allowed_from={Status.APPROVED}, to=Status.TAKEN_DOWN, actor="op", reason="x"
+    )
+    assert [i.submission_id for i in await everything(catalog)] == [second]
+    late = await fingerprinted(catalog, numbered(3))
+    await publish(catalog, late, at=clock() - timedelta(hours=1))
+    clock.now += timedelta(seconds=61)
+    assert {i.submission_id for i in await everything(catalog)} == {second, late}
+
+
+async def test_pending_images_follow_submissions_into_and_out_of_review_after_an_earlier_look(
+    catalog: Catalog,
+) -> None:
+    """A submission sent to review after an earlier look is a pending image; one decided
+    since is not, though the SQL catalog's copy of the hashes still has it.
+    """
+    waiting = await fingerprinted(catalog, A)
+    assert await catalog.transition(waiting, allowed_from=ANY, to=Status.NEEDS_REVIEW, actor="t")
+    assert [i.submission_id for i in await everything(catalog, with_pending=True)] == [waiting]
+    later = await fingerprinted(catalog, B)
+    for status in (Status.SCANNING, Status.NEEDS_REVIEW):
+        assert await catalog.transition(later, allowed_from=ANY, to=status, actor="t")
+    assert await catalog.transition(waiting, allowed_from=ANY, to=Status.REJECTED, actor="t")
+    assert [i.submission_id for i in await everything(catalog, with_pending=True)] == [later]
+
+
+async def test_marketing_images_are_the_marketing_photos_only(catalog: Catalog) -> None:
+    """marketing_images lists the fingerprinted marketing photos, not customers' photos."""
+    await catalog.upsert_products([a_product(SKU)])
+    await catalog.record_marketing_fingerprints(SKU, {"/img/1.jpg": A.phash})
+    await publish(catalog, await fingerprinted(catalog, B))
+    assert await catalog.marketing_images() == [
+        KnownImage(ImageKind.MARKETING, SKU, "/img/1.jpg", A.phash)
+    ]
 
 
 def numbered(n: int) -> Fingerprint:
@@ -204,7 +286,7 @@ def pending(submission_id: str, n: int) -> KnownImage:
     return KnownImage(ImageKind.PENDING, SKU, "", f"{n:016x}", submission_id)
 
 
-async def test_known_images_list_submissions_being_scanned_or_in_review_as_pending(
+async def test_submissions_being_scanned_or_in_review_are_pending_known_images(
     catalog: Catalog,
 ) -> None:
     """With with_pending, fingerprinted submissions being scanned or in review (received
@@ -220,7 +302,7 @@ async def test_known_images_list_submissions_being_scanned_or_in_review_as_pendi
     await publish(catalog, live)
     waiting = a_submission()
     await catalog.add_awaiting_upload(replace(waiting, status=Status.AWAITING_UPLOAD))
-    found = await catalog.known_images(with_pending=True)
+    found = await everything(catalog, with_pending=True)
     expected = [pending(sid, n) for n, sid in enumerate(on_their_way, start=1)]
     assert [image for image in found if image.kind is ImageKind.PENDING] == sorted(
         expected, key=listing_order
@@ -231,7 +313,7 @@ async def test_known_images_list_submissions_being_scanned_or_in_review_as_pendi
         live,
         numbered(20).phash,
     )
-    assert await catalog.known_images() == [published]
+    assert await everything(catalog) == [published]
 
 
 def test_fingerprint_migration_downgrades_and_upgrades_again(migrated_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,6 +29,21 @@ class Fingerprint:
 def hamming(left: str, right: str) -> int:
     """How many of the 64 bits two perceptual hashes differ in (0: the same picture)."""
     return (int(left, 16) ^ int(right, 16)).bit_count()
+
+
+def within(max_distance: int, phashes: Collection[str]) -> Callable[[str], bool]:
+    """A test of whether a perceptual hash is within `max_distance` bits of any of `phashes`."""
+    targets = [int(phash, 16) for phash in phashes]
+
+    def near(phash: str) -> bool:
+        value = int(phash, 16)
+        # A plain loop, twice as fast as any() over a generator: this runs per known image.
+        for target in targets:  # noqa: SIM110
+            if (value ^ target).bit_count() <= max_distance:
+                return True
+        return False
+
+    return near
 
 
 class ImageKind(StrEnum):

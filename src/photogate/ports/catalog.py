@@ -266,13 +266,20 @@ class FingerprintLedger(Protocol):
         """Replace the perceptual hashes (by URL) of a product's marketing photos."""
         ...
 
-    async def known_images(self, *, with_pending: bool = False) -> list[KnownImage]:
-        """Fingerprinted marketing photos and published customer photos, in listing_order.
+    async def images_near(
+        self, phashes: Collection[str], *, max_distance: int, with_pending: bool = False
+    ) -> list[KnownImage]:
+        """The fingerprinted marketing photos and published customer photos whose pHash is
+        within `max_distance` bits of one of `phashes`, in listing_order.
 
         With `with_pending`, also the fingerprinted submissions on their way (ON_THEIR_WAY), as
         pending images. Read so that a submission published meanwhile is listed one way or the
-        other, never missed.
+        other, never missed. Only the matches are loaded whole, however many photos the shop has.
         """
+        ...
+
+    async def marketing_images(self) -> list[KnownImage]:
+        """Every fingerprinted marketing photo, in listing_order."""
         ...
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
-from photogate.domain.fingerprint import ImageKind
 from photogate.errors import BlobNotFound
 from photogate.image_work import run_image_work
 from photogate.intake.fingerprint import perceptual_hash
@@ -31,8 +30,7 @@ async def fingerprint_stored_marketing(catalog: Catalog, blobs: BlobStore) -> in
     For catalogs filled before fingerprints were kept; photos served from elsewhere are left
     alone. Returns how many products were fingerprinted.
     """
-    known = await catalog.known_images()
-    done = {(image.sku, image.url) for image in known if image.kind is ImageKind.MARKETING}
+    done = {(image.sku, image.url) for image in await catalog.marketing_images()}
     prefix = blobs.public_url("x")[:-1]  # the store's URL of a name, less the name
     count = 0
     for product in await catalog.list_products():

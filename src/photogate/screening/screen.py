@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from photogate.domain.fingerprint import ImageMatch, KnownImage
@@ -44,6 +44,15 @@ class Screener:
         """Whether near-copies are looked for at all."""
         return self.phash_max_distance >= 0
 
+    async def images_near(
+        self, catalog: FingerprintLedger, phashes: Collection[str]
+    ) -> list[KnownImage]:
+        """The known images, pending ones included, that one of `phashes` may nearly copy."""
+        if not self.compares_pictures:
+            return []
+        limit = self.phash_max_distance
+        return await catalog.images_near(phashes, max_distance=limit, with_pending=True)
+
     def matches(
         self, submission: Submission, phash: str | None, known: Iterable[KnownImage]
     ) -> tuple[ImageMatch, ...]:
@@ -64,7 +73,7 @@ async def screen_submission(
     phash = await stored_phash(submission, catalog)
     if phash is None:  # received before fingerprints were kept: hash the original now
         phash = await run_image_work(perceptual_hash, original)
-    known = await catalog.known_images(with_pending=True)
+    known = await screener.images_near(catalog, [phash])
     return Findings(hits, screener.matches(submission, phash, known))
 
 

@@ -14,6 +14,7 @@ from photogate.domain.fingerprint import (
     listing_order,
     pending_image,
     published_image,
+    within,
 )
 from photogate.domain.submission import Status, Submission
 
@@ -44,15 +45,14 @@ class InMemoryFingerprints:
         self._refuse_if(sku not in self._products, f"no product {sku}")
         self._marketing[sku] = dict(phashes)
 
-    async def known_images(self: _Stored, *, with_pending: bool = False) -> list[KnownImage]:
+    async def images_near(
+        self: _Stored, phashes: Collection[str], *, max_distance: int, with_pending: bool = False
+    ) -> list[KnownImage]:
         """Fingerprinted marketing photos, published customer photos and (`with_pending`)
-        submissions on their way, in listing_order.
+        submissions on their way within `max_distance` bits of one of `phashes`, in
+        listing_order.
         """
-        found = [
-            KnownImage(ImageKind.MARKETING, sku, url, phash)
-            for sku, phashes in self._marketing.items()
-            for url, phash in phashes.items()
-        ]
+        found = _marketing(self._marketing)
         found += [
             published_image(photo, self._fingerprints[sid].phash)
             for sid, photo in self._photos.items()
@@ -60,7 +60,20 @@ class InMemoryFingerprints:
         ]
         if with_pending:
             found += _pending(self._submissions, self._fingerprints)
-        return sorted(found, key=listing_order)
+        near = within(max_distance, phashes)
+        return sorted((image for image in found if near(image.phash)), key=listing_order)
+
+    async def marketing_images(self: _Stored) -> list[KnownImage]:
+        """Every fingerprinted marketing photo, in listing_order."""
+        return sorted(_marketing(self._marketing), key=listing_order)
+
+
+def _marketing(marketing: Mapping[str, Mapping[str, str]]) -> list[KnownImage]:
+    return [
+        KnownImage(ImageKind.MARKETING, sku, url, phash)
+        for sku, phashes in marketing.items()
+        for url, phash in phashes.items()
+    ]
 
 
 def _pending(

@@ -32,7 +32,7 @@ from photogate.adapters.sql.engine import (
     driver_message,
     sqlite_file,
 )
-from photogate.adapters.sql.fingerprints import SqlFingerprints
+from photogate.adapters.sql.fingerprints import PublishedHashes, SqlFingerprints
 from photogate.adapters.sql.heartbeats import SqlHeartbeats
 from photogate.adapters.sql.migrate import require_head, revision_of
 from photogate.adapters.sql.moderation import SqlModeration
@@ -127,6 +127,7 @@ class SqlCatalog(
         self._sent_marks = GroupCommit(self._mark_batch)
         self._rate_events = GroupCommit(self._record_rate_batch)
         self._rate_slots = GroupCommit(self._take_slot_batch)
+        self._published_hashes = PublishedHashes(clock)
 
     async def aclose(self) -> None:
         """Close every pooled connection."""

@@ -128,6 +128,9 @@ customer_photos = Table(
     Column("approved_at", UtcDateTime, nullable=False),
     # A product page lists its photos newest first.
     Index(None, "sku", "approved_at"),
+    # Near-copy screening reads the photos published since its copy of the hashes; the
+    # console lists every product's photos newest first (migration 0013).
+    Index(None, "approved_at", "submission_id"),
 )
 
 emails = Table(

@@ -47,11 +47,12 @@ async def screening_views(
     """
     if screener is None:
         return {s.id: ScreeningView(escape(s.caption)) for s in submissions}
-    known = await catalog.known_images(with_pending=True) if screener.compares_pictures else []
+    phashes = {s.id: await stored_phash(s, catalog) for s in submissions}
+    known = await screener.images_near(catalog, {p for p in phashes.values() if p is not None})
     products = {p.sku: p for p in await catalog.list_products()} if known else {}
     views = {}
     for submission in submissions:
-        phash = await stored_phash(submission, catalog)
+        phash = phashes[submission.id]
         caption = highlighted(submission.caption, screener.caption_hits(submission.caption))
         matches = near_copies(screener.matches(submission, phash, known), submission.sku, products)
         views[submission.id] = ScreeningView(caption, matches)
