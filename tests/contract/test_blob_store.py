@@ -15,7 +15,7 @@ from azure.storage.blob.aio import BlobServiceClient
 from photogate.adapters.azure_blobs import AzureBlobStore
 from photogate.adapters.filesystem_blobs import FilesystemBlobStore
 from photogate.adapters.memory.blobs import InMemoryBlobStore
-from photogate.errors import BlobNotFound, ConfigError
+from photogate.errors import BlobNotFound, ConfigError, StorageUnavailable
 from photogate.ports.blobs import BlobStore, Container
 from tests.support import azurite
 
@@ -300,6 +300,15 @@ async def test_delete_folder_does_not_follow_a_link(
     assert await fs_store.delete_folder(P, "b") == 0
     await fs_store.delete_folder(P, "a")
     assert (outside / "keep.txt").read_text() == "not the store's"
+
+
+async def test_a_disk_that_refuses_writes_is_storage_unavailable() -> None:
+    """A folder nobody may write in (as a full or read-only disk would be) raises
+    StorageUnavailable, which callers retry, not a bare OSError.
+    """
+    store = FilesystemBlobStore(Path("/sys/kernel/photogate-blobs"))
+    with pytest.raises(StorageUnavailable, match="could not store blob"):
+        await store.put(Q, NAME, b"x", "image/jpeg")
 
 
 async def test_name_clashing_with_a_folder_is_refused(fs_store: FilesystemBlobStore) -> None:

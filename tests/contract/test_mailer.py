@@ -268,6 +268,15 @@ async def test_file_mailer_keeps_every_message_without_message_id(tmp_path: Path
     assert len(mailer.files()) == 2
 
 
+async def test_file_mailer_that_cannot_write_defers_the_message() -> None:
+    """An outbox folder nobody may write in (a full or read-only disk) is a deferral, so the
+    notifier releases its claim and sends again later, not an error that counts as a failure.
+    """
+    mailer = FileMailer(Path("/sys/kernel/photogate-outbox"))
+    with pytest.raises(MailDeferred, match="could not write the message"):
+        await mailer.send(thank_you())
+
+
 async def test_file_mailer_leaves_no_temp_files(tmp_path: Path) -> None:
     """After sending, the outbox holds only .eml files."""
     mailer = FileMailer(tmp_path)

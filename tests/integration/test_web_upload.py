@@ -357,3 +357,24 @@ def _grew(before: dict[str, object], after: dict[str, object], database: str, ta
     assert isinstance(old, dict)
     assert isinstance(new, dict)
     return int(new.get(table, 0)) - int(old.get(table, 0))
+
+
+def test_a_blob_store_that_cannot_write_answers_503_and_records_nothing(
+    web: BackgroundWebStack,
+) -> None:
+    """Quarantine on a disk that refuses writes (here a folder even root cannot write in, as a
+    full or read-only disk would): 503 "unavailable" with Retry-After, not a bare 500, and no
+    row or queue message for a photo that was not kept.
+    """
+    quarantine = web.settings.blob_dir / "quarantine"
+    before = footprint(web.settings)
+    quarantine.rename(quarantine.with_name("quarantine.kept"))
+    try:
+        quarantine.symlink_to("/sys/kernel")
+        response = post(web, GOOD_FIELDS, fresh_photo())
+    finally:
+        quarantine.unlink()
+        quarantine.with_name("quarantine.kept").rename(quarantine)
+    assert_refused(response, 503, "unavailable")
+    assert "retry-after" in response.headers
+    assert footprint(web.settings) == before

@@ -283,9 +283,18 @@ async def until(condition: Callable[[], bool], seconds: float = 3.0) -> None:
             await asyncio.sleep(0.005)
 
 
-async def test_throttling_costs_no_attempt(queue: InMemoryMessageQueue, clock: Clock) -> None:
-    """Ten 429s in a row and then success: the message is handled, not poisoned (limit 5)."""
-    script = Script(*[ScannerBusy("429", retry_after=1) for _ in range(10)])
+@pytest.mark.parametrize(
+    "outage",
+    [ScannerBusy("429", retry_after=1), StorageUnavailable("database is locked")],
+    ids=["scanner-throttling", "storage-unavailable"],
+)
+async def test_throttling_and_storage_outages_cost_no_attempt(
+    queue: InMemoryMessageQueue, clock: Clock, outage: Exception
+) -> None:
+    """Ten 429s, or ten failures of our own storage (a catalog locked, a disk full), in a row
+    and then success: the message is handled, not poisoned (limit 5).
+    """
+    script = Script(*[outage for _ in range(10)])
     worker = consumer(queue, script, attempts=5)
     await queue.send("q", "a")
     for _ in range(11):

@@ -10,6 +10,7 @@ from photogate.entrypoints.functions.deliveries import deliver
 from photogate.errors import PermanentError, StorageUnavailable
 from photogate.messages import SCAN_QUEUE, poison_queue, scan_request
 from photogate.worker.consumer import Route
+from photogate.worker.envelope import open_envelope
 from tests.unit.conftest import Fakes
 from tests.unit.test_direct_upload import services_for
 
@@ -79,3 +80,30 @@ async def test_a_give_up_that_fails_comes_back_and_poisons_once_with_its_reason(
     assert reasons == ["not a photo", "not a photo"]
     [record] = await fakes.queue.receive(poison_queue(SCAN_QUEUE), max_messages=5)
     assert json.loads(record.body) == {"body": body, "error": "not a photo", "attempts": 5}
+
+
+async def test_a_storage_outage_puts_the_message_back_without_an_attempt(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """The catalog or blob store unavailable on the host's last delivery: a delayed copy goes
+    back carrying the failures so far, and nothing is given up or poisoned.
+    """
+    now = [1_000.0]
+    fakes.queue = InMemoryMessageQueue(clock=lambda: now[0])
+    services = services_for(fakes, tmp_path, fakes.blobs)
+    body = scan_request("0" * 32)
+
+    async def locked(_: str) -> object:
+        raise StorageUnavailable("the catalog database is unavailable: database is locked")
+
+    recorder = Recorder()
+    route = Route(SCAN_QUEUE, locked, recorder.on_poison, max_in_flight=1)
+    attempts = services.settings.queue.max_attempts
+    await deliver(services, route, body, dequeue_count=attempts)
+    assert recorder.given_up == []
+    assert await fakes.queue.count(poison_queue(SCAN_QUEUE)) == 0
+    assert await fakes.queue.receive(SCAN_QUEUE) == []  # delayed, not straight back
+    now[0] += services.settings.queue.backoff_max_s
+    [copy] = await fakes.queue.receive(SCAN_QUEUE)
+    envelope = open_envelope(copy.body)
+    assert (envelope.body, envelope.failures, envelope.throttles) == (body, attempts - 1, 1)

@@ -17,6 +17,7 @@ from typing import Final
 
 from photogate.adapters.atomic_files import write_atomically
 from photogate.adapters.mail_recipients import address_key, recipients
+from photogate.errors import MailDeferred
 
 # Messages hold customers' addresses: readable by our user only.
 _FILE_MODE = 0o600
@@ -45,7 +46,11 @@ class FileMailer:
     async def send(self, message: EmailMessage) -> None:
         """Write the message to the outbox folder atomically."""
         data = message.as_bytes(policy=email.policy.SMTP)
-        await asyncio.to_thread(self._write, _file_key(message), _recipient_part(message), data)
+        try:
+            await asyncio.to_thread(self._write, _file_key(message), _recipient_part(message), data)
+        except OSError as exc:  # full or read-only: nothing was delivered, so send it later
+            detail = f"could not write the message to the outbox: {exc.strerror}"
+            raise MailDeferred(detail) from exc
 
     async def forget_recipient(self, address: str) -> int:
         """Delete every .eml sent to `address` (any capitals); returns how many went.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from photogate.adapters.atomic_files import write_atomically
 from photogate.adapters.blob_names import blob_url, check_blob_name
-from photogate.errors import BlobNotFound
+from photogate.errors import BlobNotFound, StorageUnavailable
 from photogate.ports.blobs import Container
 
 # Quarantined originals are unscanned uploads: our user only. Published renditions may be
@@ -47,6 +47,8 @@ class FilesystemBlobStore:
             await asyncio.to_thread(_put_file, path, bytes(data), mode)
         except (FileExistsError, NotADirectoryError, IsADirectoryError):
             raise ValueError(f"blob name {name!r} clashes with a blob or folder") from None
+        except OSError as exc:
+            raise _unavailable("store", name, exc) from exc
 
     async def get(self, container: Container, name: str) -> bytes:
         """The blob's bytes; raises BlobNotFound if there is none."""
@@ -55,6 +57,8 @@ class FilesystemBlobStore:
             return await asyncio.to_thread(path.read_bytes)
         except _MISSING:
             raise BlobNotFound(f"no blob {name!r} in {Container(container).value}") from None
+        except OSError as exc:
+            raise _unavailable("read", name, exc) from exc
 
     async def exists(self, container: Container, name: str) -> bool:
         """Whether a blob of that name is there."""
@@ -63,12 +67,18 @@ class FilesystemBlobStore:
     async def delete(self, container: Container, name: str) -> None:
         """Remove the blob and the folders it leaves empty; a missing blob is not an error."""
         path = self.path_of(container, name)
-        await asyncio.to_thread(_remove_file, path, self._folder(container))
+        try:
+            await asyncio.to_thread(_remove_file, path, self._folder(container))
+        except OSError as exc:
+            raise _unavailable("delete", name, exc) from exc
 
     async def delete_folder(self, container: Container, folder: str) -> int:
         """Remove every file under `folder`/ and the folders left empty; how many files went."""
         path = self.path_of(container, folder)
-        return await asyncio.to_thread(_remove_tree, path, self._folder(container))
+        try:
+            return await asyncio.to_thread(_remove_tree, path, self._folder(container))
+        except OSError as exc:
+            raise _unavailable("delete the folder", folder, exc) from exc
 
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`, the URL the web app serves a public blob at."""
@@ -77,6 +87,13 @@ class FilesystemBlobStore:
     def _folder(self, container: Container) -> Path:
         # Container() refuses any string that is not one of the two containers.
         return self._root / Container(container).value
+
+
+def _unavailable(doing: str, name: str, exc: OSError) -> StorageUnavailable:
+    """A disk that is full, read-only or refuses us: passing, one hopes, and no fault of the
+    blob's, so callers retry later (the worker without counting an attempt).
+    """
+    return StorageUnavailable(f"the file store could not {doing} blob {name!r}: {exc.strerror}")
 
 
 def _put_file(path: Path, data: bytes, mode: int) -> None:

@@ -12,9 +12,15 @@ import random
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from photogate.errors import PermanentError, ReceiptExpired, Throttled, TransientError
+from photogate.errors import (
+    PermanentError,
+    ReceiptExpired,
+    StorageUnavailable,
+    Throttled,
+    TransientError,
+)
 from photogate.messages import poison_queue
 from photogate.ports import MessageQueue, QueueMessage
 from photogate.ports.queue import WakeableQueue
@@ -29,6 +35,12 @@ OnPoison = Callable[[str, str], Awaitable[None]]
 MAX_BATCH = 32  # the most one Azure Storage Queue receive returns
 # An idle consumer's first wait is this share of the poll interval, doubling up to all of it.
 FIRST_IDLE_SHARE = 1 / 8
+
+
+# What a message is put back for without costing an attempt: the scanner's throttling, and our
+# own storage (the catalog database, the blob store) being unavailable for a while. Neither is
+# the message's fault; a database locked for a minute must not fail photos the scanner passed.
+OUTAGES: Final = (Throttled, StorageUnavailable)
 
 
 class Admission(Protocol):
@@ -175,7 +187,7 @@ class QueueConsumer:
     ) -> None:
         if error is None:
             await self._delete(message)
-        elif isinstance(error, Throttled):
+        elif isinstance(error, OUTAGES):
             await self._requeue(message, envelope, attempt, error)
         elif isinstance(error, PermanentError):
             await self._poison(message, envelope, attempt, str(error))
@@ -194,7 +206,7 @@ class QueueConsumer:
         await self._hide(message, delay)
 
     async def _requeue(
-        self, message: QueueMessage, envelope: Envelope, attempt: int, exc: Throttled
+        self, message: QueueMessage, envelope: Envelope, attempt: int, exc: TransientError
     ) -> None:
         """Put a throttled message back as a fresh copy, so this delivery counts no attempt."""
         throttles = envelope.throttles + 1
@@ -267,7 +279,7 @@ def throttle_delay(settings: QueueSettings, throttles: int) -> float:
     return backoff_delay(settings, throttles)
 
 
-def requeue_delay(settings: QueueSettings, exc: Throttled, throttles: int) -> float:
+def requeue_delay(settings: QueueSettings, exc: TransientError, throttles: int) -> float:
     """Delay for a message throttled the `throttles`th time: its Retry-After, no shorter than
     the throttle delay nor longer than backoff_max_s (for the Azure Functions triggers too).
     """

@@ -17,9 +17,9 @@ import json
 import logging
 
 from photogate.bootstrap import Services
-from photogate.errors import PermanentError, Throttled
+from photogate.errors import PermanentError, TransientError
 from photogate.messages import poison_queue
-from photogate.worker.consumer import Route, backoff_delay, requeue_delay
+from photogate.worker.consumer import OUTAGES, Route, backoff_delay, requeue_delay
 from photogate.worker.envelope import Envelope, open_envelope, seal
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ async def deliver(services: Services, route: Route, body: str, dequeue_count: in
         return
     try:
         await route.handle(envelope.body)
-    except Throttled as exc:
+    except OUTAGES as exc:
         await _put_back(services, route, envelope, attempt, exc)
     except PermanentError as exc:
         await _poison(services, route, envelope, attempt, str(exc))
@@ -51,7 +51,7 @@ async def deliver(services: Services, route: Route, body: str, dequeue_count: in
 
 
 async def _put_back(
-    services: Services, route: Route, envelope: Envelope, attempt: int, exc: Throttled
+    services: Services, route: Route, envelope: Envelope, attempt: int, exc: TransientError
 ) -> None:
     """Send a delayed copy carrying the failures so far; the host then deletes the original.
 
