@@ -218,7 +218,7 @@ async def test_failed_write_leaves_no_blob_and_no_temp_file(
 ) -> None:
     """A write that fails midway leaves nothing under the final name and no temp file."""
     break_fsync(monkeypatch)
-    with pytest.raises(OSError, match="Input/output"):
+    with pytest.raises(StorageUnavailable, match="Input/output"):
         await fs_store.put(Q, NAME, b"partial", "image/jpeg")
     assert all_files(tmp_path / "blobs") == []
 
@@ -229,7 +229,7 @@ async def test_failed_overwrite_keeps_the_previous_blob(
     """A replacement that fails midway leaves the earlier bytes readable."""
     await fs_store.put(P, NAME, b"complete", "image/webp")
     break_fsync(monkeypatch)
-    with pytest.raises(OSError, match="Input/output"):
+    with pytest.raises(StorageUnavailable, match="Input/output"):
         await fs_store.put(P, NAME, b"half-writ", "image/webp")
     monkeypatch.undo()
     assert await fs_store.get(P, NAME) == b"complete"
@@ -261,11 +261,19 @@ async def test_blobs_are_files_under_their_container_folder(
 async def test_quarantine_files_are_private_and_public_files_world_readable(
     fs_store: FilesystemBlobStore,
 ) -> None:
-    """Quarantined uploads get mode 0600, published renditions 0644."""
-    await fs_store.put(Q, NAME, b"x", "image/jpeg")
-    await fs_store.put(P, NAME, b"x", "image/webp")
+    """Quarantined uploads get mode 0600 in a folder only our user may list or enter (0700);
+    published renditions 0644 in one a web server may read (0755), whatever the umask.
+    """
+    old_umask = os.umask(0o022)
+    try:
+        await fs_store.put(Q, NAME, b"x", "image/jpeg")
+        await fs_store.put(P, NAME, b"x", "image/webp")
+    finally:
+        os.umask(old_umask)
     assert fs_store.path_of(Q, NAME).stat().st_mode & 0o777 == 0o600
     assert fs_store.path_of(P, NAME).stat().st_mode & 0o777 == 0o644
+    assert fs_store.path_of(Q, NAME).parents[1].stat().st_mode & 0o777 == 0o700
+    assert fs_store.path_of(P, NAME).parents[1].stat().st_mode & 0o777 == 0o755
 
 
 async def test_delete_prunes_folders_it_leaves_empty(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -1170,6 +1171,27 @@ def test_upgrade_twice_is_a_no_op_that_keeps_data(migrated_url: str) -> None:
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM products")) == 1
     engine.dispose()
+
+
+async def test_a_new_sqlite_catalog_is_readable_by_our_user_only(tmp_path: Path) -> None:
+    """A catalog file the migrations create (or find empty), and the journal files SQLite
+    adds beside it, are 0600 whatever the umask: they hold customers' names and addresses.
+    """
+    url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'catalog.sqlite3'}"
+    old_umask = os.umask(0o022)
+    try:
+        (tmp_path / "data").mkdir()
+        (tmp_path / "data" / "catalog.sqlite3").touch()  # opened, not migrated, by a web
+        upgrade(url)
+        catalog = await open_sql_catalog(url)
+        await catalog.upsert_products([a_product()])
+        await catalog.aclose()
+    finally:
+        os.umask(old_umask)
+    files = sorted((tmp_path / "data").glob("catalog.sqlite3*"))
+    assert files and {f.name: f.stat().st_mode & 0o777 for f in files} == dict.fromkeys(
+        (f.name for f in files), 0o600
+    )
 
 
 def _schema_differences(url: str, target: MetaData) -> list[tuple[object, ...]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import math
+import os
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -424,3 +425,19 @@ async def test_a_queue_name_azure_refuses_is_a_value_error() -> None:
         for name in ["Scans", "scans_poison", "-scans", "a--b"]:
             with pytest.raises(ValueError, match="not a valid Azure queue name"):
                 await azure_queue.send(name, "x")
+
+
+async def test_a_new_sqlite_queue_is_readable_by_our_user_only(tmp_path: Path) -> None:
+    """The queue's file and SQLite's journal files beside it are 0600 whatever the umask: its
+    messages name submissions, whose ids open their status pages.
+    """
+    old_umask = os.umask(0o022)
+    try:
+        queue = SqliteMessageQueue(tmp_path / "queue.sqlite3")
+        await queue.send("scans", "a message")
+        files = sorted(tmp_path.glob("queue.sqlite3*"))
+        modes = {f.name: f.stat().st_mode & 0o777 for f in files}
+        queue.close()
+    finally:
+        os.umask(old_umask)
+    assert modes and modes == dict.fromkeys(modes, 0o600)

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+# Files holding customers' data (names, addresses, unscanned uploads): our user only.
+PRIVATE_FILE = 0o600
 
 
 def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
@@ -29,6 +31,20 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             temp.unlink()
         raise
     _fsync_folder(path.parent)
+
+
+def create_private(path: Path) -> None:
+    """Create `path` empty and readable by our user only (0600), with its folders. One that
+    exists is left as its owner set it, unless it is still empty (an earlier process only
+    opened it). For a database about to be opened: SQLite gives the journal files it adds the
+    mode of the database file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
+    except FileExistsError:
+        if path.stat().st_size == 0:
+            path.chmod(PRIVATE_FILE)
 
 
 def _fsync_folder(folder: Path) -> None:

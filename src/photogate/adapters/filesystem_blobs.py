@@ -15,6 +15,7 @@ from photogate.ports.blobs import Container
 # Quarantined originals are unscanned uploads: our user only. Published renditions may be
 # served straight from disk by a reverse proxy running as another user.
 _FILE_MODES = {Container.QUARANTINE: 0o600, Container.PUBLIC: 0o644}
+_FOLDER_MODES = {Container.QUARANTINE: 0o700, Container.PUBLIC: 0o755}
 _PUT_ATTEMPTS = 3
 _MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
 
@@ -30,6 +31,7 @@ class FilesystemBlobStore:
     def __init__(self, root: Path, public_base_url: str = "/media") -> None:
         self._root = Path(root)
         self._public_base_url = public_base_url
+        self._folders_ready = False
 
     def path_of(self, container: Container, name: str) -> Path:
         """The file that holds (or would hold) a blob; raises ValueError for an unsafe name.
@@ -44,6 +46,8 @@ class FilesystemBlobStore:
         path = self.path_of(container, name)
         mode = _FILE_MODES[Container(container)]
         try:
+            if not self._folders_ready:
+                await asyncio.to_thread(self._make_folders)
             await asyncio.to_thread(_put_file, path, bytes(data), mode)
         except (FileExistsError, NotADirectoryError, IsADirectoryError):
             raise ValueError(f"blob name {name!r} clashes with a blob or folder") from None
@@ -83,6 +87,16 @@ class FilesystemBlobStore:
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`, the URL the web app serves a public blob at."""
         return blob_url(self._public_base_url, name)
+
+    def _make_folders(self) -> None:
+        """Both containers' folders; quarantine's is our user's only, which keeps the names of
+        the uploads in it (submission ids, the keys to status pages) from other local users.
+        """
+        for container, folder_mode in _FOLDER_MODES.items():
+            folder = self._folder(container)
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(folder_mode)
+        self._folders_ready = True
 
     def _folder(self, container: Container) -> Path:
         # Container() refuses any string that is not one of the two containers.

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from photogate.adapters.atomic_files import create_private
 from photogate.adapters.fifo_doorbell import FifoDoorbell
 from photogate.adapters.group_commit import GroupCommit
 from photogate.errors import ReceiptExpired
@@ -211,6 +212,8 @@ class SqliteMessageQueue:
         # thread asks next; the pool guarantees only one thread uses it at a time.
         # isolation_level=None leaves transactions to us (BEGIN IMMEDIATE below); `timeout`
         # is SQLite's busy_timeout, how long to wait for another process's write lock.
+        if not self._schema_ready:  # messages name submissions: a new file is our user's only
+            create_private(self._path)
         connection = sqlite3.connect(
             self._path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )

@@ -9,6 +9,7 @@ from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from photogate.adapters.atomic_files import create_private
 from photogate.errors import ConfigError
 from photogate.settings.database import DatabaseSettings
 
@@ -121,7 +122,7 @@ def create_migration_engine(url: str) -> Engine:
     parsed = sync_url(url)
     engine = create_engine(parsed)
     if engine.dialect.name == "sqlite":
-        _ensure_parent_dir(parsed)
+        _ensure_private_file(parsed)
         event.listen(engine, "connect", _sqlite_manual_transactions)
         event.listen(engine, "begin", _begin_immediate)
     return engine
@@ -144,7 +145,10 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _ensure_parent_dir(url: URL) -> None:
+def _ensure_private_file(url: URL) -> None:
+    """A new catalog file is created for our user only: it holds customers' names and
+    addresses. One that exists is left as its owner set it.
+    """
     file = sqlite_file(url.render_as_string(hide_password=False))
     if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
+        create_private(file)
