@@ -90,6 +90,9 @@ def web(port: WebPort = None, host: WebHost = None) -> None:
         log_level="info",
         timeout_graceful_shutdown=10,
         limit_concurrency=settings.web.max_connections,
+        # The client's address is ours to work out (clients.client_address, through
+        # TRUSTED_PROXY_HOPS): uvicorn would believe X-Forwarded-For from any loopback peer.
+        proxy_headers=False,
     )
 
 
