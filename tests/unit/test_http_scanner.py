@@ -14,6 +14,7 @@ from photogate.adapters.http_scanner import HttpScanner, parse_retry_after, pars
 from photogate.domain.scan import Verdict
 from photogate.errors import ScanInputRejected, ScannerMisconfigured, ScannerUnavailable, Throttled
 from photogate.settings import ScannerSettings
+from tests.support.processes import free_port
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 GOOD = {
@@ -165,3 +166,24 @@ async def test_no_key_header_is_sent_without_a_key() -> None:
 
     await scanner_answering(answer, api_key="").scan("r-1", b"png-bytes", "image/png")
     assert "Ocp-Apim-Subscription-Key" not in seen[0].headers
+
+
+@pytest.mark.parametrize("answer", ["refused", 404])
+async def test_errors_name_the_scanner_without_the_credentials_in_its_url(
+    answer: str | int,
+) -> None:
+    """User, password and query of the URL setting never reach an error (and so the logs):
+    a refused connection and a missing endpoint name scheme, host, port and path only.
+    """
+    port = free_port()  # nothing listens there
+    url = f"http://scanuser:hunter2pw@127.0.0.1:{port}/svc?code=K9"
+    settings = ScannerSettings(url=url, api_key="k")  # type: ignore[arg-type]
+    client = None
+    if answer != "refused":
+        client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
+    scanner = HttpScanner(settings, client)
+    with pytest.raises((ScannerUnavailable, ScannerMisconfigured)) as caught:
+        await scanner.scan("r-1", b"jpeg", "image/jpeg")
+    message = str(caught.value)
+    assert f"http://127.0.0.1:{port}/svc" in message
+    assert "hunter2pw" not in message and "scanuser" not in message and "K9" not in message

@@ -87,6 +87,25 @@ def test_per_setting_messages_lose_pydantics_prefix(monkeypatch: pytest.MonkeyPa
     assert "Value error" not in message
 
 
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://scanuser:hunter2pw@[bad", "is not a well-formed URL"),
+        ("http://scanuser:hunter2pw@scan.example:99999/", "is not a well-formed URL"),
+        ("https://", "names no host"),
+    ],
+)
+def test_a_malformed_scanner_url_is_refused_without_repeating_it(
+    monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    """A scanner URL that cannot be taken apart stops start-up, and the message does not
+    repeat it: it may hold a password or key.
+    """
+    message = refusal(monkeypatch, PHOTOGATE_SCANNER__URL=url)
+    assert f"PHOTOGATE_SCANNER__URL: {says}" in message
+    assert "hunter2pw" not in message
+
+
 def test_azure_without_a_shared_key_names_both_key_variables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -23,6 +23,7 @@ import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -60,7 +61,7 @@ class HttpScanner:
         """The scanner's result for `image`; a repeated `request_id` is answered from its store."""
         response = await self._post(request_id, image, content_type)
         if response.status_code != 200:
-            raise _error_for(response, self._settings.url)
+            raise _error_for(response, shown_url(self._settings.url))
         try:
             return parse_scan_result(request_id, response.json())
         except ValueError as exc:
@@ -103,7 +104,7 @@ class HttpScanner:
         except httpx.TimeoutException:
             raise ScannerUnavailable(f"the scanner did not answer within {timeout:g} s") from None
         except httpx.RequestError as exc:
-            detail = f"could not reach the scanner at {url}: {type(exc).__name__}"
+            detail = f"could not reach the scanner at {shown_url(url)}: {type(exc).__name__}"
             raise ScannerUnavailable(detail) from None
 
     def _headers(self, request_id: str, content_type: str) -> dict[str, str]:
@@ -112,6 +113,21 @@ class HttpScanner:
         if key:
             headers[KEY_HEADER] = key
         return headers
+
+
+def shown_url(url: str) -> str:
+    """`url` as logs and messages may show it: no user, password or query, which may hold a
+    key; a URL too malformed to take apart is not shown at all.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(the configured scanner URL)"
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return urlunsplit((parts.scheme, f"{host}{port}", parts.path, "", ""))
 
 
 def _error_for(response: httpx.Response, url: str) -> Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -86,6 +87,13 @@ class ScannerSettings(BaseModel):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        try:  # the message must not repeat the value: it may hold a key
+            parts = urlsplit(value)
+            _ = parts.port
+        except ValueError:
+            raise ValueError("is not a well-formed URL (check brackets and the port)") from None
+        if not parts.hostname:
+            raise ValueError("names no host")
         return value.rstrip("/")
 
     @field_validator("fail_thresholds", "review_thresholds")
