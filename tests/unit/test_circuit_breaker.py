@@ -54,6 +54,26 @@ def test_after_the_pause_one_probe_decides_and_failed_probes_double_the_pause(
     assert pauses == pytest.approx([2.0, 4.0, 4.0, 4.0])
 
 
+def test_a_shortened_pause_is_the_first_one_and_so_is_the_next(clock: Clock) -> None:
+    """After a failed probe whose photo was at fault, the pause (doubled to 4 s) is cut to the
+    first one, and the next failed probe opens it for no longer; closed, there is nothing to
+    shorten.
+    """
+    gate = breaker(clock)
+    assert not gate.shorten_pause()
+    fail(gate, 3)
+    clock.now += gate.paused_for
+    fail(gate)
+    clock.now += gate.paused_for
+    fail(gate)
+    assert gate.paused_for == pytest.approx(4.0)
+    assert gate.shorten_pause()
+    assert gate.paused_for == pytest.approx(1.0)
+    clock.now += gate.paused_for
+    fail(gate)
+    assert gate.paused_for == pytest.approx(1.0)
+
+
 def test_a_success_closes_it_and_the_next_run_starts_from_the_first_pause(clock: Clock) -> None:
     """The first success forgets everything: the next opening needs a full run and pauses 1 s."""
     gate = breaker(clock)

@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from photogate.domain.scan import ScanResult
+from photogate.domain.scan import ScanResult, Verdict
 from photogate.errors import ScannerMisconfigured, ScannerUnavailable, Throttled
 from photogate.scanning.circuit_breaker import BreakerTuning
 from photogate.scanning.concurrency_limit import ConcurrencyLimit
@@ -205,3 +205,46 @@ async def test_a_failed_probe_while_the_scanner_is_up_fails_as_any_call() -> Non
     caught = await probe_after_three_failures(inner)
     assert isinstance(caught, ScannerUnavailable)
     assert inner.health_checks == 1
+
+
+class BadPhotos:
+    """A scanner that is up and fails only the photos whose request id starts with "bad"."""
+
+    def __init__(self) -> None:
+        self.scanned: list[str] = []
+
+    async def scan(self, request_id: str, image: bytes, content_type: str) -> ScanResult:
+        if request_id.startswith("bad"):
+            raise ScannerUnavailable("the scanner answered 500")
+        self.scanned.append(request_id)
+        return ScanResult(Verdict.PASS, {}, ("ok",), "v1", None)
+
+    async def health(self) -> bool:
+        return True
+
+
+async def test_photos_the_scanner_fails_do_not_hold_up_the_photos_behind_them() -> None:
+    """Three bad photos open the breaker; its probe, a fourth bad one, fails while the scanner
+    says it is up, so the next probe comes after the first pause again, not a doubled one (up
+    to a minute): the good photo behind them is then scanned and closes the breaker.
+    """
+    inner = BadPhotos()
+    scanner = AdaptiveScanner(inner, gate(pause_s=0.05))
+    for request in ("bad-1", "bad-2", "bad-3"):
+        with contextlib.suppress(ScannerUnavailable):
+            await scanner.scan(request, b"img", "image/jpeg")
+    await until_room(scanner)
+    with pytest.raises(ScannerUnavailable):  # the probe: an attempt for its photo
+        await scanner.scan("bad-4", b"img", "image/jpeg")
+    assert scanner.limiter.snapshot().breaker_pause_s <= 0.05
+    await until_room(scanner)
+    await scanner.scan("good-1", b"img", "image/jpeg")
+    assert inner.scanned == ["good-1"]
+    assert not scanner.limiter.snapshot().breaker_open
+
+
+async def until_room(scanner: AdaptiveScanner) -> None:
+    """Wait until the limiter has room again (its breaker's pause over)."""
+    async with asyncio.timeout(5):
+        while scanner.limiter.room() == 0:
+            await scanner.limiter.wait_for_room(0.05)

@@ -93,6 +93,16 @@ class CircuitBreaker:
         self._open()
         return True
 
+    def shorten_pause(self) -> bool:
+        """Make the pause just begun (by a failed probe) the first pause again, and the next one
+        after it no longer; True if the breaker was open.
+        """
+        if not self._tripped:
+            return False
+        self._open_until = min(self._open_until, self._clock() + self._tuning.first_pause_s)
+        self._next_pause_s = self._tuning.first_pause_s
+        return True
+
     def _open(self) -> None:
         self._tripped = True
         self._epoch += 1

@@ -269,6 +269,17 @@ class AdaptiveLimiter:
         if retry_after is not None:
             self.pause(retry_after)
 
+    def photo_at_fault(self, exc: ScannerUnavailable) -> None:
+        """A probe failed though the scanner says it is up: most likely its photo is at fault
+        (the one that failed before, taken first again), so the next probe, with another photo
+        from behind it, comes after the first pause again, not a doubled one. Photos the
+        scanner always fails on then hold up those behind them for seconds, not minutes; a
+        scanner that fails every call while saying it is up costs a message an attempt per
+        first pause.
+        """
+        if self._breaker.shorten_pause():
+            log.warning("a probe failed but the scanner says it is up: %s", exc)
+
     def still_down(self, exc: ScannerUnavailable) -> Throttled:
         """What the caller of a failed probe gets when the scanner is down, not its photo at
         fault: Throttled (no attempt) until the breaker's new pause is over.
@@ -309,7 +320,9 @@ class AdaptiveScanner:
     probe fails too, is the scanner down, or is it this photo? The scanner's health endpoint
     says: down, and the probe's message gives its work back without an attempt (Throttled),
     so an outage of any length poisons none of the backlog; up, and the failure counts as any
-    other, so photos the scanner always fails on reach the poison queue after max_attempts.
+    other, and the next probe comes after the first pause, not a doubled one: photos the
+    scanner always fails on reach the poison queue after max_attempts, holding up the photos
+    behind them for a pause per probe, not minutes.
     """
 
     def __init__(self, inner: Scanner, limiter: AdaptiveLimiter) -> None:
@@ -323,8 +336,11 @@ class AdaptiveScanner:
             async with self.limiter.call() as ticket:
                 return await self._inner.scan(request_id, image, content_type)
         except ScannerUnavailable as exc:
-            if ticket.breaker_probe and not await self.health():
+            if not ticket.breaker_probe:
+                raise
+            if not await self.health():
                 raise self.limiter.still_down(exc) from exc
+            self.limiter.photo_at_fault(exc)
             raise
 
     async def health(self) -> bool:
