@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from azure.storage.blob.aio import BlobServiceClient
 from photogate.adapters.azure_blobs import AzureBlobStore
 from photogate.adapters.filesystem_blobs import FilesystemBlobStore
 from photogate.adapters.memory.blobs import InMemoryBlobStore
+from photogate.clock import utcnow
 from photogate.errors import BlobNotFound, ConfigError, StorageUnavailable
 from photogate.ports.blobs import BlobStore, Container
 from tests.support import azurite
@@ -141,6 +143,21 @@ async def test_delete_folder_of_nothing_removes_nothing(store: BlobStore) -> Non
     assert await store.delete_folder(P, "never/written") == 0
     assert await store.delete_folder(P, "3f2a9c") == 0
     assert await store.get(P, "3f2a9c") == b"blob, not folder"
+
+
+async def test_names_before_lists_the_blobs_written_before_a_time(store: BlobStore) -> None:
+    """Blobs written before the time are listed, up to the limit, from that container only."""
+    before_writing = utcnow() - timedelta(minutes=5)
+    for name in ("3f2a9c/original.jpeg", "7b1e04/upload"):
+        await store.put(Q, name, b"x", "image/jpeg")
+    await store.put(P, "3f2a9c/800.webp", b"r", "image/webp")
+    later = utcnow() + timedelta(minutes=5)
+    assert sorted(await store.names_before(Q, later, limit=10)) == [
+        "3f2a9c/original.jpeg",
+        "7b1e04/upload",
+    ]
+    assert await store.names_before(Q, before_writing, limit=10) == []
+    assert len(await store.names_before(Q, later, limit=1)) == 1
 
 
 async def test_containers_are_independent(store: BlobStore) -> None:
@@ -317,6 +334,16 @@ async def test_a_disk_that_refuses_writes_is_storage_unavailable() -> None:
     store = FilesystemBlobStore(Path("/sys/kernel/photogate-blobs"))
     with pytest.raises(StorageUnavailable, match="could not store blob"):
         await store.put(Q, NAME, b"x", "image/jpeg")
+
+
+async def test_names_before_leaves_out_a_writes_temp_files(
+    fs_store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    """A hidden temp file (a write cut off by a crash) is not a blob, and is not listed."""
+    await fs_store.put(Q, NAME, b"x", "image/jpeg")
+    (fs_store.path_of(Q, NAME).parent / f".{NAME.rsplit('/', 1)[1]}.x1.tmp").write_bytes(b"half")
+    later = utcnow() + timedelta(minutes=5)
+    assert await fs_store.names_before(Q, later, limit=10) == [NAME]
 
 
 async def test_name_clashing_with_a_folder_is_refused(fs_store: FilesystemBlobStore) -> None:

@@ -13,7 +13,7 @@ from photogate.bootstrap import Services
 from photogate.clock import utcnow
 from photogate.domain.moderation import ReasonCode
 from photogate.domain.scan import Thresholds
-from photogate.domain.submission import Status
+from photogate.domain.submission import Status, new_id
 from photogate.errors import ConfigError
 from photogate.moderation.review import (
     UndoWindow,
@@ -187,3 +187,26 @@ def test_a_licence_version_without_a_text_stops_start_up() -> None:
     """An unknown PHOTOGATE_PRIVACY__LICENCE_VERSION is refused, naming the variable."""
     with pytest.raises(ConfigError, match="PHOTOGATE_PRIVACY__LICENCE_VERSION"):
         load_settings(_env_file=None, privacy={"licence_version": "1999-01"})
+
+
+async def test_a_quarantined_file_no_submission_was_recorded_for_goes_after_an_hour(
+    fakes: Fakes,
+) -> None:
+    """A web process killed between writing an original and recording its submission leaves
+    a private photo no row names. Once an hour old it is deleted (listed in a dry run); a
+    younger one may still be an upload being recorded, and stays; so do the originals of
+    recorded submissions and files whose names are not an upload's.
+    """
+    recorded = await sent_by(fakes.ports, SKU, ANA, Status.QUEUED)
+    orphan, foreign = f"{new_id()}/original.jpeg", "not-an-upload/notes.txt"
+    for name in (orphan, foreign):
+        await fakes.blobs.put(Container.QUARANTINE, name, b"x", "image/jpeg")
+    young = await purge_originals(fakes.ports, policy(after=timedelta(minutes=30)))
+    assert young.unrecorded == []
+    dry = await purge_originals(fakes.ports, policy(after=timedelta(hours=2), dry_run=True))
+    assert dry.unrecorded == [orphan]
+    assert await fakes.blobs.exists(Container.QUARANTINE, orphan)
+    report = await purge_originals(fakes.ports, policy(after=timedelta(hours=2)))
+    assert report.unrecorded == [orphan]
+    left = fakes.blobs.names(Container.QUARANTINE)
+    assert left == sorted([recorded.original_blob, foreign])

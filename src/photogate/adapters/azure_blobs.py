@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -130,6 +130,23 @@ class AzureBlobStore:
         for name in names:
             await self.delete(container, name)
         return len(names)
+
+    async def names_before(
+        self, container: Container, before: datetime, *, limit: int
+    ) -> list[str]:
+        """Up to `limit` names of blobs last modified before `before` (one listing, paged)."""
+        client = self._containers[Container(container)]
+        found: list[str] = []
+        with storage_errors(f"list the {Container(container).value} container"):
+            try:
+                async for blob in client.list_blobs():
+                    if blob.last_modified is not None and blob.last_modified < before:
+                        found.append(blob.name)
+                        if len(found) >= limit:
+                            break
+            except ResourceNotFoundError:
+                return []
+        return found
 
     async def grant_upload(self, name: str, expires_in: timedelta) -> UploadGrant:
         """A create-only SAS URL for quarantine blob `name`, valid for at most 10 minutes."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from datetime import datetime
 from pathlib import Path
 
 from photogate.adapters.atomic_files import write_atomically
@@ -84,6 +85,18 @@ class FilesystemBlobStore:
         except OSError as exc:
             raise _unavailable("delete the folder", folder, exc) from exc
 
+    async def names_before(
+        self, container: Container, before: datetime, *, limit: int
+    ) -> list[str]:
+        """Up to `limit` names of files last modified before `before` (a write's temp files,
+        hidden, are not blobs and are left out).
+        """
+        folder = self._folder(container)
+        try:
+            return await asyncio.to_thread(_names_before, folder, before.timestamp(), limit)
+        except OSError as exc:
+            raise _unavailable("list", str(container), exc) from exc
+
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`, the URL the web app serves a public blob at."""
         return blob_url(self._public_base_url, name)
@@ -101,6 +114,22 @@ class FilesystemBlobStore:
     def _folder(self, container: Container) -> Path:
         # Container() refuses any string that is not one of the two containers.
         return self._root / Container(container).value
+
+
+def _names_before(folder: Path, before: float, limit: int) -> list[str]:
+    found: list[str] = []
+    for current, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in files:
+            path = Path(current) / name
+            if name.startswith(".") or path.is_symlink():
+                continue
+            with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                if path.stat().st_mtime < before:
+                    found.append(path.relative_to(folder).as_posix())
+            if len(found) >= limit:
+                return found
+    return found
 
 
 def _unavailable(doing: str, name: str, exc: OSError) -> StorageUnavailable:

@@ -64,6 +64,8 @@ def purge_command(
         print(f"{verb} {item.blob} ({item.submission_id}, {item.status})")
     skipped = f"; {report.skipped} moved on meanwhile and kept theirs" if report.skipped else ""
     print(f"{verb} {report.count} original(s){skipped}")
+    for name in report.unrecorded:
+        print(f"{verb} {name} (no submission was recorded for it)")
 
 
 async def _with_progress(services: Services, policy: RetentionPolicy) -> PurgeReport:

@@ -47,6 +47,12 @@ class BlobStore(Protocol):
         """
         ...
 
+    async def names_before(
+        self, container: Container, before: datetime, *, limit: int
+    ) -> list[str]:
+        """Up to `limit` names of blobs last written before `before`, in no particular order."""
+        ...
+
     def public_url(self, name: str) -> str:
         """The URL at which a blob of the public container is served to browsers."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,12 @@ SETTLED: Final = frozenset({Status.REJECTED, Status.FAILED})
 PUBLISHED: Final = frozenset({Status.APPROVED, Status.TAKEN_DOWN})
 
 Progress = Callable[[int, int], None]
+# An upload's original is written just before its submission row; a web process killed in
+# between leaves a private photo no row names, which neither retention nor an erasure could
+# find. Once this old, such a file is no upload still being recorded, and it goes.
+UNRECORDED_AFTER: Final = timedelta(hours=1)
+# Quarantine names start with the submission id: 32 hex digits (domain.submission.new_id).
+_SUBMISSION_FOLDER: Final = re.compile(r"([0-9a-f]{32})/[^/]+")
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,8 @@ class PurgeReport:
     purged: list[PurgedOriginal] = field(default_factory=list)
     # Those that changed state between listing and deleting (a replay): left alone.
     skipped: int = 0
+    # Quarantined files no submission was ever recorded for (see UNRECORDED_AFTER).
+    unrecorded: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -108,7 +117,26 @@ async def purge_originals(
             skipped += 1
         if progress is not None:
             progress(done, len(due))
-    return PurgeReport(policy.dry_run, purged, skipped)
+    unrecorded = await _unrecorded_originals(ports, policy, now - UNRECORDED_AFTER)
+    return PurgeReport(policy.dry_run, purged, skipped, unrecorded)
+
+
+async def _unrecorded_originals(
+    ports: Ports, policy: RetentionPolicy, before: datetime
+) -> list[str]:
+    """Delete (unless a dry run) the quarantined files written before `before` whose
+    submission the catalog never recorded; their names. A name of another shape is left.
+    """
+    found = []
+    for name in await ports.blobs.names_before(Container.QUARANTINE, before, limit=policy.limit):
+        match = _SUBMISSION_FOLDER.fullmatch(name)
+        if match is None or await ports.catalog.get_submission(match.group(1)) is not None:
+            continue
+        if not policy.dry_run:
+            await ports.blobs.delete(Container.QUARANTINE, name)
+            log.info("deleted %s from quarantine: no submission was ever recorded for it", name)
+        found.append(name)
+    return found
 
 
 async def _due(

@@ -18,18 +18,21 @@ class StoredBlob:
 
     data: bytes
     content_type: str
+    written_at: datetime | None = None
 
 
 class InMemoryBlobStore:
     """BlobStore kept in a dict; `names` and `blob` let tests look inside without awaiting."""
 
-    def __init__(self, public_base_url: str = "/media") -> None:
+    def __init__(self, public_base_url: str = "/media", *, clock: Clock = utcnow) -> None:
         self._public_base_url = public_base_url
+        self._clock = clock
         self._blobs: dict[tuple[Container, str], StoredBlob] = {}
 
     async def put(self, container: Container, name: str, data: bytes, content_type: str) -> None:
         """Store a copy of `data` under `name`, replacing any blob of that name."""
-        self._blobs[_key(container, name)] = StoredBlob(bytes(data), content_type)
+        stored = StoredBlob(bytes(data), content_type, self._clock())
+        self._blobs[_key(container, name)] = stored
 
     async def get(self, container: Container, name: str) -> bytes:
         """The blob's bytes; raises BlobNotFound if there is none."""
@@ -50,6 +53,18 @@ class InMemoryBlobStore:
         for name in doomed:
             await self.delete(container, name)
         return len(doomed)
+
+    async def names_before(
+        self, container: Container, before: datetime, *, limit: int
+    ) -> list[str]:
+        """Up to `limit` names of blobs written before `before` (by this store's clock)."""
+        wanted = Container(container)
+        found = [
+            name
+            for (where, name), blob in sorted(self._blobs.items())
+            if where is wanted and blob.written_at is not None and blob.written_at < before
+        ]
+        return found[:limit]
 
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`, like the filesystem store."""
@@ -84,8 +99,7 @@ class InMemoryDirectBlobStore(InMemoryBlobStore):
         service_clock: Clock | None = None,
         origin: str = "",
     ) -> None:
-        super().__init__(public_base_url)
-        self._clock = clock
+        super().__init__(public_base_url, clock=clock)
         self._service_clock = service_clock or clock
         self._origin = origin or "https://blobs.example"
         self._grants: dict[str, tuple[str, datetime]] = {}
@@ -117,7 +131,7 @@ class InMemoryDirectBlobStore(InMemoryBlobStore):
         key = _key(Container.QUARANTINE, name)
         if key in self._blobs:
             raise PermissionError(f"blob {name!r} exists; the grant allows creating it only")
-        self._blobs[key] = StoredBlob(bytes(data), content_type)
+        self._blobs[key] = StoredBlob(bytes(data), content_type, now)
 
 
 def _key(container: Container, name: str) -> tuple[Container, str]:
