@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ from photogate.adapters.atomic_files import write_atomically
 from photogate.adapters.blob_names import blob_url, check_blob_name
 from photogate.errors import BlobNotFound, StorageUnavailable
 from photogate.ports.blobs import Container
+
+log = logging.getLogger(__name__)
 
 # Quarantined originals are unscanned uploads: our user only. Published renditions may be
 # served straight from disk by a reverse proxy running as another user.
@@ -108,7 +111,12 @@ class FilesystemBlobStore:
         for container, folder_mode in _FOLDER_MODES.items():
             folder = self._folder(container)
             folder.mkdir(parents=True, exist_ok=True)
-            folder.chmod(folder_mode)
+            if folder.stat().st_mode & 0o777 == folder_mode:
+                continue
+            try:
+                folder.chmod(folder_mode)
+            except OSError as exc:  # a file system without modes: no reason to refuse uploads
+                log.warning("could not set the mode of %s: %s", folder, exc.strerror)
         self._folders_ready = True
 
     def _folder(self, container: Container) -> Path:
