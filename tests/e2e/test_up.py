@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.processes import free_port, healthy, wait_until
+from tests.support.processes import free_port, group_alive, healthy, process_group, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,9 +29,7 @@ def test_up_serves_a_seeded_shop_and_stops_on_sigterm(tmp_path: Path) -> None:
         "--scanner-port",
         str(scanner_port),
     ]
-    log = (tmp_path / "up.log").open("wb")
-    up = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with process_group(command, env, tmp_path / "up.log") as up:
         wait_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"), 90, "photogate up")
         products = httpx.get(f"http://127.0.0.1:{port}/api/products", timeout=10).json()
         assert len(products) == 12
@@ -40,10 +37,8 @@ def test_up_serves_a_seeded_shop_and_stops_on_sigterm(tmp_path: Path) -> None:
         wait_until(lambda: "photogate is running" in (tmp_path / "up.log").read_text(), 10, "URL")
         up.send_signal(signal.SIGTERM)
         assert up.wait(timeout=30) == 0
-    finally:
-        if up.poll() is None:
-            up.kill()
-        log.close()
+        # Its own SIGTERM, to `up` alone, left none of its children behind.
+        assert not group_alive(up.pid)
     assert not healthy(f"http://127.0.0.1:{port}/healthz")
     assert not healthy(f"http://127.0.0.1:{scanner_port}/v1/health")
     assert f"http://127.0.0.1:{port}" in (tmp_path / "up.log").read_text()

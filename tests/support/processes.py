@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -55,28 +55,74 @@ def healthy(url: str) -> bool:
         return False
 
 
+STOP_GRACE_S = 20.0
+GONE_TIMEOUT_S = 10.0
+
+
 @contextmanager
-def photogate_process(
-    args: list[str], env: Mapping[str, str], log: Path
+def process_group(
+    command: list[str], env: Mapping[str, str], log: Path, *, grace_s: float = STOP_GRACE_S
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `python -m photogate ARGS` with `env`; SIGTERM it (and check it stops) on exit."""
+    """Run `command` with exactly `env` in a session (and process group) of its own, output
+    appended to `log`. On exit, however the test ends, stop the whole group (`stop_group`).
+    """
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "photogate", *args],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_group(process, grace_s)
+
+
+def stop_group(process: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM every process in `process`'s group, SIGKILL the group if any is left after
+    `grace_s`, and fail if one still is: killing only the leader (`photogate up`) would orphan
+    its scanner, worker and web children, which then hold their ports for good.
+    """
+    group = process.pid  # start_new_session made it the group's leader
+    _signal_group(group, signal.SIGTERM)
+    if not _group_ends(process, grace_s):
+        _signal_group(group, signal.SIGKILL)
+    if not _group_ends(process, GONE_TIMEOUT_S):
+        raise AssertionError(f"process group {group} still has processes after SIGKILL")
+
+
+def group_alive(group: int) -> bool:
+    """Whether any process (a zombie not yet reaped too) is still in process group `group`."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _signal_group(group: int, signum: signal.Signals) -> None:
+    with suppress(ProcessLookupError):  # the group has ended already
+        os.killpg(group, signum)
+
+
+def _group_ends(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    # The leader is ours to reap; its orphaned children are reaped by init, which can lag.
+    deadline = time.monotonic() + timeout
+    while process.poll() is None or group_alive(process.pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@contextmanager
+def photogate_process(
+    args: list[str], env: Mapping[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `python -m photogate ARGS` with `env` added to ours, in its own process group; stop
+    the group on exit (`stop_group`).
+    """
+    command = [sys.executable, "-m", "photogate", *args]
+    with process_group(command, {**os.environ, **env}, log) as process:
+        yield process
 
 
 @contextmanager

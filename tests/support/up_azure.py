@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from photogate.adapters.sql.engine import sync_url
 from tests.support import azurite
-from tests.support.processes import free_port, healthy, wait_until
+from tests.support.processes import free_port, healthy, process_group, wait_until
 
 POSTGRES_URL = os.environ.get("PHOTOGATE_TEST_POSTGRES_URL", "")
 START_TIMEOUT_S = 90
@@ -110,22 +110,20 @@ class UpAzure:
 def running_up(
     tmp_path: Path, database: str, storage: tuple[str, str], smtp_port: int, *, cors: bool = False
 ) -> Iterator[UpAzure]:
-    """Start `up --backend azure` on free ports and wait until it is healthy; kill it if the
-    test leaves it running. With `cors`, Azurite lets the shop's pages PUT direct uploads.
+    """Start `up --backend azure` on free ports, in its own process group, and wait until it is
+    healthy; stop the whole group (`stop_group`) however the test ends. With `cors`, Azurite
+    lets the shop's pages PUT direct uploads.
     """
     port, scanner_port = free_port(), free_port()
     shop = f"http://127.0.0.1:{port}"
     env = up_env(tmp_path, database, storage, smtp_port)
     if cors:
         env["PHOTOGATE_AZURE__CORS_ORIGINS"] = json.dumps([shop])
-    process = _start(env, ["--port", str(port), "--scanner-port", str(scanner_port)], tmp_path)
-    try:
+    ports = ["--port", str(port), "--scanner-port", str(scanner_port)]
+    command = [sys.executable, "-m", "photogate", "up", "--backend", "azure", *ports]
+    with process_group(command, env, tmp_path / "up.log") as process:
         wait_until(lambda: healthy(f"{shop}/healthz"), START_TIMEOUT_S, "photogate up on Azure")
         yield UpAzure(shop, _public_container(storage[1]), process)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def up_env(
@@ -147,12 +145,6 @@ def up_env(
     }
     env.pop("PHOTOGATE_BACKEND", None)  # the option alone chooses Azure
     return env
-
-
-def _start(env: dict[str, str], ports: list[str], tmp_path: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "photogate", "up", "--backend", "azure", *ports]
-    with (tmp_path / "up.log").open("wb") as log:
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _public_container(prefix: str) -> str:
