@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from photogate.entrypoints.web.console import signin
 from photogate.testing import samples
 from tests.integration.test_console_security import SKU, running, sign_in, upload
 from tests.support.console import csrf_of
@@ -90,10 +91,13 @@ async def test_refused_photos_count_for_the_address_but_not_for_the_email(
     assert "a lot of photos in a short time" in over_address.json()["detail"]
 
 
-async def test_wrong_passwords_sent_at_once_stop_at_the_failure_limit(tmp_path: Path) -> None:
+async def test_wrong_passwords_sent_at_once_stop_at_the_failure_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Twenty guesses at once for one user, five failures allowed: five are checked (401), the
     rest get 429 with Retry-After without a password being checked.
     """
+    checked = spy_on_password_checks(monkeypatch)
     async with (
         running(tmp_path) as console,
         console.client({"X-Forwarded-For": "203.0.113.60"}) as client,
@@ -108,6 +112,30 @@ async def test_wrong_passwords_sent_at_once_stop_at_the_failure_limit(tmp_path: 
         answers = await asyncio.gather(*(guess(n) for n in range(20)))
     assert Counter(r.status_code for r in answers) == {401: 5, 429: 15}
     assert all("retry-after" in r.headers for r in answers if r.status_code == 429)
+    # Each scrypt check costs a quarter of a second of CPU: the refused guesses must cost none.
+    assert sorted(checked) == sorted(
+        f"guess{n}" for n, r in enumerate(answers) if r.status_code == 401
+    )
+
+
+def spy_on_password_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The passwords the sign-in route checks from now on (against a user's hash, or for show
+    against a dummy one for an unknown user), in the order checked; the checks still run.
+    """
+    checked: list[str] = []
+    real_verify, real_waste = signin.verify_password, signin.waste_time
+
+    def verify(password: str, stored: str) -> bool:
+        checked.append(password)
+        return real_verify(password, stored)
+
+    def waste(password: str) -> None:
+        checked.append(password)
+        real_waste(password)
+
+    monkeypatch.setattr(signin, "verify_password", verify)
+    monkeypatch.setattr(signin, "waste_time", waste)
+    return checked
 
 
 async def test_successful_sign_ins_use_up_no_failures(tmp_path: Path) -> None:
