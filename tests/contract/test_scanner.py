@@ -247,10 +247,16 @@ async def test_while_redeploying_the_scanner_is_unavailable_until_switched_back(
     assert result.verdict is Verdict.PASS
 
 
-async def test_capacity_changes_need_the_api_key(refscanner: BackgroundRefScanner) -> None:
-    """The admin endpoint refuses a caller without the API key."""
-    response = httpx.post(f"{refscanner.url}/v1/admin/capacity", json={"slots": 0})
+@pytest.mark.parametrize("headers", [{}, {"Ocp-Apim-Subscription-Key": "wrong"}])
+async def test_capacity_changes_need_the_api_key(headers: dict[str, str]) -> None:
+    """The admin endpoint refuses a caller without the right API key, and changes nothing."""
+    change = {"slots": 0, "latency_s": 5.0, "unavailable": True}
+    with BackgroundRefScanner(RefScannerConfig(latency_s=0.0, api_key=API_KEY)) as server:
+        before = stats(server)
+        response = httpx.post(f"{server.url}/v1/admin/capacity", json=change, headers=headers)
+        after = stats(server)
     assert response.status_code == 401
+    assert {key: after[key] for key in change} == {key: before[key] for key in change}
 
 
 async def test_a_scanner_that_does_not_answer_in_time_is_unavailable() -> None:
