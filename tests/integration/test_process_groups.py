@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import group_alive, process_group, wait_until
+from tests.support.processes import group_alive, process_group, running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -42,21 +42,13 @@ def _child_pid(tmp_path: Path) -> int:
     return int(wait_until(lambda: pid_file.exists() and pid_file.read_text(), 30, "the child"))
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_a_failing_test_leaves_no_child_of_its_process_behind(tmp_path: Path) -> None:
     """A test that fails while its process runs still ends that process's children too."""
     command, env = _leader(tmp_path, "default"), dict(os.environ)
     with pytest.raises(RuntimeError), process_group(command, env, tmp_path / "log") as leader:
         child = _child_pid(tmp_path)
         raise RuntimeError("the test failed here")
-    assert not _running(child)
+    assert not running(child)
     assert not group_alive(leader.pid)
 
 
@@ -65,5 +57,5 @@ def test_a_group_that_ignores_sigterm_is_killed_whole(tmp_path: Path) -> None:
     command, env = _leader(tmp_path, "ignore"), dict(os.environ)
     with process_group(command, env, tmp_path / "log", grace_s=0.5) as leader:
         child = _child_pid(tmp_path)
-    assert not _running(child)
+    assert not running(child)
     assert not group_alive(leader.pid)

@@ -90,12 +90,28 @@ def stop_group(process: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) 
 
 
 def group_alive(group: int) -> bool:
-    """Whether any process (a zombie not yet reaped too) is still in process group `group`."""
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """Whether any process of process group `group` is still running. A zombie (exited, not yet
+    reaped by init, which on some machines never comes) is not: it holds no port and no CPU.
+    """
+    return any(pgrp == group for pgrp in _running_groups().values())
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` is running (a zombie is not)."""
+    return pid in _running_groups()
+
+
+def _running_groups() -> dict[int, int]:
+    """The process group of every running (not zombie) process, by pid, from /proc."""
+    groups = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if fields[0] not in ("Z", "X"):
+            groups[int(stat.parent.name)] = int(fields[2])
+    return groups
 
 
 def _signal_group(group: int, signum: signal.Signals) -> None:
