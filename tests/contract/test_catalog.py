@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, text
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, text
 
 from photogate.adapters.memory.catalog import InMemoryCatalog
 from photogate.adapters.sql.catalog import SqlCatalog, open_sql_catalog
-from photogate.adapters.sql.engine import sync_url
+from photogate.adapters.sql.engine import create_catalog_engine, sync_url
 from photogate.adapters.sql.migrate import current_revision, head_revision, upgrade
 from photogate.adapters.sql.tables import metadata
 from photogate.domain.catalog import (
@@ -32,6 +32,7 @@ from photogate.domain.catalog import (
 from photogate.domain.scan import ScanResult, Verdict
 from photogate.domain.submission import SCANNABLE, Status, Submission, new_id
 from photogate.errors import CatalogConflict
+from photogate.moderation.audit_export import audit_csv
 from photogate.ports.catalog import Catalog
 from tests.support.postgres import fresh_database
 
@@ -932,17 +933,51 @@ async def test_audit_page_numbers_every_entry_in_writing_order(catalog: Catalog)
         first.id, allowed_from={Status.RECEIVED}, to=Status.QUEUED, actor="outbox"
     )
     page = await catalog.audit_page(after=0, limit=2)
-    assert [(e.submission_id, e.to_status) for _, e in page] == [
+    assert [(line.entry.submission_id, line.entry.to_status) for line in page] == [
         (first.id, Status.RECEIVED),
         (second.id, Status.RECEIVED),
     ]
-    numbers = [number for number, _ in page]
+    numbers = [line.number for line in page]
     assert numbers == sorted(numbers)
     rest = await catalog.audit_page(after=numbers[-1], limit=10)
-    assert [(e.submission_id, e.to_status, e.actor) for _, e in rest] == [
-        (first.id, Status.QUEUED, "outbox")
+    assert [
+        (line.entry.submission_id, line.entry.to_status, line.entry.actor) for line in rest
+    ] == [(first.id, Status.QUEUED, "outbox")]
+    assert await catalog.audit_page(after=rest[-1].number, limit=10) == []
+
+
+async def test_audit_page_names_each_entrys_sku(catalog: Catalog) -> None:
+    """Each entry of a page comes with the SKU of its submission, whichever product it is of."""
+    mug = await received(catalog, sku="MUG-1")
+    tee = await received(catalog, sku="TEE-2")
+    await catalog.transition(mug.id, allowed_from={Status.RECEIVED}, to=Status.QUEUED, actor="o")
+    page = await catalog.audit_page(after=0, limit=10)
+    assert [(line.entry.submission_id, line.sku) for line in page] == [
+        (mug.id, "MUG-1"),
+        (tee.id, "TEE-2"),
+        (mug.id, "MUG-1"),
     ]
-    assert await catalog.audit_page(after=rest[-1][0], limit=10) == []
+
+
+async def test_the_audit_export_reads_a_page_in_one_query(
+    migrated_url: str, clock: TickingClock
+) -> None:
+    """Exporting the trail costs one SELECT per page, not one more per submission on it."""
+    engine = create_catalog_engine(migrated_url)
+    catalog = SqlCatalog(engine, clock=clock)
+    for _ in range(5):
+        await received(catalog)
+    selects: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    exported = "".join([chunk async for chunk in audit_csv(catalog, batch=2)])
+    await catalog.aclose()
+    assert exported.count(SKU) == 5
+    assert len(selects) == 4, "three pages of entries, then an empty one"
 
 
 # -- rate events ---------------------------------------------------------------------------

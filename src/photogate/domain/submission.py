@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from photogate.domain.scan import ScanResult
 
@@ -120,3 +121,13 @@ class AuditEntry:
     actor: str
     reason: str | None
     at: datetime
+
+
+class AuditLine(NamedTuple):
+    """An audit entry as the whole trail lists it: its number, the entry, and the SKU of its
+    submission ("" if none is found), read with it so an export needs no lookup per submission.
+    """
+
+    number: int
+    entry: AuditEntry
+    sku: str

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, OutboxMessage
 from photogate.domain.submission import (
-    AuditEntry,
+    AuditLine,
     Status,
     Submission,
 )
@@ -87,8 +87,9 @@ class ModerationLedger(Protocol):
         """
         ...
 
-    async def audit_page(self, *, after: int, limit: int) -> list[tuple[int, AuditEntry]]:
-        """Audit entries numbered after `after`, in the order they were written, with numbers.
+    async def audit_page(self, *, after: int, limit: int) -> list[AuditLine]:
+        """Audit entries numbered after `after`, in the order they were written, with numbers
+        and their submissions' SKUs (read with the page: one query, however many submissions).
 
         The trail is append-only: no method of the catalog changes or removes an entry.
         """

@@ -10,7 +10,7 @@ from photogate.adapters.memory.emails import require_aware
 from photogate.clock import Clock
 from photogate.domain.catalog import CustomerPhoto, EmailRecord, EmailStatus, OutboxMessage
 from photogate.domain.moderation import reason_in_review, takes_back
-from photogate.domain.submission import AuditEntry, Status, Submission
+from photogate.domain.submission import AuditEntry, AuditLine, Status, Submission
 from photogate.ports.rate_limits import require_slots
 
 RateEvent = tuple[str, str, datetime]
@@ -131,11 +131,15 @@ class InMemoryModeration:
         self._photos.pop(submission_id, None)
         return True
 
-    async def audit_page(self: _Stored, *, after: int, limit: int) -> list[tuple[int, AuditEntry]]:
-        """Audit entries numbered after `after`, in the order they were written, with numbers."""
+    async def audit_page(self: _Stored, *, after: int, limit: int) -> list[AuditLine]:
+        """Audit entries numbered after `after`, in the order they were written, with numbers
+        and their submissions' SKUs.
+        """
         # Numbered from 1 like the SQL table's identity column; entries are never removed.
         numbered = list(enumerate(self._audit, start=1))
-        return numbered[max(after, 0) : max(after, 0) + limit]
+        page = numbered[max(after, 0) : max(after, 0) + limit]
+        skus = {sid: s.sku for sid, s in self._submissions.items()}
+        return [AuditLine(n, entry, skus.get(entry.submission_id, "")) for n, entry in page]
 
     async def record_rate_event(
         self: _Stored, bucket: str, key: str, at: datetime, *, prune_before: datetime
