@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from photogate.adapters.sql import mapping
@@ -103,17 +103,8 @@ class SqlPrivacy:
         limit: int,
     ) -> list[Submission]:
         """Submissions in `statuses` with their original kept, unchanged since `settled_before`."""
-        row = db.submissions.c
-        kept: list[ColumnElement[bool]] = [
-            row.status.in_(sorted(s.value for s in statuses)),
-            row.original_purged_at.is_(None),
-        ]
-        if settled_before is not None:
-            kept.append(_changed_before(settled_before))
-        oldest_first = (func.coalesce(row.updated_at, row.created_at), row.id)
-        query = select(db.submissions).where(*kept).order_by(*oldest_first).limit(limit)
         async with self._read() as conn:
-            rows = await conn.execute(query)
+            rows = await conn.execute(kept_originals_query(statuses, settled_before, limit))
             return [mapping.submission_from_row(r) for r in rows.mappings()]
 
     async def mark_original_purged(
@@ -153,9 +144,30 @@ def _request_values(request: ErasureRequest) -> mapping.Values:
     }
 
 
+def kept_originals_query(
+    statuses: Collection[Status], settled_before: datetime | None, limit: int
+) -> Select[Any]:
+    """Submissions in `statuses` whose original is not marked purged, least recently changed
+    first; with `settled_before`, only those unchanged since.
+
+    Its `original_purged_at IS NULL` lets the partial index of kept originals serve it, so the
+    hourly purge reads the few kept among a year of purged ones, not all of them.
+    """
+    row = db.submissions.c
+    kept: list[ColumnElement[bool]] = [
+        row.status.in_(sorted(s.value for s in statuses)),
+        row.original_purged_at.is_(None),
+    ]
+    if settled_before is not None:
+        kept.append(_changed_before(settled_before))
+    oldest_first = (func.coalesce(row.updated_at, row.created_at), row.id)
+    return select(db.submissions).where(*kept).order_by(*oldest_first).limit(limit)
+
+
 def _changed_before(moment: datetime) -> ColumnElement[bool]:
     row = db.submissions.c
-    # Two plain comparisons rather than one COALESCE, so (status, updated_at) is usable.
+    # Two plain comparisons rather than one COALESCE, so each is a range of the kept originals'
+    # index (status, updated_at, created_at).
     return or_(row.updated_at < moment, and_(row.updated_at.is_(None), row.created_at < moment))
 
 
