@@ -757,6 +757,27 @@ async def test_concurrent_marks_move_each_submission_once(catalog: Catalog) -> N
     assert [e.to_status for e in trail] == [Status.RECEIVED, Status.SCANNING]
 
 
+async def test_dispatched_outbox_messages_are_forgotten_by_age_in_batches(
+    catalog: Catalog, clock: TickingClock
+) -> None:
+    """Messages dispatched before a moment go, at most `limit` at once; later ones stay, and
+    one never dispatched is never deleted, however old.
+    """
+    subs = [await received(catalog, T0 + timedelta(seconds=i)) for i in range(4)]
+    first, second, third, undispatched = await catalog.pending_outbox(10)
+    await catalog.mark_dispatched(first.id)
+    await catalog.mark_dispatched(second.id)
+    moment = clock()
+    await catalog.mark_dispatched(third.id, queued=subs[2].id)
+    assert await catalog.forget_dispatched_outbox(moment, 1) == 1
+    assert await catalog.forget_dispatched_outbox(moment, 10) == 1
+    assert await catalog.forget_dispatched_outbox(moment, 10) == 0
+    assert await catalog.forget_dispatched_outbox(clock.now + timedelta(days=999), 10) == 1
+    assert await catalog.pending_outbox(10) == [undispatched]
+    stored = await catalog.get_submission(subs[2].id)
+    assert stored is not None and stored.status is Status.QUEUED
+
+
 # -- moderation ----------------------------------------------------------------------------
 
 

@@ -218,6 +218,12 @@ class EmailOutbox(Protocol):
         """
         ...
 
+    async def forget_dispatched_outbox(self, dispatched_before: datetime, limit: int) -> int:
+        """Delete at most `limit` outbox messages handed to their queue before
+        `dispatched_before`; how many went. A message not yet dispatched is never deleted.
+        """
+        ...
+
     async def get_email(self, email_id: str) -> EmailRecord | None:
         """One owed email, or None."""
         ...

@@ -10,7 +10,7 @@ from functools import partial
 
 from photogate.bootstrap import Services
 from photogate.intake.direct_upload import settle_abandoned_uploads
-from photogate.outbox import relay_outbox
+from photogate.outbox import forget_dispatched, relay_outbox
 from photogate.privacy.erase import finish_requested_erasures
 from photogate.recovery.reconcile import ReconcilePolicy, reconcile
 from photogate.retention import RetentionPolicy, purge
@@ -78,14 +78,17 @@ async def _relay_loop(services: Services, stop: asyncio.Event) -> None:
 def reconcile_chores(services: Services) -> list[Chore]:
     """What the reconcile loop runs (and, on Functions, the reconcile timer): re-queue
     submissions that lost their scan message (photogate.recovery.reconcile), settle direct
-    uploads whose grant ran out (photogate.intake.direct_upload) and finish erasures left
-    half-done (photogate.privacy.erase).
+    uploads whose grant ran out (photogate.intake.direct_upload), finish erasures left
+    half-done (photogate.privacy.erase) and delete outbox messages dispatched a week ago
+    (photogate.outbox).
     """
     policy = ReconcilePolicy.from_settings(services.settings.queue)
+    forget = partial(forget_dispatched, services.ports.catalog, clock=services.clock)
     return [
         ("reconciling", partial(reconcile, ports=services.ports, policy=policy)),
         ("settling abandoned direct uploads", partial(settle_abandoned_uploads, services)),
         ("finishing erasures", partial(finish_requested_erasures, services.ports)),
+        ("forgetting dispatched outbox messages", forget),
     ]
 
 

@@ -275,6 +275,17 @@ class InMemoryCatalog(
                 queued, allowed_from={Status.RECEIVED}, to=Status.QUEUED, actor=OUTBOX_ACTOR
             )
 
+    async def forget_dispatched_outbox(self, dispatched_before: datetime, limit: int) -> int:
+        """Delete at most `limit` outbox messages dispatched before `dispatched_before`."""
+        old = [
+            outbox_id
+            for outbox_id, row in self._outbox.items()
+            if row.dispatched_at is not None and row.dispatched_at < dispatched_before
+        ][: max(limit, 0)]
+        for outbox_id in old:
+            del self._outbox[outbox_id]
+        return len(old)
+
     # -- rules the database enforces for the SQL catalog -----------------------------------
 
     def _settle(self, current: Submission, moved: Submission, actor: str) -> Submission:

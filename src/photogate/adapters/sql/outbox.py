@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
@@ -33,6 +33,17 @@ class SqlOutbox:
                 query.order_by(db.outbox.c.created_at, db.outbox.c.id).limit(limit)
             )
             return [mapping.outbox_from_row(row) for row in rows.mappings()]
+
+    async def forget_dispatched_outbox(
+        self: Connected, dispatched_before: datetime, limit: int
+    ) -> int:
+        """Delete at most `limit` outbox messages dispatched before `dispatched_before`."""
+        outbox = db.outbox.c
+        # A range of (dispatched_at, created_at); NULL, the undispatched, is never below it.
+        oldest = select(outbox.id).where(outbox.dispatched_at < dispatched_before).limit(limit)
+        async with self._write() as conn:
+            gone = await conn.execute(delete(db.outbox).where(outbox.id.in_(oldest)))
+        return gone.rowcount
 
     async def get_email(self: Connected, email_id: str) -> EmailRecord | None:
         """One owed email, or None."""

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 async def sweep_and_reconcile(services: Services) -> None:
     """Send outbox messages their writers left behind, then run the worker's reconcile chores
-    (worker.runner.reconcile_chores: lost scans, expired direct uploads, half-done erasures).
+    (worker.runner.reconcile_chores: lost scans, expired direct uploads, half-done erasures,
+    outbox messages dispatched a week ago).
 
     The worker runs these in loops; on Functions nothing runs between invocations, so this timer
     is the outbox's only sweep (writers still send their own message at once). Each chore runs
