@@ -194,6 +194,11 @@ async def approved(
 # -- products ------------------------------------------------------------------------------
 
 
+async def test_a_reachable_catalog_answers_a_ping(catalog: Catalog) -> None:
+    """ping() returns on a catalog that is there (readiness probes call it)."""
+    assert await catalog.ping() is None
+
+
 async def test_upsert_inserts_then_updates_products_listed_by_sku(catalog: Catalog) -> None:
     """Upserting by SKU inserts new products, replaces known ones, and lists them by SKU."""
     await catalog.upsert_products([a_product("TEE-2", "Tee"), a_product("CAP-9", "Cap")])

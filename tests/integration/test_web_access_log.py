@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 
 def test_the_access_log_shows_withdrawal_requests_without_their_token(tmp_path: Path) -> None:
     """A GET and a POST of a real withdrawal link are logged, method, status and all, with
-    `[redacted]` where the token was; nothing of the token is anywhere in the log.
+    `[redacted]` where the token was; nothing of the token is anywhere in the log. A
+    successful readiness probe is not logged at all.
     """
     settings = Settings(_env_file=None, data_dir=tmp_path / "var")
     prepare(settings, [])
@@ -29,6 +30,7 @@ def test_the_access_log_shows_withdrawal_requests_without_their_token(tmp_path: 
     with photogate_process(["web", "--port", str(port)], env, log):
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: healthy(f"{url}/healthz"), 60, "the web process")
+        assert httpx.get(f"{url}/readyz").status_code == 200
         shown = httpx.get(f"{url}/withdraw/{token}?from=email").status_code
         # A submission the catalog never had: erasing it is a 404, logged all the same.
         erased = httpx.post(f"{url}/withdraw/{token}").status_code
@@ -37,6 +39,7 @@ def test_the_access_log_shows_withdrawal_requests_without_their_token(tmp_path: 
     assert f'"POST /withdraw/[redacted] HTTP/1.1" {erased}' in lines[1]
     written = log.read_text()
     assert '"GET /healthz HTTP/1.1" 200' in written, "other paths are logged as they were"
+    assert "/readyz" not in written, "a successful readiness probe is not logged"
     for secret in (token, submission_id, token.rsplit(".", 1)[1]):
         assert secret not in written
 

@@ -18,6 +18,7 @@ from photogate.adapters.sql.migrate import upgrade
 from photogate.bootstrap import bootstrap
 from photogate.domain.catalog import Product
 from photogate.entrypoints.web.app import create_app
+from photogate.ports import Catalog
 from photogate.settings import Settings
 from photogate.worker.runner import run_worker
 
@@ -40,13 +41,19 @@ async def _add_products(settings: Settings, products: Sequence[Product]) -> None
 class BackgroundWebStack:
     """create_app(settings) under uvicorn on a free loopback port, in its own thread and loop.
 
-    With `worker=True` the worker runs in the same loop on the same Services.
+    With `worker=True` the worker runs in the same loop on the same Services. A `catalog`
+    given replaces the one the settings name (the caller closes it).
     """
 
     def __init__(
-        self, settings: Settings, *, worker: bool = False, start_timeout_s: float = 20.0
+        self,
+        settings: Settings,
+        *,
+        worker: bool = False,
+        start_timeout_s: float = 20.0,
+        catalog: Catalog | None = None,
     ) -> None:
-        self.settings = settings
+        self.settings, self._catalog = settings, catalog
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # Bound before the thread starts, so the port is ours from the first moment.
         self._socket.bind(("127.0.0.1", 0))
@@ -95,7 +102,7 @@ class BackgroundWebStack:
             self._error = exc
 
     async def _main(self) -> None:
-        services = await bootstrap(self.settings)
+        services = await bootstrap(self.settings, catalog=self._catalog)
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         try:
             app = create_app(self.settings, services=services)

@@ -10,6 +10,7 @@ from uvicorn.logging import AccessFormatter
 
 from photogate.entrypoints.web.access_log import (
     ACCESS_LOGGER,
+    QuietReadyProbes,
     RedactSecrets,
     install_access_log_redaction,
     redact,
@@ -77,3 +78,23 @@ def test_installing_twice_adds_one_filter(access_logger: logging.Logger) -> None
     install_access_log_redaction()
     install_access_log_redaction()
     assert sum(isinstance(f, RedactSecrets) for f in access_logger.filters) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "kept"),
+    [
+        ("/readyz", 200, False),
+        ("/readyz?probe=lb", 200, False),
+        ("/readyz", 503, True),
+        ("/healthz", 200, True),
+        ("/api/products", 200, True),
+    ],
+)
+def test_only_successful_readiness_probes_leave_the_access_log(
+    path: str, status: int, kept: bool
+) -> None:
+    """A /readyz answered 200 is dropped (probes come every few seconds); its 503 and every
+    other request are logged.
+    """
+    logged = record('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "GET", path, "1.1", status))
+    assert QuietReadyProbes().filter(logged) is kept

@@ -74,11 +74,15 @@ def web(port: WebPort = None, host: WebHost = None) -> None:
     import uvicorn
 
     from photogate.bootstrap import check_catalog
-    from photogate.entrypoints.web.access_log import install_access_log_redaction
+    from photogate.entrypoints.web.access_log import (
+        install_access_log_redaction,
+        install_quiet_ready_probes,
+    )
     from photogate.entrypoints.web.app import create_app
 
     _logging()
     install_access_log_redaction()
+    install_quiet_ready_probes()
     settings = settings_or_exit(**_web(host, port))
     with errors_as_exit():  # a catalog not migrated or not reachable: one line, not uvicorn's
         asyncio.run(check_catalog(settings))

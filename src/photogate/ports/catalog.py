@@ -303,3 +303,7 @@ class Catalog(
     Protocol,
 ):
     """The whole catalog database."""
+
+    async def ping(self) -> None:
+        """Reach the database once; raises StorageUnavailable when it cannot be reached."""
+        ...

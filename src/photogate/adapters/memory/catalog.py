@@ -74,6 +74,9 @@ class InMemoryCatalog(
     async def aclose(self) -> None:
         """Nothing to release; here so callers can close any catalog alike."""
 
+    async def ping(self) -> None:
+        """Always reachable: the dicts are in this process."""
+
     # -- products -------------------------------------------------------------------------
 
     async def upsert_products(self, products: Sequence[Product]) -> None:

@@ -1,4 +1,5 @@
-"""Keep secrets out of the access log: a withdrawal link's token is a customer's key.
+"""Keep secrets out of the access log: a withdrawal link's token is a customer's key. And keep
+readiness probes that succeed out of it: a load balancer asks every few seconds.
 
 `/withdraw/<token>` erases a customer's photos and details for a year, so the token must not
 sit in log files or the log service. No other route carries a secret in its URL: console
@@ -15,6 +16,7 @@ from typing import Final
 
 ACCESS_LOGGER: Final = "uvicorn.access"
 REDACTED: Final = "[redacted]"
+READINESS_PATH: Final = "/readyz"
 # The token is the whole path segment after /withdraw/ (uvicorn logs the path percent-encoded,
 # so it holds no spaces or quotes to stop at).
 _WITHDRAW_TOKEN: Final = re.compile(r"(/withdraw/)[^/?#\s\"]+", re.IGNORECASE)
@@ -47,6 +49,26 @@ def install_access_log_redaction() -> None:
     logger = logging.getLogger(ACCESS_LOGGER)
     if not any(isinstance(existing, RedactSecrets) for existing in logger.filters):
         logger.addFilter(RedactSecrets())
+
+
+class QuietReadyProbes(logging.Filter):
+    """Drops uvicorn's line for a /readyz answered 200; a 503 is logged, it is news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a successful readiness probe, True for every other request."""
+        args = record.args
+        # uvicorn logs (client, method, path with query, HTTP version, status code).
+        if not isinstance(args, tuple) or len(args) != 5:
+            return True
+        path, status = str(args[2]).split("?", 1)[0], args[4]
+        return not (path == READINESS_PATH and status == 200)
+
+
+def install_quiet_ready_probes() -> None:
+    """Filter uvicorn's access logger; calling it again adds no second filter."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(existing, QuietReadyProbes) for existing in logger.filters):
+        logger.addFilter(QuietReadyProbes())
 
 
 def _redacted(value: object) -> object:

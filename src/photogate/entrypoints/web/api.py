@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from photogate.domain.catalog import Product
 from photogate.entrypoints.web.deps import ServicesDep, undo_window
 from photogate.entrypoints.web.paging import Offset
+from photogate.entrypoints.web.readiness import unreachable
 from photogate.entrypoints.web.schemas import (
     ErrorOut,
     PhotoPage,
@@ -27,6 +29,8 @@ MAX_PAGE_SIZE: Final = 100
 NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {
     404: {"model": ErrorOut, "description": "No such product or submission"}
 }
+# A probe's answer is about this moment: no cache between it and the instance may keep it.
+NO_STORE: Final = {"Cache-Control": "no-store"}
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 health = APIRouter(tags=["health"])
@@ -81,6 +85,22 @@ async def get_submission(submission_id: str, services: ServicesDep) -> Submissio
 async def healthz() -> dict[str, str]:
     """Answers as long as the web process serves requests."""
     return {"status": "ok"}
+
+
+@health.get(
+    "/readyz",
+    summary="Readiness",
+    responses={503: {"description": "The catalog or the queue did not answer"}},
+)
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """200 when the catalog database and the queue answer (uploads can be taken), else 503
+    naming the ones that did not. Checked on every request; /healthz stays the liveness check.
+    """
+    failed = await unreachable(services.ports)
+    if failed:
+        body: dict[str, object] = {"status": "unavailable", "failed": failed}
+        return JSONResponse(body, status_code=503, headers=NO_STORE)
+    return JSONResponse({"status": "ready"}, headers=NO_STORE)
 
 
 async def product_or_404(catalog: Catalog, sku: str) -> Product:
