@@ -26,6 +26,7 @@ from photogate.ports import MessageQueue, QueueMessage
 from photogate.ports.queue import WakeableQueue
 from photogate.settings import QueueSettings
 from photogate.worker.envelope import Envelope, open_envelope, seal
+from photogate.worker.failures import RepeatedFailures
 from photogate.worker.lease import Lease
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class QueueConsumer:
         self._route = route
         self._settings = settings
         self._tasks: set[asyncio.Task[None]] = set()
+        self._receive_failures = RepeatedFailures(log, f"receiving from {route.queue}")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish the messages in hand."""
@@ -163,14 +165,16 @@ class QueueConsumer:
 
     async def _safe_receive(self, count: int) -> list[QueueMessage]:
         try:
-            return await self._queue.receive(
+            messages = await self._queue.receive(
                 self._route.queue,
                 max_messages=count,
                 visibility_timeout=self._settings.visibility_timeout_s,
             )
-        except Exception:
-            log.warning("receiving from %s failed; retrying", self._route.queue, exc_info=True)
+        except Exception as exc:
+            self._receive_failures.failed(exc)
             return []
+        self._receive_failures.succeeded()
+        return messages
 
     async def _attempt(self, envelope: Envelope) -> Exception | None:
         try:

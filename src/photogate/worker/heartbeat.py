@@ -23,6 +23,7 @@ from typing import Final
 from photogate.clock import Clock, utcnow
 from photogate.domain.heartbeat import BEAT_EVERY, LAST_ERROR_CHARS, Heartbeat
 from photogate.ports.heartbeats import HeartbeatLedger
+from photogate.worker.failures import RepeatedFailures
 from photogate.worker.limiter_trace import Snapshots
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ class HeartbeatWriter:
         self._worker = worker or worker_name()
         self._started_at = clock()
         self._next_due = -math.inf  # on the monotonic clock: a wall clock may step back
+        self._failures = RepeatedFailures(
+            log, "writing the worker's heartbeat", monotonic=monotonic
+        )
 
     def heartbeat(self) -> Heartbeat:
         """This worker now, from its limiter's snapshot."""
@@ -83,9 +87,11 @@ class HeartbeatWriter:
         self._next_due = self._monotonic() + BEAT_EVERY.total_seconds()
         try:
             await self._ledger.record_heartbeat(self.heartbeat())
-        except Exception:
-            log.warning("could not write the worker's heartbeat; trying again later", exc_info=True)
+        except Exception as exc:
+            self._failures.failed(exc)
             self._next_due = -math.inf
+        else:
+            self._failures.succeeded()
 
     async def beat_if_due(self) -> None:
         """Write a heartbeat unless one was written (or is being) less than BEAT_EVERY ago."""

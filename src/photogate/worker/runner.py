@@ -16,6 +16,7 @@ from photogate.recovery.reconcile import ReconcilePolicy, reconcile
 from photogate.retention import RetentionPolicy, purge
 from photogate.scanning.limiter import AdaptiveLimiter
 from photogate.worker.consumer import QueueConsumer
+from photogate.worker.failures import RepeatedFailures
 from photogate.worker.heartbeat import keep_beating
 from photogate.worker.limiter_trace import log_limiter, trace_limiter
 from photogate.worker.routes import notify_route, scan_route
@@ -64,13 +65,16 @@ def _limiter_jobs(
 
 async def _relay_loop(services: Services, stop: asyncio.Event) -> None:
     """Sends outbox messages that the writer could not send itself (queue down, crash)."""
+    failures = RepeatedFailures(log, "outbox relay")
     while not stop.is_set():
         try:
             await relay_outbox(
                 services.ports.catalog, services.ports.queue, older_than_s=RELAY_AGE_S
             )
-        except Exception:
-            log.warning("outbox relay failed; retrying", exc_info=True)
+        except Exception as exc:
+            failures.failed(exc)
+        else:
+            failures.succeeded()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=RELAY_EVERY_S)
 
