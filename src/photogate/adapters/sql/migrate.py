@@ -44,6 +44,7 @@ def upgrade(url: str) -> None:
     try:
         with engine.begin() as connection:
             _serialise_upgraders(connection)
+            _refuse_unknown(revision_of(connection), database_location(url))
             command.upgrade(alembic_config(url, connection), "head")
     except OperationalError as exc:
         where = database_location(url)
@@ -79,11 +80,7 @@ def require_head(revision: str | None, where: str) -> None:
     head = head_revision()
     if revision == head:
         return
-    if revision is not None and not _is_known(revision):
-        raise ConfigError(
-            f"the catalog database at {where} is at revision {revision}, which this photogate"
-            f" does not know (a newer one migrated it): run that newer photogate, or one at {head}"
-        )
+    _refuse_unknown(revision, where)
     raise ConfigError(
         f"the catalog database at {where} is at revision {revision or 'none (never migrated)'},"
         f" this photogate needs {head}: run `photogate db upgrade`"
@@ -103,6 +100,18 @@ def _serialise_upgraders(connection: Connection) -> None:
     # SQLite is already serialised by BEGIN IMMEDIATE; PostgreSQL needs a lock of its own.
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+
+
+def _refuse_unknown(revision: str | None, where: str) -> None:
+    """A ConfigError for a revision none of our migrations has: a newer photogate wrote it, and
+    neither upgrading (alembic cannot find it) nor running this code on it would be right.
+    """
+    if revision is not None and not _is_known(revision):
+        raise ConfigError(
+            f"the catalog database at {where} is at revision {revision}, which this photogate"
+            " does not know (a newer one migrated it): run that newer photogate, or one at"
+            f" {head_revision()}"
+        )
 
 
 def _is_known(revision: str) -> bool:

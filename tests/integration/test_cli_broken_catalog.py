@@ -1,0 +1,45 @@
+"""Commands meeting a catalog they cannot use (written by a newer photogate, not a database at
+all) or an Azure connection string that does not parse say so in one line with exit code 2,
+as a shell sees them: no traceback, and no secret echoed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_start_up_cli import one_line_refusal, photogate
+
+pytestmark = pytest.mark.integration
+
+
+def migrated(tmp_path: Path) -> Path:
+    """A data dir under `tmp_path` with its catalog at head; the catalog's file."""
+    assert photogate(tmp_path, "db", "upgrade").returncode == 0
+    return tmp_path / "var" / "catalog.sqlite3"
+
+
+def stamped(catalog: Path, revision: str) -> None:
+    """Set the catalog's Alembic revision, as a newer photogate's migration would."""
+    with sqlite3.connect(catalog) as db:
+        db.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+    db.close()
+
+
+def revision_of(catalog: Path) -> str:
+    with sqlite3.connect(catalog) as db:
+        [(revision,)] = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    db.close()
+    return str(revision)
+
+
+def test_db_upgrade_refuses_a_revision_from_newer_code_in_one_line(tmp_path: Path) -> None:
+    """A catalog at a revision this code does not ship: one line saying so, nothing changed."""
+    catalog = migrated(tmp_path)
+    stamped(catalog, "0099")
+    line = one_line_refusal(photogate(tmp_path, "db", "upgrade"))
+    assert line.startswith(f"photogate: the catalog database at {catalog} is at revision 0099")
+    assert "which this photogate does not know (a newer one migrated it)" in line
+    assert revision_of(catalog) == "0099"
