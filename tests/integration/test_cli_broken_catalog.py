@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_start_up_cli import one_line_refusal, photogate
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -43,3 +44,23 @@ def test_db_upgrade_refuses_a_revision_from_newer_code_in_one_line(tmp_path: Pat
     assert line.startswith(f"photogate: the catalog database at {catalog} is at revision 0099")
     assert "which this photogate does not know (a newer one migrated it)" in line
     assert revision_of(catalog) == "0099"
+
+
+@pytest.mark.parametrize("command", [["status"], ["db", "upgrade"], ["worker"], ["web"]])
+def test_a_catalog_file_that_is_not_a_database_is_named_in_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Garbage where catalog.sqlite3 was: every command names the file, says it is not a
+    usable SQLite database and what to do, and leaves the file as it was.
+    """
+    catalog = migrated(tmp_path)
+    garbage = bytes(range(256)) * 32
+    catalog.write_bytes(garbage)
+    # web started on a port of its settings: with --port it would warn the worker of it first.
+    port = {"PHOTOGATE_WEB__PORT": str(free_port())}
+    line = one_line_refusal(photogate(tmp_path, *command, **port))
+    assert line.startswith(
+        f"photogate: the catalog database at {catalog} is not a usable SQLite database"
+        " (file is not a database): restore it from a backup"
+    )
+    assert catalog.read_bytes() == garbage

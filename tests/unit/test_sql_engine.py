@@ -139,3 +139,19 @@ async def test_a_caller_finding_every_connection_busy_gets_a_transient_error(
         await catalog.ping()
     finally:
         await catalog.aclose()
+
+
+async def test_a_catalog_file_that_is_not_a_database_is_a_transient_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A running catalog whose file holds garbage raises StorageUnavailable naming the file
+    (a worker puts its message back at no cost), not the driver's bare DatabaseError.
+    """
+    file = tmp_path / "c.sqlite3"
+    file.write_bytes(bytes(range(256)) * 32)
+    catalog = SqlCatalog(create_catalog_engine(f"sqlite+aiosqlite:///{file}"))
+    try:
+        with pytest.raises(StorageUnavailable, match=f"at {file} is not a usable SQLite"):
+            await catalog.ping()
+    finally:
+        await catalog.aclose()

@@ -10,7 +10,7 @@ from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,6 +31,7 @@ from photogate.adapters.sql.engine import (
     database_location,
     driver_message,
     sqlite_file,
+    unusable_file,
 )
 from photogate.adapters.sql.fingerprints import PublishedHashes, SqlFingerprints
 from photogate.adapters.sql.heartbeats import SqlHeartbeats
@@ -120,6 +121,7 @@ class SqlCatalog(
         # rows, the relay's mark) go through a sync twin in one thread hop each, and the writes
         # are group committed: a burst of uploads costs a few transactions, not a few each.
         url = engine.url.render_as_string(hide_password=False)
+        self._where = database_location(url)  # for messages: no password
         self._blocking = create_blocking_engine(url, pools)
         self._new_submissions = GroupCommit(
             self._insert_batch, item_errors=(CatalogConflict, ValueError)
@@ -418,7 +420,7 @@ class SqlCatalog(
             with self._blocking.connect() as conn:
                 return work(conn)
 
-        with _translated_errors():
+        with _translated_errors(self._where):
             return await asyncio.to_thread(run)
 
     async def _write_in_thread(self, work: Callable[[Connection], None]) -> None:
@@ -426,25 +428,27 @@ class SqlCatalog(
             with self._blocking.begin() as conn:
                 work(conn)
 
-        with _translated_errors():
+        with _translated_errors(self._where):
             await asyncio.to_thread(run)
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
-        with _translated_errors():
+        with _translated_errors(self._where):
             async with self._engine.connect() as conn:
                 yield conn
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        with _translated_errors():
+        with _translated_errors(self._where):
             async with self._engine.begin() as conn:
                 yield conn
 
 
 @contextmanager
-def _translated_errors() -> Iterator[None]:
-    """Database failures as photogate errors: broken rules are permanent, outages transient."""
+def _translated_errors(where: str) -> Iterator[None]:
+    """Database failures as photogate errors: broken rules are permanent, outages transient;
+    `where` (the database, without password) names a SQLite file that is not a database.
+    """
     try:
         yield
     except IntegrityError as exc:
@@ -453,6 +457,8 @@ def _translated_errors() -> Iterator[None]:
         raise StorageUnavailable(
             f"the catalog database is unavailable: {driver_message(exc)}"
         ) from exc
+    except DatabaseError as exc:
+        raise (unusable_file(exc, where) or exc) from exc
     except PoolTimeout as exc:
         # Every pooled connection stayed busy for PHOTOGATE_DATABASE__POOL_TIMEOUT_S: a passing
         # overload, retried like an outage.

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from photogate.adapters.atomic_files import create_private
-from photogate.errors import ConfigError
+from photogate.errors import ConfigError, StorageUnavailable
 from photogate.settings.database import DatabaseSettings
 
 # Migrations run synchronously, so each async driver maps to a sync driver of the same database.
@@ -23,6 +23,9 @@ _SYNC_DRIVERS = {
 # Web and worker processes share one SQLite file: busy_timeout (set first, so the others wait
 # too) makes a writer wait for the lock instead of failing at once, and WAL lets readers run
 # beside the writer. SQLite leaves foreign keys off unless each connection asks.
+# SQLite's codes for a file that is not a database at all, or one whose pages are damaged.
+_UNUSABLE_FILE = frozenset({"SQLITE_NOTADB", "SQLITE_CORRUPT"})
+
 _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA journal_mode=WAL",
@@ -64,6 +67,22 @@ def database_location(url: str) -> str:
 def driver_message(exc: DBAPIError) -> str:
     """What the database driver said, on one line (psycopg adds hints on lines of their own)."""
     return " ".join(str(exc.orig).split())
+
+
+def unusable_file(exc: DBAPIError, where: str) -> StorageUnavailable | None:
+    """The error for a SQLite catalog file (at `where`) that is not a database or is damaged,
+    naming the file and what to do; None for any other database error.
+
+    Transient by type on purpose: a worker meeting it mid-delivery puts the message back at no
+    cost, so nothing is failed for a file the operator is about to restore.
+    """
+    if getattr(exc.orig, "sqlite_errorname", None) not in _UNUSABLE_FILE:
+        return None
+    return StorageUnavailable(
+        f"the catalog database at {where} is not a usable SQLite database"
+        f" ({driver_message(exc)}): restore it from a backup, or move it away and run"
+        " `photogate db upgrade` to start an empty one"
+    )
 
 
 def create_blocking_engine(url: str, pools: DatabaseSettings | None = None) -> Engine:

@@ -10,12 +10,13 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from photogate.adapters.sql.engine import (
     create_migration_engine,
     database_location,
     driver_message,
+    unusable_file,
 )
 from photogate.errors import ConfigError, StorageUnavailable
 
@@ -51,6 +52,8 @@ def upgrade(url: str) -> None:
         raise StorageUnavailable(
             f"the catalog database at {where} is unavailable: {driver_message(exc)}"
         ) from exc
+    except DatabaseError as exc:
+        raise (unusable_file(exc, database_location(url)) or exc) from exc
     finally:
         engine.dispose()
 
