@@ -143,6 +143,22 @@ async def check_catalog(settings: Settings) -> None:
         await close()
 
 
+async def check_storage(settings: Settings) -> None:
+    """Make the Azure blob and queue clients once and close them again, sending no request:
+    raises what bootstrap would for storage settings that cannot work (a ConfigError for a
+    connection string that does not parse). Files and SQLite queues have nothing to check.
+    """
+    if settings.backend != "azure":
+        return
+    closers: list[Closer] = []
+    try:
+        _blobs(settings, closers)
+        _queue(settings, closers)
+    finally:
+        for close in closers:
+            await close()
+
+
 async def _catalog(settings: Settings, closers: list[Closer]) -> Catalog:
     from photogate.adapters.sql.catalog import open_sql_catalog
 

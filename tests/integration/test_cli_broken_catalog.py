@@ -64,3 +64,35 @@ def test_a_catalog_file_that_is_not_a_database_is_named_in_one_line(
         " (file is not a database): restore it from a backup"
     )
     assert catalog.read_bytes() == garbage
+
+
+ACCOUNT_KEY = "c2VjcmV0LWFjY291bnQta2V5LW5vdC10by1sZWFr"
+
+
+@pytest.mark.parametrize(
+    "connection_string",
+    [f"AccountName=shop;AccountKey={ACCOUNT_KEY};garbage", f"AccountKey={ACCOUNT_KEY}"],
+)
+@pytest.mark.parametrize("command", [["status"], ["worker"], ["web"]])
+def test_a_malformed_azure_connection_string_is_named_without_its_value(
+    tmp_path: Path, command: list[str], connection_string: str
+) -> None:
+    """A connection string the Storage SDK cannot parse: one line naming the variable, with
+    nothing of the key it holds, from every command that builds the Azure clients.
+    """
+    migrated(tmp_path)
+    done = photogate(
+        tmp_path,
+        *command,
+        PHOTOGATE_BACKEND="azure",
+        PHOTOGATE_AZURE__CONNECTION_STRING=connection_string,
+        PHOTOGATE_CONSOLE__SECRET_KEY="k" * 40,
+        PHOTOGATE_WEB__PORT=str(free_port()),
+    )
+    line = one_line_refusal(done)
+    assert line.startswith(
+        "photogate: PHOTOGATE_AZURE__CONNECTION_STRING is not a valid Azure Storage"
+        " connection string"
+    )
+    assert ACCOUNT_KEY not in done.stderr + done.stdout
+    assert "shop" not in line

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 from azure.identity.aio import DefaultAzureCredential
 
-from photogate.adapters.azure_auth import SettingsRetry, retry_policy, storage_credential
+from photogate.adapters.azure_auth import (
+    SettingsRetry,
+    _reason,
+    retry_policy,
+    storage_credential,
+)
 from photogate.adapters.azure_blobs import AzureBlobStore
 from photogate.adapters.azure_queue import AzureStorageQueue
 from photogate.adapters.memory.catalog import InMemoryCatalog
@@ -124,3 +129,12 @@ async def test_bootstrap_picks_the_azure_adapters_and_closes_them(tmp_path: Path
     assert public_url == "http://127.0.0.1:10000/devstoreaccount1/shop-public/x.webp"
     assert len(services.closers) == 2
     await services.aclose()
+
+
+def test_a_parse_error_quoting_the_connection_string_is_left_out() -> None:
+    """The SDK's fixed sentence is shown; one quoting any piece of the string is not."""
+    secret = "AccountName=shop;AccountKey=s3cretkey"
+    assert _reason(ValueError("Connection string is malformed."), secret) == (
+        " (Connection string is malformed)"
+    )
+    assert _reason(ValueError("bad account key s3cretkey"), secret) == ""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.identity.aio import DefaultAzureCredential
@@ -15,6 +16,9 @@ from photogate.settings import AzureSettings
 
 # However many retries are configured, no single wait grows past this.
 _MAX_BACKOFF_S = 30.0
+CONNECTION_STRING_VARIABLE: Final = "PHOTOGATE_AZURE__CONNECTION_STRING"
+
+Client = TypeVar("Client")
 
 
 class SettingsRetry(ExponentialRetry):
@@ -69,9 +73,7 @@ def blob_service_client(
     """A Blob service client with our retry policy; no request is made yet."""
     connection_string = settings.connection_string.get_secret_value()
     if connection_string:
-        return BlobServiceClient.from_connection_string(
-            connection_string, retry_policy=retry_policy(settings)
-        )
+        return _parsed(BlobServiceClient.from_connection_string, connection_string, settings)
     return BlobServiceClient(
         settings.blob_account_url, credential=credential, retry_policy=retry_policy(settings)
     )
@@ -83,9 +85,32 @@ def queue_service_client(
     """A Queue service client with our retry policy; no request is made yet."""
     connection_string = settings.connection_string.get_secret_value()
     if connection_string:
-        return QueueServiceClient.from_connection_string(
-            connection_string, retry_policy=retry_policy(settings)
-        )
+        return _parsed(QueueServiceClient.from_connection_string, connection_string, settings)
     return QueueServiceClient(
         settings.queue_account_url, credential=credential, retry_policy=retry_policy(settings)
     )
+
+
+def _parsed(
+    from_connection_string: Callable[..., Client], connection_string: str, settings: AzureSettings
+) -> Client:
+    """A client from the connection string; one the SDK cannot parse is a ConfigError naming
+    the variable, never showing its value: it holds the account key.
+    """
+    try:
+        return from_connection_string(connection_string, retry_policy=retry_policy(settings))
+    except ValueError as exc:
+        raise ConfigError(
+            f"{CONNECTION_STRING_VARIABLE} is not a valid Azure Storage connection string"
+            f"{_reason(exc, connection_string)}: copy it again from the storage account"
+            " (Access keys), or leave it empty and set the account URLs"
+        ) from None
+
+
+def _reason(exc: ValueError, connection_string: str) -> str:
+    # The SDK's messages are fixed sentences; one quoting any piece of the string is dropped.
+    reason = " ".join(str(exc).split()).rstrip(".")
+    pieces = (p for p in connection_string.replace("=", ";").split(";") if len(p) >= 4)
+    if not reason or any(piece in reason for piece in pieces):
+        return ""
+    return f" ({reason})"

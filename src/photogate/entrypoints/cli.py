@@ -73,7 +73,7 @@ def web(port: WebPort = None, host: WebHost = None) -> None:
     """Serve the storefront, the upload API and /media/."""
     import uvicorn
 
-    from photogate.bootstrap import check_catalog
+    from photogate.bootstrap import check_catalog, check_storage
     from photogate.entrypoints.web.access_log import (
         install_access_log_redaction,
         install_quiet_ready_probes,
@@ -84,8 +84,11 @@ def web(port: WebPort = None, host: WebHost = None) -> None:
     install_access_log_redaction()
     install_quiet_ready_probes()
     settings = settings_or_exit(**_web(host, port))
-    with errors_as_exit():  # a catalog not migrated or not reachable: one line, not uvicorn's
+    # A catalog not migrated or not reachable, storage settings that cannot work: one line
+    # here, not a traceback from uvicorn's lifespan.
+    with errors_as_exit():
         asyncio.run(check_catalog(settings))
+        asyncio.run(check_storage(settings))
     _warn_port_not_shared(port, settings)
     uvicorn.run(
         create_app(settings),
