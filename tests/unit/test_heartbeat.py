@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -230,3 +231,38 @@ async def test_a_later_healthy_beat_outweighs_an_older_failing_one(fakes: Fakes)
     seen = await overview(fakes.ports, clock=lambda: T0)
     assert len(seen.workers) == 2
     assert seen.warnings == ()
+
+
+async def test_a_worker_whose_last_beat_says_stopped_is_not_alive(
+    fakes: Fakes, tmp_path: Path
+) -> None:
+    """A fresh beat marked stopped: shown as stopped, not counted alive, so a photo waiting
+    five minutes is warned of; its open breaker is no longer news.
+    """
+    await waiting_since(fakes, tmp_path, minutes=6)
+    beat = replace(heartbeat(T0 - timedelta(seconds=5), breaker_open=True), stopped=True)
+    await fakes.catalog.record_heartbeat(beat)
+    seen = await overview(fakes.ports, clock=lambda: T0)
+    assert [b.scanner_state() for b in seen.workers] == ["worker stopped"]
+    assert seen.alive == ()
+    [warning] = seen.warnings
+    assert "no scan worker has reported" in warning
+
+
+async def test_keep_beating_beats_until_the_work_is_done_then_marks_the_last_beat_stopped() -> None:
+    """Only the beat written after `stop` is set says stopped."""
+    catalog, stop, first = InMemoryCatalog(), asyncio.Event(), asyncio.Event()
+
+    class Watching(InMemoryCatalog):
+        async def record_heartbeat(self, beat: Heartbeat) -> None:
+            await catalog.record_heartbeat(beat)
+            first.set()
+
+    writer = HeartbeatWriter(Watching(), limiter(), clock=Now(), worker="host:7")
+    task = asyncio.create_task(keep_beating(writer, stop, every_s=60))
+    await first.wait()
+    [running] = await catalog.recent_heartbeats(T0)
+    stop.set()
+    await task
+    [last] = await catalog.recent_heartbeats(T0)
+    assert (running.stopped, last.stopped) == (False, True)

@@ -27,7 +27,9 @@ LAST_ERROR_CHARS: Final = 300
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """One worker at `seen_at`: its scan limiter's state and counters since `started_at`."""
+    """One worker at `seen_at`: its scan limiter's state and counters since `started_at`;
+    `stopped` on the last beat it writes, after it finished what it had in hand.
+    """
 
     worker: str
     started_at: datetime
@@ -41,9 +43,12 @@ class Heartbeat:
     paused_s: float
     breaker_open: bool
     last_error: str | None = None
+    stopped: bool = False
 
     def scanner_state(self) -> str:
-        """The scanner as this worker sees it, in a few words."""
+        """The scanner as this worker sees it, in a few words (none once it stopped)."""
+        if self.stopped:
+            return "worker stopped"
         if self.breaker_open:
             return "down: calls paused after repeated failures"
         if self.paused_s > 0:

@@ -83,8 +83,12 @@ class Overview:
 
     @property
     def alive(self) -> tuple[Heartbeat, ...]:
-        """The workers heard from within ALIVE_WITHIN."""
-        return tuple(beat for beat in self.workers if self.taken_at - beat.seen_at <= ALIVE_WITHIN)
+        """The workers heard from within ALIVE_WITHIN that have not said they stopped."""
+        return tuple(
+            beat
+            for beat in self.workers
+            if not beat.stopped and self.taken_at - beat.seen_at <= ALIVE_WITHIN
+        )
 
     @property
     def oldest_unscanned(self) -> timedelta | None:
@@ -110,7 +114,8 @@ class Overview:
         beat of a worker that reaches the scanner says it answers again).
         """
         latest = self.workers[0] if self.workers else None
-        return latest if latest is not None and latest.breaker_open else None
+        failing = latest is not None and latest.breaker_open and not latest.stopped
+        return latest if failing else None
 
     @property
     def warnings(self) -> tuple[str, ...]:

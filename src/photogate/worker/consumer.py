@@ -88,6 +88,11 @@ class QueueConsumer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._receive_failures = RepeatedFailures(log, f"receiving from {route.queue}")
 
+    @property
+    def in_hand(self) -> int:
+        """Messages received and not yet settled."""
+        return len(self._tasks)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then finish the messages in hand."""
         longest = self._settings.poll_interval_s

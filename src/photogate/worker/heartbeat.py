@@ -62,8 +62,8 @@ class HeartbeatWriter:
             log, "writing the worker's heartbeat", monotonic=monotonic
         )
 
-    def heartbeat(self) -> Heartbeat:
-        """This worker now, from its limiter's snapshot."""
+    def heartbeat(self, *, stopped: bool = False) -> Heartbeat:
+        """This worker now, from its limiter's snapshot; `stopped` for its last beat."""
         now = self._limiter.snapshot()
         error = None if now.last_error is None else redacted(now.last_error)[:LAST_ERROR_CHARS]
         return Heartbeat(
@@ -79,14 +79,17 @@ class HeartbeatWriter:
             paused_s=now.paused_for_s,
             breaker_open=now.breaker_open,
             last_error=error,
+            stopped=stopped,
         )
 
-    async def beat(self) -> None:
-        """Write a heartbeat now; a failure is logged, not raised (the next due beat retries)."""
+    async def beat(self, *, stopped: bool = False) -> None:
+        """Write a heartbeat now (`stopped`: the last one, once the worker finished its work);
+        a failure is logged, not raised (the next due beat retries).
+        """
         # Due again from now, before the write: deliveries finishing meanwhile do not all beat.
         self._next_due = self._monotonic() + BEAT_EVERY.total_seconds()
         try:
-            await self._ledger.record_heartbeat(self.heartbeat())
+            await self._ledger.record_heartbeat(self.heartbeat(stopped=stopped))
         except Exception as exc:
             self._failures.failed(exc)
             self._next_due = -math.inf
@@ -109,10 +112,13 @@ def redacted(error: str) -> str:
 async def keep_beating(
     writer: HeartbeatWriter, stop: asyncio.Event, *, every_s: float | None = None
 ) -> None:
-    """Write a heartbeat every `every_s` (BEAT_EVERY) until `stop` is set, and once at the end."""
+    """Write a heartbeat every `every_s` (BEAT_EVERY) until `stop` is set, then a last one
+    marked stopped: set `stop` once the worker has finished its work, not when it is asked to
+    stop, so it keeps reporting while it drains and status never shows a gone worker alive.
+    """
     every_s = BEAT_EVERY.total_seconds() if every_s is None else every_s
     while not stop.is_set():
         await writer.beat()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every_s)
-    await writer.beat()
+    await writer.beat(stopped=True)

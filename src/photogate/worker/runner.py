@@ -38,15 +38,32 @@ async def run_worker(
     )
     consumers = [QueueConsumer(services.ports.queue, r, services.settings.queue) for r in routes]
     jobs = [consumer.run(stop) for consumer in consumers]
+    jobs.append(_announce_stop(consumers, stop))
     if scans:
         jobs.append(_reconcile_loop(services, stop))
         if services.settings.privacy.purge_every_s > 0:
             jobs.append(_purge_loop(services, stop))
     if scans and services.scan_limiter is not None:
         jobs.extend(_limiter_jobs(services, services.scan_limiter, stop))
-    if scans and services.heartbeat is not None:
-        jobs.append(keep_beating(services.heartbeat, stop))
-    await asyncio.gather(*jobs, _relay_loop(services, stop))
+    work = asyncio.gather(*jobs, _relay_loop(services, stop))
+    if not (scans and services.heartbeat is not None):
+        await work
+        return
+    # The heartbeat goes on while the work in hand drains; its last beat says stopped.
+    drained = asyncio.Event()
+    await asyncio.gather(_then_set(work, drained), keep_beating(services.heartbeat, drained))
+
+
+async def _announce_stop(consumers: list[QueueConsumer], stop: asyncio.Event) -> None:
+    await stop.wait()
+    log.info("stopping: %d in hand", sum(consumer.in_hand for consumer in consumers))
+
+
+async def _then_set(work: Awaitable[object], done: asyncio.Event) -> None:
+    try:
+        await work
+    finally:
+        done.set()
 
 
 def _limiter_jobs(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -267,5 +268,7 @@ heartbeats = Table(
     Column("paused_s", Float, nullable=False),
     Column("breaker_open", Boolean, nullable=False),
     Column("last_error", Text),
+    # The worker's final beat, written once it finished what it had in hand (migration 0015).
+    Column("stopped", Boolean, nullable=False, server_default=false()),
     Index(None, "seen_at"),
 )
