@@ -5,10 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
-import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from tests.support.processes import (
     free_port,
     healthy,
     photogate_process,
+    photogate_status,
     reference_scanner,
     wait_until,
 )
@@ -181,15 +179,7 @@ def test_status_lists_the_running_worker_with_its_scanner_answering(stack: Stack
     scan worker, heard from within the minute, its scanner answering, and warns of nothing.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHOTOGATE_")} | stack.env
-    shown = subprocess.run(
-        [sys.executable, "-m", "photogate", "status", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    document = json.loads(shown.stdout)
+    document = photogate_status(env)
     [worker] = document["workers"]
     assert worker["scanner"] == "answering"
     assert worker["breaker_open"] is False

@@ -4,38 +4,21 @@ heartbeat that `photogate status` shows as stopped, not alive.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from photogate.settings import Settings
-from tests.support.processes import free_port, photogate_process, wait_until
+from tests.support.processes import free_port, photogate_process, photogate_status, wait_until
 from tests.support.web_stack import prepare
 
 pytestmark = pytest.mark.integration
 
 
-def status(env: dict[str, str]) -> dict[str, object]:
-    """`photogate status --json`, parsed."""
-    done = subprocess.run(
-        [sys.executable, "-m", "photogate", "status", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    parsed: dict[str, object] = json.loads(done.stdout)
-    return parsed
-
-
 def workers(env: dict[str, str]) -> list[dict[str, object]]:
-    found = status(env)["workers"]
+    found = photogate_status(env)["workers"]
     assert isinstance(found, list)
     return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -159,3 +160,17 @@ def reference_scanner(
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: healthy(f"{url}/v1/health"), 30, "the reference scanner")
         yield url
+
+
+def photogate_status(env: Mapping[str, str]) -> dict[str, Any]:
+    """`photogate status --json` run with exactly `env`, parsed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "photogate", "status", "--json"],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    parsed: dict[str, Any] = json.loads(done.stdout)
+    return parsed
