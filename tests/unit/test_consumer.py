@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import logging
 import time
 from collections.abc import Callable
 
@@ -447,3 +448,29 @@ async def test_a_give_up_that_keeps_failing_backs_off_more_each_time(
     tries = [open_envelope(m.body).give_up_tries for m in await queue.receive("q")]
     assert tries == [len(delivered_at)]
     assert script.calls == ["a"]  # handled once: every copy is past its attempts
+
+
+async def test_messages_put_back_for_a_storage_outage_are_reported_and_so_is_the_end(
+    queue: InMemoryMessageQueue, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A storage outage costs no attempt, so it could go on unseen: its first put-back is a
+    WARNING naming the error, repeats within the minute say nothing more, and the message that
+    goes through again says the outage is over.
+    """
+    outage = StorageUnavailable("the catalog database is not a usable SQLite database")
+    script = Script(*[outage for _ in range(5)])
+    await queue.send("q-outage", "a")
+    worker_route = Route("q-outage", script.handle, script.on_poison, max_in_flight=2)
+    worker = QueueConsumer(queue, worker_route, QueueSettings(backoff_base_s=2, backoff_max_s=60))
+    with caplog.at_level(logging.INFO, logger="photogate.worker.consumer"):
+        for _ in range(6):
+            [message] = await queue.receive("q-outage", visibility_timeout=120)
+            await worker.process(message)
+            clock.now += 61
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "handling q-outage messages (storage unavailable) failed: "
+        "the catalog database is not a usable SQLite database; retrying"
+    ]
+    assert any("recovered" in r.getMessage() for r in caplog.records)
+    assert script.poisoned == []

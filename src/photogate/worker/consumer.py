@@ -87,6 +87,8 @@ class QueueConsumer:
         self._settings = settings
         self._tasks: set[asyncio.Task[None]] = set()
         self._receive_failures = RepeatedFailures(log, f"receiving from {route.queue}")
+        # Put back at no attempt for as long as it lasts: said at WARNING, once a minute.
+        self._storage_outage = storage_outage(route.queue)
 
     @property
     def in_hand(self) -> int:
@@ -194,6 +196,7 @@ class QueueConsumer:
     async def _settle(
         self, message: QueueMessage, envelope: Envelope, attempt: int, error: Exception | None
     ) -> None:
+        self._storage_outage.note(error)
         if error is None:
             await self._delete(message)
         elif isinstance(error, OUTAGES):
@@ -286,6 +289,31 @@ def throttle_delay(settings: QueueSettings, throttles: int) -> float:
     never near zero (shared with the Azure Functions queue triggers).
     """
     return backoff_delay(settings, throttles)
+
+
+class StorageOutage:
+    """Says when a queue's messages go back because our storage is unavailable (at no
+    attempt, so for as long as that lasts): the first time, once a minute after, and when a
+    message goes through again. Throttling by the scanner, routine, is not reported here.
+    """
+
+    def __init__(self, queue: str) -> None:
+        self._failures = RepeatedFailures(log, f"handling {queue} messages (storage unavailable)")
+
+    def note(self, outcome: Exception | None) -> None:
+        """Record one message's outcome: None for handled."""
+        if isinstance(outcome, StorageUnavailable):
+            self._failures.failed(outcome)
+        elif outcome is None:
+            self._failures.succeeded()
+
+
+def storage_outage(queue: str) -> StorageOutage:
+    """The StorageOutage reporter of `queue` in this process."""
+    return _STORAGE_OUTAGES.setdefault(queue, StorageOutage(queue))
+
+
+_STORAGE_OUTAGES: dict[str, StorageOutage] = {}
 
 
 def requeue_delay(settings: QueueSettings, exc: TransientError, throttles: int) -> float:

@@ -19,7 +19,13 @@ import logging
 from photogate.bootstrap import Services
 from photogate.errors import PermanentError, TransientError
 from photogate.messages import poison_queue
-from photogate.worker.consumer import OUTAGES, Route, backoff_delay, requeue_delay
+from photogate.worker.consumer import (
+    OUTAGES,
+    Route,
+    backoff_delay,
+    requeue_delay,
+    storage_outage,
+)
 from photogate.worker.envelope import Envelope, open_envelope, seal
 
 log = logging.getLogger(__name__)
@@ -37,9 +43,11 @@ async def deliver(services: Services, route: Route, body: str, dequeue_count: in
             services, route, envelope, attempt - 1, envelope.over_limit_reason(attempt - 1)
         )
         return
+    outage = storage_outage(route.queue)
     try:
         await route.handle(envelope.body)
     except OUTAGES as exc:
+        outage.note(exc)
         await _put_back(services, route, envelope, attempt, exc)
     except PermanentError as exc:
         await _poison(services, route, envelope, attempt, str(exc))
@@ -48,6 +56,8 @@ async def deliver(services: Services, route: Route, body: str, dequeue_count: in
             log.info("%s delivery failed (attempt %d); the host retries it", route.queue, attempt)
             raise
         await _poison(services, route, envelope, attempt, str(exc) or type(exc).__name__)
+    else:
+        outage.note(None)
 
 
 async def _put_back(
