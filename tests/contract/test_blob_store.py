@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -146,18 +147,17 @@ async def test_delete_folder_of_nothing_removes_nothing(store: BlobStore) -> Non
 
 
 async def test_names_before_lists_the_blobs_written_before_a_time(store: BlobStore) -> None:
-    """Blobs written before the time are listed, up to the limit, from that container only."""
+    """Blobs written before the time are listed, from that container only."""
     before_writing = utcnow() - timedelta(minutes=5)
     for name in ("3f2a9c/original.jpeg", "7b1e04/upload"):
         await store.put(Q, name, b"x", "image/jpeg")
     await store.put(P, "3f2a9c/800.webp", b"r", "image/webp")
     later = utcnow() + timedelta(minutes=5)
-    assert sorted(await store.names_before(Q, later, limit=10)) == [
+    assert sorted(await store.names_before(Q, later)) == [
         "3f2a9c/original.jpeg",
         "7b1e04/upload",
     ]
-    assert await store.names_before(Q, before_writing, limit=10) == []
-    assert len(await store.names_before(Q, later, limit=1)) == 1
+    assert await store.names_before(Q, before_writing) == []
 
 
 async def test_containers_are_independent(store: BlobStore) -> None:
@@ -343,7 +343,27 @@ async def test_names_before_leaves_out_a_writes_temp_files(
     await fs_store.put(Q, NAME, b"x", "image/jpeg")
     (fs_store.path_of(Q, NAME).parent / f".{NAME.rsplit('/', 1)[1]}.x1.tmp").write_bytes(b"half")
     later = utcnow() + timedelta(minutes=5)
-    assert await fs_store.names_before(Q, later, limit=10) == [NAME]
+    assert await fs_store.names_before(Q, later) == [NAME]
+
+
+async def test_delete_leftovers_removes_the_temp_files_of_writes_cut_off_before_a_time(
+    fs_store: FilesystemBlobStore,
+) -> None:
+    """Temp files of writes begun before the time go (in both containers); a newer one, which
+    may be a write still under way, and every blob stay.
+    """
+    await fs_store.put(Q, NAME, b"x", "image/jpeg")
+    await fs_store.put(P, NAME, b"r", "image/webp")
+    folder = fs_store.path_of(Q, NAME).parent
+    old = [folder / ".original.jpeg.a1.tmp", fs_store.path_of(P, NAME).parent / ".800.webp.b2.tmp"]
+    for path in old:
+        path.write_bytes(b"half a photo")
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    new = folder / ".original.jpeg.c3.tmp"
+    new.write_bytes(b"being written")
+    assert await fs_store.delete_leftovers(utcnow() - timedelta(hours=1)) == 2
+    assert [path.exists() for path in [*old, new]] == [False, False, True]
+    assert await fs_store.get(Q, NAME) == b"x" and await fs_store.get(P, NAME) == b"r"
 
 
 async def test_name_clashing_with_a_folder_is_refused(fs_store: FilesystemBlobStore) -> None:

@@ -239,6 +239,20 @@ async def test_submission_round_trips_with_aware_datetimes_scan_and_unicode(
     assert await catalog.get_submission("missing") is None
 
 
+async def test_known_submissions_are_those_of_the_ids_the_catalog_has(catalog: Catalog) -> None:
+    """Of the ids asked about (more than one query's worth), those with a submission, in any
+    state; none asked, none known.
+    """
+    await catalog.upsert_products([a_product()])
+    kept = [a_submission() for _ in range(2)]
+    for submission in kept:
+        await catalog.add_submission(submission, an_outbox(submission.id))
+    assert await catalog.erase_submission(kept[1].id, actor="customer", reason="asked")
+    asked = [new_id() for _ in range(1200)] + [s.id for s in kept]
+    assert await catalog.known_submissions(asked) == {s.id for s in kept}
+    assert await catalog.known_submissions([]) == set()
+
+
 async def test_add_submission_writes_its_outbox_message_and_received_audit(
     catalog: Catalog,
 ) -> None:

@@ -210,3 +210,19 @@ async def test_a_quarantined_file_no_submission_was_recorded_for_goes_after_an_h
     assert report.unrecorded == [orphan]
     left = fakes.blobs.names(Container.QUARANTINE)
     assert left == sorted([recorded.original_blob, foreign])
+
+
+async def test_an_unrecorded_file_is_found_however_many_recorded_originals_are_kept(
+    fakes: Fakes,
+) -> None:
+    """With more kept originals than a run's limit, an unrecorded file named after all of
+    them is still deleted in the first run: every name is looked at, the limit caps deletions.
+    """
+    for _ in range(3):
+        await sent_by(fakes.ports, SKU, ANA, Status.QUEUED)
+    orphan = f"{'f' * 32}/original.jpeg"
+    await fakes.blobs.put(Container.QUARANTINE, orphan, b"x", "image/jpeg")
+    limited = RetentionPolicy(clock=lambda: utcnow() + timedelta(hours=2), limit=1)
+    report = await purge_originals(fakes.ports, limited)
+    assert report.unrecorded == [orphan]
+    assert not await fakes.blobs.exists(Container.QUARANTINE, orphan)

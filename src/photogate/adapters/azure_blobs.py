@@ -131,10 +131,8 @@ class AzureBlobStore:
             await self.delete(container, name)
         return len(names)
 
-    async def names_before(
-        self, container: Container, before: datetime, *, limit: int
-    ) -> list[str]:
-        """Up to `limit` names of blobs last modified before `before` (one listing, paged)."""
+    async def names_before(self, container: Container, before: datetime) -> list[str]:
+        """The names of the blobs last modified before `before` (one listing, paged)."""
         client = self._containers[Container(container)]
         found: list[str] = []
         with storage_errors(f"list the {Container(container).value} container"):
@@ -142,8 +140,6 @@ class AzureBlobStore:
                 async for blob in client.list_blobs():
                     if blob.last_modified is not None and blob.last_modified < before:
                         found.append(blob.name)
-                        if len(found) >= limit:
-                            break
             except ResourceNotFoundError:
                 return []
         return found

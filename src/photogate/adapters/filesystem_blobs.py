@@ -9,7 +9,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from photogate.adapters.atomic_files import write_atomically
+from photogate.adapters.atomic_files import TEMP_SUFFIX, write_atomically
 from photogate.adapters.blob_names import blob_url, check_blob_name
 from photogate.errors import BlobNotFound, StorageUnavailable
 from photogate.ports.blobs import Container
@@ -88,17 +88,25 @@ class FilesystemBlobStore:
         except OSError as exc:
             raise _unavailable("delete the folder", folder, exc) from exc
 
-    async def names_before(
-        self, container: Container, before: datetime, *, limit: int
-    ) -> list[str]:
-        """Up to `limit` names of files last modified before `before` (a write's temp files,
-        hidden, are not blobs and are left out).
+    async def names_before(self, container: Container, before: datetime) -> list[str]:
+        """The names of the files last modified before `before` (a write's temp files, hidden,
+        are not blobs and are left out: see delete_leftovers).
         """
         folder = self._folder(container)
         try:
-            return await asyncio.to_thread(_names_before, folder, before.timestamp(), limit)
+            return await asyncio.to_thread(_names_before, folder, before.timestamp())
         except OSError as exc:
             raise _unavailable("list", str(container), exc) from exc
+
+    async def delete_leftovers(self, before: datetime) -> int:
+        """Delete the temp files of writes begun before `before` and never finished (the
+        process died mid-write): each may hold a whole customer photo. How many went.
+        """
+        folders = [self._folder(container) for container in Container]
+        try:
+            return await asyncio.to_thread(_remove_leftovers, folders, before.timestamp())
+        except OSError as exc:
+            raise _unavailable("delete the leftovers of", "writes", exc) from exc
 
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`, the URL the web app serves a public blob at."""
@@ -124,7 +132,7 @@ class FilesystemBlobStore:
         return self._root / Container(container).value
 
 
-def _names_before(folder: Path, before: float, limit: int) -> list[str]:
+def _names_before(folder: Path, before: float) -> list[str]:
     found: list[str] = []
     for current, folders, files in os.walk(folder):
         folders[:] = [name for name in folders if not name.startswith(".")]
@@ -135,9 +143,22 @@ def _names_before(folder: Path, before: float, limit: int) -> list[str]:
             with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
                 if path.stat().st_mtime < before:
                     found.append(path.relative_to(folder).as_posix())
-            if len(found) >= limit:
-                return found
     return found
+
+
+def _remove_leftovers(folders: list[Path], before: float) -> int:
+    removed = 0
+    for folder in folders:
+        for current, _, files in os.walk(folder):
+            for name in files:
+                path = Path(current) / name
+                if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)) or path.is_symlink():
+                    continue
+                with contextlib.suppress(FileNotFoundError):  # its write finished meanwhile
+                    if path.stat().st_mtime < before:
+                        path.unlink()
+                        removed += 1
+    return removed
 
 
 def _unavailable(doing: str, name: str, exc: OSError) -> StorageUnavailable:

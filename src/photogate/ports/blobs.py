@@ -47,14 +47,23 @@ class BlobStore(Protocol):
         """
         ...
 
-    async def names_before(
-        self, container: Container, before: datetime, *, limit: int
-    ) -> list[str]:
-        """Up to `limit` names of blobs last written before `before`, in no particular order."""
+    async def names_before(self, container: Container, before: datetime) -> list[str]:
+        """The names of every blob last written before `before`, in no particular order."""
         ...
 
     def public_url(self, name: str) -> str:
         """The URL at which a blob of the public container is served to browsers."""
+        ...
+
+
+@runtime_checkable
+class LeftoverFiles(Protocol):
+    """A BlobStore whose writes, cut off by a crash, can leave partial files that are no blob
+    (the filesystem store's hidden temp files): nothing else would ever delete them.
+    """
+
+    async def delete_leftovers(self, before: datetime) -> int:
+        """Delete the partial files of writes begun before `before`; how many went."""
         ...
 
 

@@ -83,6 +83,10 @@ class SubmissionLedger(Protocol):
         """One submission, or None."""
         ...
 
+    async def known_submissions(self, submission_ids: Collection[str]) -> set[str]:
+        """Those of `submission_ids` the catalog has a submission for (in any state)."""
+        ...
+
     async def transition(
         self,
         submission_id: str,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 from photogate.clock import Clock, utcnow
 from photogate.domain.submission import Status, Submission
 from photogate.ports import Container, Ports
+from photogate.ports.blobs import LeftoverFiles
 from photogate.settings import Settings
 from photogate.settings.console import MAX_UNDO_S
 
@@ -125,18 +126,30 @@ async def _unrecorded_originals(
     ports: Ports, policy: RetentionPolicy, before: datetime
 ) -> list[str]:
     """Delete (unless a dry run) the quarantined files written before `before` whose
-    submission the catalog never recorded; their names. A name of another shape is left.
+    submission the catalog does not know, at most `policy.limit` a run; their names. Every
+    name is looked at each run, so none waits behind the others. A name of another shape is
+    left, and so are the files of writes cut off before they finished.
     """
-    found = []
-    for name in await ports.blobs.names_before(Container.QUARANTINE, before, limit=policy.limit):
-        match = _SUBMISSION_FOLDER.fullmatch(name)
-        if match is None or await ports.catalog.get_submission(match.group(1)) is not None:
-            continue
-        if not policy.dry_run:
-            await ports.blobs.delete(Container.QUARANTINE, name)
-            log.info("deleted %s from quarantine: no submission was ever recorded for it", name)
-        found.append(name)
-    return found
+    names: dict[str, list[str]] = {}
+    for name in await ports.blobs.names_before(Container.QUARANTINE, before):
+        if match := _SUBMISSION_FOLDER.fullmatch(name):
+            names.setdefault(match.group(1), []).append(name)
+    known = await ports.catalog.known_submissions(names)
+    unrecorded = sorted(n for sid, found in names.items() if sid not in known for n in found)
+    unrecorded = unrecorded[: policy.limit]
+    if policy.dry_run:
+        return unrecorded
+    for name in unrecorded:
+        await ports.blobs.delete(Container.QUARANTINE, name)
+        log.info("deleted %s from quarantine: no submission was ever recorded for it", name)
+    if isinstance(ports.blobs, LeftoverFiles):
+        await _delete_leftovers(ports.blobs, before)
+    return unrecorded
+
+
+async def _delete_leftovers(blobs: LeftoverFiles, before: datetime) -> None:
+    if cut_off := await blobs.delete_leftovers(before):
+        log.info("deleted %d partial file(s) of writes cut off before %s", cut_off, before)
 
 
 async def _due(

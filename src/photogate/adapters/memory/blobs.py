@@ -54,17 +54,14 @@ class InMemoryBlobStore:
             await self.delete(container, name)
         return len(doomed)
 
-    async def names_before(
-        self, container: Container, before: datetime, *, limit: int
-    ) -> list[str]:
-        """Up to `limit` names of blobs written before `before` (by this store's clock)."""
+    async def names_before(self, container: Container, before: datetime) -> list[str]:
+        """The names of the blobs written before `before` (by this store's clock)."""
         wanted = Container(container)
-        found = [
+        return [
             name
             for (where, name), blob in sorted(self._blobs.items())
             if where is wanted and blob.written_at is not None and blob.written_at < before
         ]
-        return found[:limit]
 
     def public_url(self, name: str) -> str:
         """`public_base_url`/`name`, like the filesystem store."""

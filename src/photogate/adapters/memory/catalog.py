@@ -149,6 +149,10 @@ class InMemoryCatalog(
         """One submission, or None."""
         return self._submissions.get(submission_id)
 
+    async def known_submissions(self, submission_ids: Collection[str]) -> set[str]:
+        """Those of `submission_ids` the catalog has a submission for."""
+        return {sid for sid in submission_ids if sid in self._submissions}
+
     async def transition(
         self,
         submission_id: str,

@@ -101,6 +101,10 @@ def _sql_catalog(url: str, clock: Clock, pools: DatabaseSettings | None) -> SqlC
         ) from exc
 
 
+# Well under SQLite's limit of bound parameters in one statement.
+_IDS_PER_QUERY = 500
+
+
 class SqlCatalog(
     SqlModeration,
     SqlReviewClaims,
@@ -242,6 +246,16 @@ class SqlCatalog(
         """One submission, or None."""
         async with self._read() as conn:
             return await self._load(conn, submission_id)
+
+    async def known_submissions(self, submission_ids: Collection[str]) -> set[str]:
+        """Those of `submission_ids` the catalog has a submission for: one query per 500."""
+        ids, known = sorted(set(submission_ids)), set[str]()
+        async with self._read() as conn:
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[start : start + _IDS_PER_QUERY]
+                query = select(db.submissions.c.id).where(db.submissions.c.id.in_(chunk))
+                known.update(row.id for row in await conn.execute(query))
+        return known
 
     async def transition(
         self,
