@@ -30,6 +30,7 @@ from photogate.adapters.sql.engine import (
     create_catalog_engine,
     database_location,
     driver_message,
+    id_chunks,
     sqlite_file,
     unusable_file,
 )
@@ -99,10 +100,6 @@ def _sql_catalog(url: str, clock: Clock, pools: DatabaseSettings | None) -> SqlC
             f"the database driver {exc.name or ''} is not installed: for PostgreSQL,"
             " pip install 'photogate[postgres]'"
         ) from exc
-
-
-# Well under SQLite's limit of bound parameters in one statement.
-_IDS_PER_QUERY = 500
 
 
 class SqlCatalog(
@@ -251,8 +248,7 @@ class SqlCatalog(
         """Those of `submission_ids` the catalog has a submission for: one query per 500."""
         ids, known = sorted(set(submission_ids)), set[str]()
         async with self._read() as conn:
-            for start in range(0, len(ids), _IDS_PER_QUERY):
-                chunk = ids[start : start + _IDS_PER_QUERY]
+            for chunk in id_chunks(ids):
                 query = select(db.submissions.c.id).where(db.submissions.c.id.in_(chunk))
                 known.update(row.id for row in await conn.execute(query))
         return known

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
@@ -31,6 +32,16 @@ _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
 )
+
+
+# Ids bound in one IN (...): well under SQLite's limit of parameters in one statement.
+IDS_PER_QUERY: Final = 500
+
+
+def id_chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    """`ids` in runs of at most IDS_PER_QUERY, one IN (...) query each."""
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        yield ids[start : start + IDS_PER_QUERY]
 
 
 def create_catalog_engine(url: str, pools: DatabaseSettings | None = None) -> AsyncEngine:

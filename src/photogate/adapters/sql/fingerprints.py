@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from photogate.adapters.sql import mapping
 from photogate.adapters.sql import tables as db
 from photogate.adapters.sql.batches import fingerprint_values
+from photogate.adapters.sql.engine import id_chunks
 from photogate.clock import Clock
 from photogate.domain.fingerprint import (
     ON_THEIR_WAY,
@@ -190,7 +191,7 @@ def _pending(conn: Connection, near: Callable[[str], bool], copy: HashCopy) -> l
     recent = _hashes(conn, prints.submission_id.in_(to_review))
     ids = _matching(near, scanning, copy.in_review, recent)
     found = []
-    for chunk in _chunks(ids):
+    for chunk in id_chunks(ids):
         query = (
             select(subs.id, subs.sku, prints.phash)
             .join(db.fingerprints, prints.submission_id == subs.id)
@@ -208,7 +209,7 @@ def _published(conn: Connection, near: Callable[[str], bool], copy: HashCopy) ->
     since = select(photos.submission_id).where(photos.approved_at >= copy.since)
     recent = _hashes(conn, prints.submission_id.in_(since))
     found = []
-    for chunk in _chunks(_matching(near, copy.published, recent)):
+    for chunk in id_chunks(_matching(near, copy.published, recent)):
         query = (
             select(db.customer_photos, prints.phash)
             .join(db.fingerprints, prints.submission_id == photos.submission_id)
@@ -224,12 +225,5 @@ def _matching(near: Callable[[str], bool], *lists: Hashes) -> list[str]:
     return sorted({sid for hashes in lists for sid, phash in hashes if near(phash)})
 
 
-def _chunks(ids: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        yield ids[start : start + _IDS_PER_QUERY]
-
-
 _SCANNING = db.submissions.c.status.in_(sorted(ON_THEIR_WAY - {Status.NEEDS_REVIEW}))
 _IN_REVIEW = db.submissions.c.status == Status.NEEDS_REVIEW
-# Well under SQLite's limit of bound parameters in one statement.
-_IDS_PER_QUERY = 500
