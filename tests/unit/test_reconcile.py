@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -28,8 +29,9 @@ from photogate.recovery.reconcile import ACTOR, ReconcilePolicy, reconcile
 from photogate.scanning.scan_submission import ScanPolicy, scan_submission
 from photogate.settings import Settings, UploadSettings, load_settings
 from photogate.worker.consumer import QueueConsumer
+from photogate.worker.failures import RepeatedFailures
 from photogate.worker.routes import scan_route
-from photogate.worker.runner import run_worker
+from photogate.worker.runner import run_chores, run_worker
 from tests.unit.conftest import SKU, Fakes, another_photo_file, form
 
 GRACE_S = 600.0
@@ -385,3 +387,35 @@ async def test_the_worker_reconciles_periodically(tmp_path: Path) -> None:
         await worker
         await services.aclose()
     assert fakes.scanner.scans == 1
+
+
+async def test_a_chore_failing_run_after_run_logs_a_line_a_minute_not_a_traceback_a_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With its RepeatedFailures, a chore that fails every run (the database down) is one
+    WARNING without a traceback, then nothing more within the minute, then a line when it
+    works again; the errors are still returned; a chore without one logs its traceback.
+    """
+    outcomes = [StorageUnavailable("the catalog database is unavailable")] * 3 + [None]
+
+    async def chore() -> None:
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+
+    failures = {
+        "reconciling": RepeatedFailures(logging.getLogger("photogate.worker.runner"), "reconciling")
+    }
+    with caplog.at_level(logging.INFO, logger="photogate.worker.runner"):
+        returned = [await run_chores([("reconciling", chore)], failures) for _ in range(4)]
+    assert [len(errors) for errors in returned] == [1, 1, 1, 0]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [(r.getMessage(), r.exc_info) for r in warnings] == [
+        ("reconciling failed: the catalog database is unavailable; retrying", None)
+    ]
+    assert "reconciling recovered" in caplog.records[-1].getMessage()
+    caplog.clear()
+    outcomes.append(StorageUnavailable("down"))
+    with caplog.at_level(logging.INFO, logger="photogate.worker.runner"):
+        await run_chores([("reconciling", chore)])
+    assert caplog.records[-1].exc_info is not None

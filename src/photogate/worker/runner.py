@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from functools import partial
 
 from photogate.bootstrap import Services
@@ -113,23 +113,38 @@ def reconcile_chores(services: Services) -> list[Chore]:
     ]
 
 
-async def run_chores(chores: list[Chore]) -> list[Exception]:
-    """Run each chore whatever became of the ones before it; the errors, each logged."""
+async def run_chores(
+    chores: list[Chore], failures: Mapping[str, RepeatedFailures] | None = None
+) -> list[Exception]:
+    """Run each chore whatever became of the ones before it; the errors, each logged (with
+    its traceback), or reported through the chore's RepeatedFailures in `failures` (a line
+    when it starts failing, one a minute while it does, one when it works again).
+    """
     errors = []
     for what, chore in chores:
+        reporter = (failures or {}).get(what)
         try:
             await chore()
         except Exception as exc:
-            log.warning("%s failed; trying again later", what, exc_info=True)
+            if reporter is None:
+                log.warning("%s failed; trying again later", what, exc_info=True)
+            else:
+                reporter.failed(exc)
             errors.append(exc)
+        else:
+            if reporter is not None:
+                reporter.succeeded()
     return errors
 
 
 async def _reconcile_loop(services: Services, stop: asyncio.Event) -> None:
-    """Runs reconcile_chores every reconcile_every_s."""
+    """Runs reconcile_chores every reconcile_every_s; an outage costs a line a minute per
+    chore, not a traceback per chore per run.
+    """
     chores = reconcile_chores(services)
+    failures = {what: RepeatedFailures(log, what) for what, _ in chores}
     while not await _stopped_within(stop, services.settings.queue.reconcile_every_s):
-        await run_chores(chores)
+        await run_chores(chores, failures)
 
 
 async def _purge_loop(services: Services, stop: asyncio.Event) -> None:
