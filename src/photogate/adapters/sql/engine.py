@@ -21,12 +21,12 @@ _SYNC_DRIVERS = {
     "postgresql+psycopg_async": "postgresql+psycopg",
 }
 
-# Web and worker processes share one SQLite file: busy_timeout (set first, so the others wait
-# too) makes a writer wait for the lock instead of failing at once, and WAL lets readers run
-# beside the writer. SQLite leaves foreign keys off unless each connection asks.
 # SQLite's codes for a file that is not a database at all, or one whose pages are damaged.
 _UNUSABLE_FILE = frozenset({"SQLITE_NOTADB", "SQLITE_CORRUPT"})
 
+# Web and worker processes share one SQLite file: busy_timeout (set first, so the others wait
+# too) makes a writer wait for the lock instead of failing at once, and WAL lets readers run
+# beside the writer. SQLite leaves foreign keys off unless each connection asks.
 _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA journal_mode=WAL",
